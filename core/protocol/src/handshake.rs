@@ -1,0 +1,214 @@
+//! Handshake and negotiation (DESIGN §5).
+//!
+//! The provider opens with [`Hello`]; the core answers [`Welcome`] or, for a
+//! protocol major it does not speak, an `Error` with
+//! [`ErrorCode::PROTOCOL_VERSION`](crate::ErrorCode::PROTOCOL_VERSION) and closes.
+//! Each side then keeps a [`Negotiated`] for the peer and passes every outgoing
+//! message through [`Negotiated::prepare`], which never lets a component or a
+//! message above the peer's maximum ids through.
+
+use crate::component::{ComponentId, MAX_COMPONENT_ID};
+use crate::message::{Hello, MAX_MESSAGE_ID, Message, MessageId, Welcome};
+
+/// The protocol major this build speaks. A different major is refused.
+pub const PROTOCOL_MAJOR: u16 = 1;
+/// The protocol minor of this build (informational).
+pub const PROTOCOL_MINOR: u16 = 0;
+
+/// A failed handshake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    /// The peer speaks another protocol major.
+    #[error("protocol major {peer} of {peer_name} is not supported; this side speaks major {ours}")]
+    Major {
+        /// The peer's major.
+        peer: u16,
+        /// Ours.
+        ours: u16,
+        /// Who the peer is (provider name or "core").
+        peer_name: String,
+    },
+    /// The first message was not the expected one.
+    #[error("expected {expected} as the first message, got {got}")]
+    Unexpected {
+        /// What the handshake needed.
+        expected: &'static str,
+        /// What arrived.
+        got: &'static str,
+    },
+}
+
+/// What this side knows about the peer after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The highest component id the peer decodes.
+    pub peer_max_component_id: ComponentId,
+    /// The highest message id the peer decodes.
+    pub peer_max_message_id: MessageId,
+}
+
+/// The result of [`Negotiated::prepare`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    /// Send this (possibly with components removed: `dropped` of them).
+    Send {
+        /// The message to send.
+        message: Message,
+        /// Components removed because the peer does not know them.
+        dropped: usize,
+    },
+    /// Do not send: the peer does not know this message, or nothing was left of a write.
+    Withheld {
+        /// Components removed (for a write that became empty).
+        dropped: usize,
+    },
+}
+
+impl Negotiated {
+    /// Everything this build knows, for talking to a peer of the same build.
+    pub const CURRENT: Negotiated = Negotiated {
+        peer_max_component_id: MAX_COMPONENT_ID,
+        peer_max_message_id: MAX_MESSAGE_ID,
+    };
+
+    /// Core side: accept a provider's [`Hello`].
+    ///
+    /// # Errors
+    /// [`HandshakeError::Major`] if its protocol major is not [`PROTOCOL_MAJOR`].
+    pub fn from_hello(hello: &Hello) -> Result<Negotiated, HandshakeError> {
+        check_major(hello.protocol_major, &hello.name)?;
+        Ok(Negotiated {
+            peer_max_component_id: hello.max_component_id,
+            peer_max_message_id: hello.max_message_id,
+        })
+    }
+
+    /// Provider side: accept the core's [`Welcome`].
+    ///
+    /// # Errors
+    /// [`HandshakeError::Major`] if the core's protocol major is not [`PROTOCOL_MAJOR`].
+    pub fn from_welcome(welcome: &Welcome) -> Result<Negotiated, HandshakeError> {
+        check_major(welcome.protocol_major, "core")?;
+        Ok(Negotiated {
+            peer_max_component_id: welcome.max_component_id,
+            peer_max_message_id: welcome.max_message_id,
+        })
+    }
+
+    /// Whether the peer can decode messages with this id.
+    pub fn knows_message(&self, id: MessageId) -> bool {
+        id <= self.peer_max_message_id
+    }
+
+    /// Whether the peer can decode this component id.
+    pub fn knows_component(&self, id: ComponentId) -> bool {
+        id <= self.peer_max_component_id
+    }
+
+    /// Makes `msg` safe for the peer: drops components it does not know from a
+    /// `WriteComponents` and withholds messages it does not know (and writes
+    /// left empty).
+    pub fn prepare(&self, mut msg: Message) -> Outgoing {
+        if !self.knows_message(msg.id()) {
+            return Outgoing::Withheld { dropped: 0 };
+        }
+        let mut dropped = 0;
+        if let Message::WriteComponents(w) = &mut msg {
+            let before = w.values.len();
+            w.values.retain(|c| c.id() <= self.peer_max_component_id);
+            dropped = before - w.values.len();
+            if w.values.is_empty() && dropped > 0 {
+                return Outgoing::Withheld { dropped };
+            }
+        }
+        Outgoing::Send {
+            message: msg,
+            dropped,
+        }
+    }
+}
+
+fn check_major(peer: u16, peer_name: &str) -> Result<(), HandshakeError> {
+    if peer == PROTOCOL_MAJOR {
+        Ok(())
+    } else {
+        Err(HandshakeError::Major {
+            peer,
+            ours: PROTOCOL_MAJOR,
+            peer_name: peer_name.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::Component;
+    use crate::message::{DeviceId, WriteComponents};
+
+    fn hello(major: u16, max_c: u16, max_m: u16) -> Hello {
+        Hello {
+            protocol_major: major,
+            protocol_minor: 0,
+            name: "old".into(),
+            version: "0.0.1".into(),
+            max_component_id: max_c,
+            max_message_id: max_m,
+        }
+    }
+
+    #[test]
+    fn components_above_peer_max_are_dropped_and_counted() {
+        let n = Negotiated::from_hello(&hello(PROTOCOL_MAJOR, 2, MAX_MESSAGE_ID)).unwrap();
+        let w = Message::WriteComponents(WriteComponents {
+            device: DeviceId(1),
+            entity: 0,
+            values: vec![
+                Component::Switch(true),
+                Component::Temperature(20.0),
+                Component::Brightness(3.0),
+            ],
+        });
+        match n.prepare(w) {
+            Outgoing::Send {
+                message: Message::WriteComponents(w),
+                dropped,
+            } => {
+                assert_eq!(dropped, 1);
+                assert_eq!(
+                    w.values,
+                    vec![Component::Switch(true), Component::Brightness(3.0)]
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let only_new = Message::WriteComponents(WriteComponents {
+            device: DeviceId(1),
+            entity: 0,
+            values: vec![Component::Humidity(1.0)],
+        });
+        assert_eq!(n.prepare(only_new), Outgoing::Withheld { dropped: 1 });
+    }
+
+    #[test]
+    fn messages_above_peer_max_are_withheld() {
+        let n = Negotiated::from_hello(&hello(PROTOCOL_MAJOR, MAX_COMPONENT_ID, 9)).unwrap();
+        assert_eq!(
+            n.prepare(Message::Ping(1)),
+            Outgoing::Withheld { dropped: 0 }
+        );
+        assert!(matches!(
+            n.prepare(Message::Ping(1)),
+            Outgoing::Withheld { .. }
+        ));
+    }
+
+    #[test]
+    fn other_major_is_refused_naming_both_versions() {
+        let e = Negotiated::from_hello(&hello(7, 0, 0)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "protocol major 7 of old is not supported; this side speaks major 1"
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! The [`Message`] enum: everything that crosses the provider ⇄ core socket.
+//!
+//! **Append-only.** The variant index is the message id and the bincode
+//! discriminant. Variants are never removed, reordered or changed; a new
+//! capability is a new variant at the end. Struct payloads are frozen once
+//! released (bincode has no field evolution): extend through the
+//! `attributes` lists or a new message. `tests/golden/messages.txt` lists the
+//! names in order and a test checks it against git history.
+
+use serde::{Deserialize, Serialize};
+
+use crate::component::{Component, ComponentId};
+
+/// A message id: the [`Message`] variant index.
+pub type MessageId = u16;
+
+/// Core-assigned, persistent device id. Stable across provider, core and board
+/// restarts for the same (provider, key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceId(pub u64);
+
+impl std::fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Provider-chosen entity number, unique within one device for one connection.
+/// The core keys entities by name; this number only saves bytes on the wire.
+pub type EntityId = u32;
+
+/// Free-form `(key, value)` metadata (e.g. `("model", "TRADFRI bulb")`,
+/// `("unit", "°F")`). The extension point for frozen payloads.
+pub type Attributes = Vec<(String, String)>;
+
+/// Provider → core, first message: who the provider is and what it understands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Protocol major the provider speaks ([`crate::PROTOCOL_MAJOR`]).
+    pub protocol_major: u16,
+    /// Protocol minor (informational; any minor of a known major is accepted).
+    pub protocol_minor: u16,
+    /// Provider name (e.g. `igloo-mqtt`).
+    pub name: String,
+    /// Provider version (semver text).
+    pub version: String,
+    /// Highest component id the provider can decode.
+    pub max_component_id: ComponentId,
+    /// Highest message id the provider can decode.
+    pub max_message_id: MessageId,
+}
+
+/// Core → provider, reply to [`Hello`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// Protocol major the core speaks.
+    pub protocol_major: u16,
+    /// Protocol minor of the core.
+    pub protocol_minor: u16,
+    /// Core version (semver text).
+    pub core_version: String,
+    /// Highest component id the core can decode.
+    pub max_component_id: ComponentId,
+    /// Highest message id the core can decode.
+    pub max_message_id: MessageId,
+    /// The provider's `[provider.config]` section from the core config, as TOML text.
+    pub config: String,
+    /// The provider's own read-write data directory.
+    pub data_dir: String,
+}
+
+/// Provider → core: create (or find again) the device with this stable key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateDevice {
+    /// Echoed in [`DeviceCreated`] or [`ErrorReply`].
+    pub request_id: u32,
+    /// Stable key within the provider: MAC, IEEE address, Modbus unit + port…
+    pub key: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Metadata such as `model`, `manufacturer`, `sw_version`.
+    pub attributes: Attributes,
+}
+
+/// Core → provider: the id for a [`CreateDevice`] request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceCreated {
+    /// The request this answers.
+    pub request_id: u32,
+    /// The persistent device id.
+    pub device: DeviceId,
+}
+
+/// Provider → core: declare an entity on one of its devices. Registering the
+/// same name again replaces the entity's number and attributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisterEntity {
+    /// Owning device.
+    pub device: DeviceId,
+    /// Number used by later [`WriteComponents`] for this entity.
+    pub entity: EntityId,
+    /// Entity name, unique per device (e.g. `Light`, `Temperature`, `Relay 1`).
+    pub name: String,
+    /// Metadata such as `unit`, `options`, `writable`.
+    pub attributes: Attributes,
+}
+
+/// Both directions. Provider → core: the entity's confirmed new values.
+/// Core → provider: a change request from a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteComponents {
+    /// Target device.
+    pub device: DeviceId,
+    /// Target entity number (from [`RegisterEntity`]).
+    pub entity: EntityId,
+    /// Component values; at most one per component id is meaningful.
+    pub values: Vec<Component>,
+}
+
+/// Provider → core: the device is reachable or not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetAvailability {
+    /// The device.
+    pub device: DeviceId,
+    /// `true` = online.
+    pub available: bool,
+}
+
+/// Provider → core: the device is gone for good (unpaired). Its id is kept
+/// reserved for its key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoveDevice {
+    /// The device.
+    pub device: DeviceId,
+}
+
+/// Both directions: a provider-specific command (e.g. `esphome.add`) and its
+/// JSON-text argument. Answered by [`CustomReply`] or [`ErrorReply`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Custom {
+    /// Echoed in the reply.
+    pub request_id: u32,
+    /// Command name.
+    pub command: String,
+    /// Argument, JSON text by convention.
+    pub body: String,
+}
+
+/// Reply to a [`Custom`] command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomReply {
+    /// The request this answers.
+    pub request_id: u32,
+    /// Result, JSON text by convention.
+    pub body: String,
+}
+
+/// An error answering a request (`request_id` 0 when not tied to one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    /// The request this answers, or 0.
+    pub request_id: u32,
+    /// What kind of error ([`ErrorCode`] constants; unknown codes are allowed).
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// Error codes in [`ErrorReply`]. A plain number so new codes never break old peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ErrorCode(pub u16);
+
+impl ErrorCode {
+    /// The peer's protocol major is not supported; the connection closes.
+    pub const PROTOCOL_VERSION: ErrorCode = ErrorCode(1);
+    /// A message out of order or malformed in content.
+    pub const PROTOCOL: ErrorCode = ErrorCode(2);
+    /// The device id is unknown.
+    pub const UNKNOWN_DEVICE: ErrorCode = ErrorCode(3);
+    /// The device belongs to another provider.
+    pub const NOT_OWNER: ErrorCode = ErrorCode(4);
+    /// The entity number was never registered on the device.
+    pub const UNKNOWN_ENTITY: ErrorCode = ErrorCode(5);
+    /// The request is understood but not valid (bad argument, read-only value).
+    pub const INVALID: ErrorCode = ErrorCode(6);
+    /// The custom command is not supported.
+    pub const UNSUPPORTED: ErrorCode = ErrorCode(7);
+    /// The peer failed internally.
+    pub const INTERNAL: ErrorCode = ErrorCode(8);
+}
+
+/// Every message of the protocol. The variant index is the message id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Message {
+    /// 0, P→C.
+    Hello(Hello),
+    /// 1, C→P.
+    Welcome(Welcome),
+    /// 2, P→C.
+    CreateDevice(CreateDevice),
+    /// 3, C→P.
+    DeviceCreated(DeviceCreated),
+    /// 4, P→C.
+    RegisterEntity(RegisterEntity),
+    /// 5, both.
+    WriteComponents(WriteComponents),
+    /// 6, P→C.
+    SetAvailability(SetAvailability),
+    /// 7, P→C.
+    RemoveDevice(RemoveDevice),
+    /// 8, both.
+    Custom(Custom),
+    /// 9, both.
+    CustomReply(CustomReply),
+    /// 10, both: heartbeat request with a nonce.
+    Ping(u64),
+    /// 11, both: heartbeat answer echoing the nonce.
+    Pong(u64),
+    /// 12, both.
+    Error(ErrorReply),
+}
+
+/// Variant names in wire order (index = message id).
+pub const MESSAGE_NAMES: &[&str] = &[
+    "Hello",
+    "Welcome",
+    "CreateDevice",
+    "DeviceCreated",
+    "RegisterEntity",
+    "WriteComponents",
+    "SetAvailability",
+    "RemoveDevice",
+    "Custom",
+    "CustomReply",
+    "Ping",
+    "Pong",
+    "Error",
+];
+
+/// The highest message id this build knows.
+pub const MAX_MESSAGE_ID: MessageId = 12;
+
+impl Message {
+    /// The message id (variant index).
+    pub fn id(&self) -> MessageId {
+        match self {
+            Message::Hello(_) => 0,
+            Message::Welcome(_) => 1,
+            Message::CreateDevice(_) => 2,
+            Message::DeviceCreated(_) => 3,
+            Message::RegisterEntity(_) => 4,
+            Message::WriteComponents(_) => 5,
+            Message::SetAvailability(_) => 6,
+            Message::RemoveDevice(_) => 7,
+            Message::Custom(_) => 8,
+            Message::CustomReply(_) => 9,
+            Message::Ping(_) => 10,
+            Message::Pong(_) => 11,
+            Message::Error(_) => 12,
+        }
+    }
+
+    /// The variant name (for logs).
+    pub fn name(&self) -> &'static str {
+        MESSAGE_NAMES[usize::from(self.id())]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_ids_agree() {
+        assert_eq!(MESSAGE_NAMES.len(), usize::from(MAX_MESSAGE_ID) + 1);
+        let m = Message::Error(ErrorReply {
+            request_id: 0,
+            code: ErrorCode::INTERNAL,
+            message: String::new(),
+        });
+        assert_eq!(m.id(), MAX_MESSAGE_ID);
+        assert_eq!(m.name(), "Error");
+    }
+}

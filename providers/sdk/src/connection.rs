@@ -1,0 +1,488 @@
+use std::collections::HashMap;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::BytesMut;
+use futures::StreamExt;
+use igloo_protocol::codec::MessageCodec;
+use igloo_protocol::handshake::Outgoing;
+use igloo_protocol::message::{
+    Attributes, CreateDevice, Custom, CustomReply, ErrorReply, Hello, RegisterEntity, RemoveDevice,
+    SetAvailability, Welcome, WriteComponents,
+};
+use igloo_protocol::{
+    Component, DEFAULT_MAX_FRAME, DeviceId, EntityId, ErrorCode, HandshakeError, MAX_COMPONENT_ID,
+    MAX_MESSAGE_ID, Message, Negotiated, PROTOCOL_MAJOR, PROTOCOL_MINOR, encode_frame,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::codec::FramedRead;
+
+use crate::SdkError;
+
+/// Queue depth between provider code and the socket writer.
+const OUTBOX: usize = 4096;
+/// Most messages encoded into one write before flushing.
+const BATCH: usize = 256;
+
+/// Something the core asks of the provider.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A change request from a user: make the device take these values, then
+    /// report what it confirms with [`Provider::write`] (writes are not optimistic).
+    Change {
+        /// The device.
+        device: DeviceId,
+        /// The entity number returned by [`Provider::register_entity`].
+        entity: EntityId,
+        /// Requested values.
+        values: Vec<Component>,
+    },
+    /// A provider-specific command; answer with [`Provider::reply_custom`] or
+    /// [`Provider::reply_error`].
+    Custom {
+        /// Echo this in the reply.
+        request_id: u32,
+        /// Command name.
+        command: String,
+        /// Argument (JSON text by convention).
+        body: String,
+    },
+    /// The core reported an error not tied to a pending request (e.g. a write to
+    /// an unknown entity).
+    Error {
+        /// Error code.
+        code: ErrorCode,
+        /// Explanation.
+        message: String,
+    },
+}
+
+/// The stream of [`Event`]s from the core. `None` once the core has closed the connection.
+pub struct Events {
+    rx: mpsc::Receiver<Event>,
+}
+
+impl Events {
+    /// The next event; `None` when the connection is closed (the provider should exit).
+    pub async fn next(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+}
+
+type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<Result<DeviceId, SdkError>>>>>;
+
+struct Shared {
+    welcome: Welcome,
+    negotiated: Negotiated,
+    outbox: mpsc::Sender<Message>,
+    pending: Pending,
+    next_request: AtomicU32,
+    dropped: AtomicU64,
+    entities: Mutex<HashMap<(DeviceId, String), EntityId>>,
+    next_entity: Mutex<HashMap<DeviceId, EntityId>>,
+}
+
+/// A handle on the connection to the core. Cheap to clone; all clones share it.
+#[derive(Clone)]
+pub struct Provider {
+    shared: Arc<Shared>,
+}
+
+impl Provider {
+    /// Connects to the core (`IGLOO_FD`, else `IGLOO_SOCKET`) and performs the handshake.
+    ///
+    /// `name` and `version` identify the provider in the core's logs and API.
+    ///
+    /// # Errors
+    /// [`SdkError::NoConnection`] without either variable; I/O, frame or
+    /// handshake errors (e.g. the core refuses this protocol major).
+    pub async fn connect(name: &str, version: &str) -> Result<(Provider, Events), SdkError> {
+        let stream = if let Ok(fd) = std::env::var("IGLOO_FD") {
+            let fd: i32 = fd.trim().parse().map_err(|_| {
+                SdkError::NoConnection(format!("IGLOO_FD={fd:?} is not a file descriptor number"))
+            })?;
+            if fd < 3 {
+                return Err(SdkError::NoConnection(format!(
+                    "IGLOO_FD={fd} is a standard stream"
+                )));
+            }
+            // SAFETY: the core hands this fd to us and nothing else in the process owns it;
+            // we take ownership exactly once (the variable is removed below).
+            let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+            // SAFETY: as above; removing the variable keeps a second connect() from adopting the fd twice.
+            unsafe { std::env::remove_var("IGLOO_FD") };
+            let std = std::os::unix::net::UnixStream::from(owned);
+            std.set_nonblocking(true)?;
+            UnixStream::from_std(std)?
+        } else if let Ok(path) = std::env::var("IGLOO_SOCKET") {
+            UnixStream::connect(Path::new(&path)).await?
+        } else {
+            return Err(SdkError::NoConnection(
+                "neither IGLOO_FD nor IGLOO_SOCKET is set".into(),
+            ));
+        };
+        Self::over(stream, name, version).await
+    }
+
+    /// Performs the handshake over an already connected stream (tests, embedding).
+    ///
+    /// # Errors
+    /// As [`Provider::connect`].
+    pub async fn over(
+        stream: UnixStream,
+        name: &str,
+        version: &str,
+    ) -> Result<(Provider, Events), SdkError> {
+        let hello = Hello {
+            protocol_major: PROTOCOL_MAJOR,
+            protocol_minor: PROTOCOL_MINOR,
+            name: name.to_string(),
+            version: version.to_string(),
+            max_component_id: MAX_COMPONENT_ID,
+            max_message_id: MAX_MESSAGE_ID,
+        };
+        let (read, mut write) = stream.into_split();
+        let mut buf = BytesMut::new();
+        encode_frame(&Message::Hello(hello), &mut buf, DEFAULT_MAX_FRAME)?;
+        write.write_all(&buf).await?;
+        let mut frames = FramedRead::new(read, MessageCodec::default());
+        let welcome = match frames.next().await {
+            Some(Ok(Message::Welcome(w))) => w,
+            Some(Ok(Message::Error(e))) => {
+                return Err(SdkError::Refused {
+                    code: e.code,
+                    message: e.message,
+                });
+            }
+            Some(Ok(other)) => {
+                return Err(HandshakeError::Unexpected {
+                    expected: "Welcome",
+                    got: other.name(),
+                }
+                .into());
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err(SdkError::Closed),
+        };
+        let negotiated = Negotiated::from_welcome(&welcome)?;
+        let (outbox, out_rx) = mpsc::channel(OUTBOX);
+        let (ev_tx, ev_rx) = mpsc::channel(OUTBOX);
+        let shared = Arc::new(Shared {
+            welcome,
+            negotiated,
+            outbox: outbox.clone(),
+            pending: Arc::default(),
+            next_request: AtomicU32::new(1),
+            dropped: AtomicU64::new(0),
+            entities: Mutex::default(),
+            next_entity: Mutex::default(),
+        });
+        tokio::spawn(writer(write, out_rx));
+        tokio::spawn(reader(frames, ev_tx, outbox, shared.pending.clone()));
+        Ok((Provider { shared }, Events { rx: ev_rx }))
+    }
+
+    /// The core's [`Welcome`] (its version, ids, this provider's config and data dir).
+    pub fn welcome(&self) -> &Welcome {
+        &self.shared.welcome
+    }
+
+    /// Parses this provider's config section (`[provider.config]` in the core's config).
+    ///
+    /// # Errors
+    /// [`SdkError::Config`] with the TOML error, naming the field.
+    pub fn config<T: serde::de::DeserializeOwned>(&self) -> Result<T, SdkError> {
+        toml::from_str(&self.shared.welcome.config).map_err(|e| SdkError::Config(e.to_string()))
+    }
+
+    /// This provider's own read-write data directory.
+    pub fn data_dir(&self) -> &Path {
+        Path::new(&self.shared.welcome.data_dir)
+    }
+
+    /// Components dropped so far because the core does not know them.
+    pub fn dropped_components(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Creates the device with stable `key` (MAC, IEEE address…) or finds it
+    /// again; returns its persistent id.
+    ///
+    /// # Errors
+    /// [`SdkError::Refused`] or [`SdkError::Closed`].
+    pub async fn create_device(
+        &self,
+        key: &str,
+        name: &str,
+        attributes: Attributes,
+    ) -> Result<DeviceId, SdkError> {
+        let request_id = self.shared.next_request.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .pending
+            .lock()
+            .map_err(|_| SdkError::Closed)?
+            .insert(request_id, tx);
+        self.send(Message::CreateDevice(CreateDevice {
+            request_id,
+            key: key.to_string(),
+            name: name.to_string(),
+            attributes,
+        }))
+        .await?;
+        rx.await.map_err(|_| SdkError::Closed)?
+    }
+
+    /// Declares entity `name` on `device` and returns its number for [`Provider::write`].
+    /// Registering the same name again returns the same number and updates attributes.
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn register_entity(
+        &self,
+        device: DeviceId,
+        name: &str,
+        attributes: Attributes,
+    ) -> Result<EntityId, SdkError> {
+        let entity = {
+            let mut known = self.shared.entities.lock().map_err(|_| SdkError::Closed)?;
+            match known.get(&(device, name.to_string())) {
+                Some(e) => *e,
+                None => {
+                    let mut next = self
+                        .shared
+                        .next_entity
+                        .lock()
+                        .map_err(|_| SdkError::Closed)?;
+                    let n = next.entry(device).or_insert(0);
+                    let e = *n;
+                    *n += 1;
+                    known.insert((device, name.to_string()), e);
+                    e
+                }
+            }
+        };
+        self.send(Message::RegisterEntity(RegisterEntity {
+            device,
+            entity,
+            name: name.to_string(),
+            attributes,
+        }))
+        .await?;
+        Ok(entity)
+    }
+
+    /// Reports the entity's confirmed values.
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn write(
+        &self,
+        device: DeviceId,
+        entity: EntityId,
+        values: Vec<Component>,
+    ) -> Result<(), SdkError> {
+        self.send(Message::WriteComponents(WriteComponents {
+            device,
+            entity,
+            values,
+        }))
+        .await
+    }
+
+    /// Reports the device reachable (`true`) or not.
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn set_available(&self, device: DeviceId, available: bool) -> Result<(), SdkError> {
+        self.send(Message::SetAvailability(SetAvailability {
+            device,
+            available,
+        }))
+        .await
+    }
+
+    /// Reports the device removed for good.
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn remove_device(&self, device: DeviceId) -> Result<(), SdkError> {
+        self.send(Message::RemoveDevice(RemoveDevice { device }))
+            .await
+    }
+
+    /// Answers a [`Event::Custom`].
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn reply_custom(&self, request_id: u32, body: String) -> Result<(), SdkError> {
+        self.send(Message::CustomReply(CustomReply { request_id, body }))
+            .await
+    }
+
+    /// Answers a [`Event::Custom`] with an error.
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn reply_error(
+        &self,
+        request_id: u32,
+        code: ErrorCode,
+        message: String,
+    ) -> Result<(), SdkError> {
+        self.send(Message::Error(ErrorReply {
+            request_id,
+            code,
+            message,
+        }))
+        .await
+    }
+
+    /// Sends a raw [`Custom`] message to the core.
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn send_custom(&self, command: &str, body: String) -> Result<(), SdkError> {
+        let request_id = self.shared.next_request.fetch_add(1, Ordering::Relaxed);
+        self.send(Message::Custom(Custom {
+            request_id,
+            command: command.to_string(),
+            body,
+        }))
+        .await
+    }
+
+    async fn send(&self, msg: Message) -> Result<(), SdkError> {
+        match self.shared.negotiated.prepare(msg) {
+            Outgoing::Send { message, dropped } => {
+                if dropped > 0 {
+                    self.shared
+                        .dropped
+                        .fetch_add(dropped as u64, Ordering::Relaxed);
+                }
+                self.shared
+                    .outbox
+                    .send(message)
+                    .await
+                    .map_err(|_| SdkError::Closed)
+            }
+            Outgoing::Withheld { dropped } => {
+                self.shared
+                    .dropped
+                    .fetch_add(dropped as u64, Ordering::Relaxed);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Writes queued messages, encoding everything already queued (up to [`BATCH`])
+/// before one `write_all`: a burst costs one syscall.
+async fn writer(mut sock: OwnedWriteHalf, mut rx: mpsc::Receiver<Message>) {
+    let mut buf = BytesMut::with_capacity(8192);
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        let mut n = 0;
+        while let Some(msg) = next {
+            if let Err(e) = encode_frame(&msg, &mut buf, DEFAULT_MAX_FRAME) {
+                tracing::error!(
+                    message = msg.name(),
+                    "cannot encode message for the core: {e}"
+                );
+            }
+            n += 1;
+            next = if n < BATCH { rx.try_recv().ok() } else { None };
+        }
+        if sock.write_all(&buf).await.is_err() {
+            return;
+        }
+        buf.clear();
+    }
+}
+
+async fn reader(
+    mut frames: FramedRead<OwnedReadHalf, MessageCodec>,
+    events: mpsc::Sender<Event>,
+    outbox: mpsc::Sender<Message>,
+    pending: Pending,
+) {
+    while let Some(frame) = frames.next().await {
+        let msg = match frame {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!("bad frame from the core, closing: {e}");
+                break;
+            }
+        };
+        let event = match msg {
+            Message::Ping(n) => {
+                let _ = outbox.send(Message::Pong(n)).await;
+                continue;
+            }
+            Message::DeviceCreated(d) => {
+                if let Some(tx) = pending
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.remove(&d.request_id))
+                {
+                    let _ = tx.send(Ok(d.device));
+                }
+                continue;
+            }
+            Message::Error(e) => {
+                let waiter = if e.request_id != 0 {
+                    pending
+                        .lock()
+                        .ok()
+                        .and_then(|mut p| p.remove(&e.request_id))
+                } else {
+                    None
+                };
+                match waiter {
+                    Some(tx) => {
+                        let _ = tx.send(Err(SdkError::Refused {
+                            code: e.code,
+                            message: e.message,
+                        }));
+                        continue;
+                    }
+                    None => Event::Error {
+                        code: e.code,
+                        message: e.message,
+                    },
+                }
+            }
+            Message::WriteComponents(w) => Event::Change {
+                device: w.device,
+                entity: w.entity,
+                values: w.values,
+            },
+            Message::Custom(c) => Event::Custom {
+                request_id: c.request_id,
+                command: c.command,
+                body: c.body,
+            },
+            other => {
+                tracing::debug!(
+                    message = other.name(),
+                    "ignoring unexpected message from the core"
+                );
+                continue;
+            }
+        };
+        if events.send(event).await.is_err() {
+            break;
+        }
+    }
+    // Fail outstanding requests so callers do not wait forever.
+    if let Ok(mut p) = pending.lock() {
+        for (_, tx) in p.drain() {
+            let _ = tx.send(Err(SdkError::Closed));
+        }
+    }
+}
