@@ -1,1 +1,94 @@
-fn main() {}
+//! `igloo`: the Igloo core daemon (`igloo run`) and its command-line client
+//! (`igloo devices`, `igloo set`, …), one binary. See ARCHITECTURE.md.
+
+mod api;
+mod cli;
+mod config;
+mod daemon;
+mod events;
+mod store;
+mod supervisor;
+mod tree;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Igloo home-automation gateway.
+#[derive(Parser)]
+#[command(version, about, propagate_version = true)]
+struct Cli {
+    /// API base URL used by the client subcommands.
+    #[arg(long, global = true, env = "IGLOO_API", default_value = "http://127.0.0.1:8080")]
+    api: String,
+    /// Print raw JSON (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the core: supervise providers and serve the HTTP API.
+    Run {
+        /// Configuration file (TOML, see docs/configuration.md).
+        #[arg(long, short, env = "IGLOO_CONFIG", default_value = "/etc/igloo/igloo.toml")]
+        config: PathBuf,
+    },
+    /// List devices.
+    Devices,
+    /// Show one device with its entities and values.
+    Device {
+        /// Device id.
+        id: u64,
+    },
+    /// Request a change: `igloo set 3 Light Switch=true Brightness=40`.
+    Set {
+        /// Device id.
+        id: u64,
+        /// Entity name.
+        entity: String,
+        /// Component=value pairs (values: JSON, or plain text).
+        #[arg(required = true, value_name = "COMPONENT=VALUE")]
+        values: Vec<String>,
+    },
+    /// List providers with their state, pid, restarts and last exit.
+    Providers {
+        #[command(subcommand)]
+        action: Option<ProvidersAction>,
+    },
+    /// Stream changes as they happen.
+    Watch,
+}
+
+#[derive(Subcommand)]
+enum ProvidersAction {
+    /// Restart one provider (nothing else restarts).
+    Restart {
+        /// Provider name.
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let client = cli::Client::new(&cli.api, cli.json);
+    let result = match cli.command {
+        Command::Run { config } => return daemon::main(&config),
+        Command::Devices => client.devices(),
+        Command::Device { id } => client.device(id),
+        Command::Set { id, entity, values } => client.set(id, &entity, &values),
+        Command::Providers { action: None } => client.providers(),
+        Command::Providers { action: Some(ProvidersAction::Restart { name }) } => client.restart(&name),
+        Command::Watch => client.watch(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("igloo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

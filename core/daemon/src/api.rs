@@ -1,0 +1,137 @@
+//! The HTTP API (axum), shapes in `docs/api.md`. Reads go to the tree task
+//! through its handle; change requests are forwarded, never applied here.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use futures::StreamExt;
+use igloo_protocol::{Component, DeviceId};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use crate::events::Event;
+use crate::supervisor::Supervisor;
+use crate::tree::{RequestError, TreeHandle};
+
+/// Shared state of the API handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The device tree.
+    pub tree: TreeHandle,
+    /// Provider supervision.
+    pub supervisor: Arc<Supervisor>,
+    /// The event bus.
+    pub events: broadcast::Sender<Event>,
+}
+
+/// An API error: status + `{"error": message}`.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"error": self.1}))).into_response()
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        let status = match e {
+            RequestError::UnknownDevice(_) | RequestError::UnknownEntity(..) => StatusCode::NOT_FOUND,
+            RequestError::ProviderDown(_) | RequestError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::Unsupported(..) => StatusCode::BAD_REQUEST,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+/// The `/api/v1` router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/devices/{id}", get(device))
+        .route("/api/v1/devices/{id}/entities/{entity}", post(set_entity))
+        .route("/api/v1/providers", get(providers))
+        .route("/api/v1/providers/{name}/restart", post(restart))
+        .route("/api/v1/events", get(events))
+        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such endpoint; see docs/api.md".into()) })
+        .with_state(state)
+}
+
+async fn health(State(s): State<AppState>) -> Json<Value> {
+    let devices: usize = s.tree.counts().await.values().sum();
+    let (running, total) = s.supervisor.running();
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "devices": devices,
+        "providers": {"running": running, "total": total},
+    }))
+}
+
+async fn devices(State(s): State<AppState>) -> Json<Value> {
+    Json(Value::Array(s.tree.devices().await))
+}
+
+fn parse_id(id: &str) -> Result<DeviceId, ApiError> {
+    id.parse::<u64>().map(DeviceId).map_err(|_| ApiError(StatusCode::BAD_REQUEST, format!("device id {id:?} is not a number")))
+}
+
+async fn device(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    s.tree.device(id).await.map(Json).ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("device {id} not found")))
+}
+
+async fn set_entity(
+    State(s): State<AppState>,
+    Path((id, entity)): Path<(String, String)>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = parse_id(&id)?;
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let map = body
+        .as_object()
+        .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, "body must be a JSON object of component name → value".into()))?;
+    if map.is_empty() {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "no components given".into()));
+    }
+    let values = map
+        .iter()
+        .map(|(k, v)| Component::from_json(k, v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+    s.tree.request(id, entity, values).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"status": "sent"}))))
+}
+
+async fn providers(State(s): State<AppState>) -> Json<Value> {
+    let counts = s.tree.counts().await;
+    Json(Value::Array(s.supervisor.statuses(&counts)))
+}
+
+async fn restart(State(s): State<AppState>, Path(name): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    s.supervisor.restart(&name).map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"status": "restarting"}))))
+}
+
+async fn events(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let stream = BroadcastStream::new(s.events.subscribe()).map(|item| {
+        Ok(match item {
+            Ok(e) => SseEvent::default().event(e.kind()).data(e.to_json().to_string()),
+            Err(BroadcastStreamRecvError::Lagged(n)) => {
+                SseEvent::default().event("lagged").data(json!({"type": "lagged", "missed": n}).to_string())
+            }
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

@@ -1,0 +1,375 @@
+//! The core's configuration file (`igloo.toml`): parsing and validation with
+//! file:line:column errors. The format is documented in `docs/configuration.md`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A configuration error pointing at the place in the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}{}: {message}", location(*.line, *.column))]
+pub struct ConfigError {
+    /// The config file.
+    pub path: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong and, where useful, what to do.
+    pub message: String,
+}
+
+fn location(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c} (line {l})"),
+        (Some(l), None) => format!(":{l} (line {l})"),
+        _ => String::new(),
+    }
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Core settings.
+    pub core: CoreConfig,
+    /// One entry per `[[provider]]`, in file order.
+    pub providers: Vec<ProviderConfig>,
+    /// The file it came from.
+    pub path: PathBuf,
+}
+
+/// `[core]`.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Absolute data directory (device-id database, providers' data dirs).
+    pub data_dir: PathBuf,
+    /// HTTP API listen address.
+    pub api_listen: SocketAddr,
+    /// How often each provider is pinged.
+    pub heartbeat_interval: Duration,
+    /// A provider that has not answered a ping for this long is restarted.
+    pub heartbeat_timeout: Duration,
+    /// Largest accepted frame payload from a provider, bytes.
+    pub max_frame: usize,
+    /// tracing filter directive (`RUST_LOG` overrides).
+    pub log: String,
+}
+
+/// One `[[provider]]`.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Unique name (`[a-z0-9_-]+`).
+    pub name: String,
+    /// Resolved executable path.
+    pub exec: PathBuf,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Extra environment.
+    pub env: BTreeMap<String, String>,
+    /// Restart policy.
+    pub restart: RestartPolicy,
+    /// `[provider.config]` as TOML text, passed in `Welcome`.
+    pub config_toml: String,
+}
+
+/// Exponential back-off with jitter between restarts of one provider.
+#[derive(Debug, Clone, Copy)]
+pub struct RestartPolicy {
+    /// First delay.
+    pub initial_backoff: Duration,
+    /// Cap.
+    pub max_backoff: Duration,
+    /// Running this long resets the back-off to `initial_backoff`.
+    pub stable_after: Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    core: RawCore,
+    #[serde(default)]
+    provider: Vec<RawProvider>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCore {
+    #[serde(default = "default_data_dir")]
+    data_dir: Spanned<String>,
+    #[serde(default = "default_api")]
+    api_listen: Spanned<String>,
+    #[serde(default = "default_heartbeat")]
+    heartbeat_interval_ms: Spanned<u64>,
+    #[serde(default = "default_heartbeat_timeout")]
+    heartbeat_timeout_ms: Spanned<u64>,
+    #[serde(default = "default_max_frame")]
+    max_frame: Spanned<u64>,
+    #[serde(default = "default_log")]
+    log: String,
+}
+
+impl Default for RawCore {
+    fn default() -> Self {
+        RawCore {
+            data_dir: default_data_dir(),
+            api_listen: default_api(),
+            heartbeat_interval_ms: default_heartbeat(),
+            heartbeat_timeout_ms: default_heartbeat_timeout(),
+            max_frame: default_max_frame(),
+            log: default_log(),
+        }
+    }
+}
+
+fn unspanned<T>(v: T) -> Spanned<T> {
+    Spanned::new(0..0, v)
+}
+fn default_data_dir() -> Spanned<String> {
+    unspanned("/var/lib/igloo".into())
+}
+fn default_api() -> Spanned<String> {
+    unspanned("127.0.0.1:8080".into())
+}
+fn default_heartbeat() -> Spanned<u64> {
+    unspanned(5000)
+}
+fn default_heartbeat_timeout() -> Spanned<u64> {
+    unspanned(15000)
+}
+fn default_max_frame() -> Spanned<u64> {
+    unspanned(igloo_protocol::DEFAULT_MAX_FRAME as u64)
+}
+fn default_log() -> String {
+    "info".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    name: Spanned<String>,
+    exec: Spanned<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    restart: RawRestart,
+    #[serde(default)]
+    config: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRestart {
+    #[serde(default = "d500")]
+    initial_backoff_ms: u64,
+    #[serde(default = "d30000")]
+    max_backoff_ms: u64,
+    #[serde(default = "d60000")]
+    stable_after_ms: u64,
+}
+
+impl Default for RawRestart {
+    fn default() -> Self {
+        RawRestart { initial_backoff_ms: d500(), max_backoff_ms: d30000(), stable_after_ms: d60000() }
+    }
+}
+fn d500() -> u64 {
+    500
+}
+fn d30000() -> u64 {
+    30_000
+}
+fn d60000() -> u64 {
+    60_000
+}
+
+/// Turns a byte offset into 1-based (line, column).
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, col)
+}
+
+impl Config {
+    /// Reads and validates `path`. Relative paths inside are relative to the file's directory.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and, for syntax and validation errors, the line and column.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.display().to_string(),
+            line: None,
+            column: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates config `text` that was read from `path`.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let err_at = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, column) = match span {
+                Some(s) if !(s.start == 0 && s.end == 0) => {
+                    let (l, c) = line_col(text, s.start);
+                    (Some(l), Some(c))
+                }
+                _ => (None, None),
+            };
+            ConfigError { path: path.display().to_string(), line, column, message }
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| err_at(e.span(), e.message().trim().to_string()))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        let abs = |p: &str| -> PathBuf {
+            let p = PathBuf::from(p);
+            if p.is_absolute() { p } else { base.join(p) }
+        };
+
+        let c = raw.core;
+        let api_listen = c
+            .api_listen
+            .get_ref()
+            .parse::<SocketAddr>()
+            .map_err(|e| err_at(Some(c.api_listen.span()), format!("api_listen {:?}: {e} (expected host:port, e.g. 127.0.0.1:8080)", c.api_listen.get_ref())))?;
+        let hb = *c.heartbeat_interval_ms.get_ref();
+        let hbt = *c.heartbeat_timeout_ms.get_ref();
+        if hb == 0 {
+            return Err(err_at(Some(c.heartbeat_interval_ms.span()), "heartbeat_interval_ms must be > 0".into()));
+        }
+        if hbt <= hb {
+            return Err(err_at(Some(c.heartbeat_timeout_ms.span()), format!("heartbeat_timeout_ms ({hbt}) must be greater than heartbeat_interval_ms ({hb})")));
+        }
+        let max_frame = *c.max_frame.get_ref();
+        if !(1024..=(64 << 20)).contains(&max_frame) {
+            return Err(err_at(Some(c.max_frame.span()), format!("max_frame {max_frame} is outside 1024..=67108864 bytes")));
+        }
+        let core = CoreConfig {
+            data_dir: abs(c.data_dir.get_ref()),
+            api_listen,
+            heartbeat_interval: Duration::from_millis(hb),
+            heartbeat_timeout: Duration::from_millis(hbt),
+            max_frame: max_frame as usize,
+            log: c.log,
+        };
+
+        let mut seen = HashSet::new();
+        let mut providers = Vec::new();
+        for p in raw.provider {
+            let name = p.name.get_ref();
+            if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_') {
+                return Err(err_at(Some(p.name.span()), format!("provider name {name:?} must be non-empty and use only a-z, 0-9, '-' and '_'")));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(err_at(Some(p.name.span()), format!("duplicate provider name {name:?}")));
+            }
+            let exec = resolve_exec(p.exec.get_ref(), &base).ok_or_else(|| {
+                err_at(Some(p.exec.span()), format!("provider {name:?}: executable {:?} not found (looked relative to the config file, next to the igloo binary and on PATH)", p.exec.get_ref()))
+            })?;
+            let r = p.restart;
+            if r.initial_backoff_ms == 0 || r.max_backoff_ms < r.initial_backoff_ms {
+                return Err(err_at(Some(p.name.span()), format!("provider {name:?}: restart needs 0 < initial_backoff_ms <= max_backoff_ms")));
+            }
+            let config_toml = toml::to_string(&p.config)
+                .map_err(|e| err_at(Some(p.name.span()), format!("provider {name:?}: config section cannot be re-encoded: {e}")))?;
+            providers.push(ProviderConfig {
+                name: name.clone(),
+                exec,
+                args: p.args,
+                env: p.env,
+                restart: RestartPolicy {
+                    initial_backoff: Duration::from_millis(r.initial_backoff_ms),
+                    max_backoff: Duration::from_millis(r.max_backoff_ms),
+                    stable_after: Duration::from_millis(r.stable_after_ms),
+                },
+                config_toml,
+            });
+        }
+        Ok(Config { core, providers, path: path.to_path_buf() })
+    }
+}
+
+/// Finds a provider executable: absolute; containing `/` → relative to the
+/// config dir; a bare name → next to the running `igloo` binary, then on `PATH`.
+fn resolve_exec(exec: &str, base: &Path) -> Option<PathBuf> {
+    let is_file = |p: &Path| p.is_file();
+    let p = Path::new(exec);
+    if p.is_absolute() {
+        return is_file(p).then(|| p.to_path_buf());
+    }
+    if exec.contains('/') {
+        let q = base.join(p);
+        return is_file(&q).then(|| std::fs::canonicalize(&q).unwrap_or(q));
+    }
+    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        let q = dir.join(exec);
+        if is_file(&q) {
+            return Some(q);
+        }
+    }
+    std::env::var_os("PATH").and_then(|path| std::env::split_paths(&path).map(|d| d.join(exec)).find(|q| is_file(q)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/igloo/igloo.toml"))
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = parse("").unwrap();
+        assert_eq!(c.core.api_listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.core.data_dir, PathBuf::from("/var/lib/igloo"));
+        assert!(c.providers.is_empty());
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let e = parse("[core]\napi_listen = \"127.0.0.1:80\"\nlog = \n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.to_string().starts_with("/etc/igloo/igloo.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_names_line() {
+        let e = parse("[core]\n\nlisten = 1\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("listen"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_provider_names_line() {
+        let text = "[[provider]]\nname = \"a\"\nexec = \"/bin/sh\"\n\n[[provider]]\nname = \"a\"\nexec = \"/bin/sh\"\n";
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.line, Some(6), "{e}");
+        assert!(e.message.contains("duplicate provider name"), "{e}");
+    }
+
+    #[test]
+    fn missing_exec_and_bad_address() {
+        let e = parse("[[provider]]\nname = \"a\"\nexec = \"/nonexistent/x\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("not found"));
+        let e = parse("[core]\napi_listen = \"localhost\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn provider_config_is_passed_as_toml() {
+        let c = parse("[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n[provider.config]\nbroker = \"127.0.0.1:1883\"\n").unwrap();
+        let t: toml::Table = toml::from_str(&c.providers[0].config_toml).unwrap();
+        assert_eq!(t["broker"].as_str(), Some("127.0.0.1:1883"));
+    }
+}

@@ -1,0 +1,88 @@
+//! `igloo run`: wires config, store, tree, supervisor and API together and
+//! handles shutdown.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::broadcast;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+use crate::supervisor::Supervisor;
+use crate::{api, store, tree};
+
+/// Capacity of the event bus; a slower API client sees a `lagged` event.
+const EVENT_BUS: usize = 65_536;
+
+/// Entry point of `igloo run`. Exit code 2 for configuration errors, 1 for
+/// other start-up failures.
+pub fn main(config_path: &Path) -> ExitCode {
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("igloo: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&config.core.log)).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("igloo: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("igloo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    let data_dir = &config.core.data_dir;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    let store = store::Store::open(&data_dir.join("igloo.redb"))?;
+    let (events, _) = broadcast::channel(EVENT_BUS);
+    let tree = tree::spawn(store, events.clone())?;
+    let listener = tokio::net::TcpListener::bind(config.core.api_listen)
+        .await
+        .with_context(|| format!("binding the API to {}", config.core.api_listen))?;
+    let supervisor = Arc::new(Supervisor::start(&config.core, &config.providers, tree.clone(), events.clone()));
+    let app = api::router(api::AppState { tree: tree.clone(), supervisor: supervisor.clone(), events });
+    let addr = listener.local_addr()?;
+    tracing::info!(config = %config.path.display(), providers = config.providers.len(), "core ready, API on http://{addr}");
+
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
+    server.await.context("API server")?;
+    tracing::info!("shutting down");
+    match Arc::try_unwrap(supervisor) {
+        Ok(s) => s.shutdown().await,
+        Err(_) => tracing::warn!("API handlers still hold the supervisor; providers die with the core"),
+    }
+    tree.flush().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot install signal handlers; stop the core with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

@@ -1,0 +1,204 @@
+//! Persistence with redb (DESIGN §6): the (provider, key) → [`DeviceId`] map,
+//! and each device's name, attributes, entities and last known values.
+//!
+//! Every change is one redb write transaction, so a kill -9 at any point
+//! leaves the previous or the next consistent state. Device records are JSON
+//! so that a core rolled back to an older version still reads records written
+//! by a newer one: unknown components in a record are skipped, not fatal.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use igloo_protocol::{Component, DeviceId};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+const DEVICE_KEYS: TableDefinition<(&str, &str), u64> = TableDefinition::new("device_keys");
+const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const NEXT_ID: &str = "next_device_id";
+
+/// A store failure. The message names the database file and the operation.
+#[derive(Debug, thiserror::Error)]
+#[error("device database {path}: {op}: {reason}")]
+pub struct StoreError {
+    path: String,
+    op: &'static str,
+    reason: String,
+}
+
+/// One device as persisted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// Owning provider's name.
+    pub provider: String,
+    /// The provider's stable key.
+    pub key: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Device attributes.
+    #[serde(default)]
+    pub attributes: Vec<(String, String)>,
+    /// Entities by name.
+    #[serde(default)]
+    pub entities: BTreeMap<String, EntityRecord>,
+    /// Removed by its provider (the id stays reserved for the key).
+    #[serde(default)]
+    pub removed: bool,
+}
+
+/// One entity as persisted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EntityRecord {
+    /// Entity attributes.
+    #[serde(default)]
+    pub attributes: Vec<(String, String)>,
+    /// Last known values, as serde JSON of [`Component`] (`{"Switch":true}`), kept
+    /// untyped so unknown components from a newer core are skipped on load.
+    #[serde(default)]
+    pub components: Vec<serde_json::Value>,
+}
+
+impl EntityRecord {
+    /// The components this build understands.
+    pub fn known_components(&self) -> Vec<Component> {
+        self.components.iter().filter_map(|v| serde_json::from_value(v.clone()).ok()).collect()
+    }
+}
+
+/// The device database.
+pub struct Store {
+    db: Database,
+    path: String,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the file cannot be opened or is not a redb database.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let p = path.display().to_string();
+        let db = Database::create(path).map_err(|e| err(&p, "open", e))?;
+        let store = Store { db, path: p };
+        // Make sure the tables exist so readers never see "table does not exist".
+        let tx = store.db.begin_write().map_err(|e| err(&store.path, "begin", e))?;
+        {
+            tx.open_table(DEVICE_KEYS).map_err(|e| err(&store.path, "create tables", e))?;
+            tx.open_table(DEVICES).map_err(|e| err(&store.path, "create tables", e))?;
+            tx.open_table(META).map_err(|e| err(&store.path, "create tables", e))?;
+        }
+        tx.commit().map_err(|e| err(&store.path, "commit", e))?;
+        Ok(store)
+    }
+
+    /// Every device record. Records that cannot be parsed are reported and skipped.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a database failure.
+    pub fn load(&self) -> Result<Vec<(DeviceId, DeviceRecord)>, StoreError> {
+        let tx = self.db.begin_read().map_err(|e| err(&self.path, "begin read", e))?;
+        let t = tx.open_table(DEVICES).map_err(|e| err(&self.path, "open devices", e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| err(&self.path, "iterate devices", e))? {
+            let (k, v) = row.map_err(|e| err(&self.path, "read device", e))?;
+            match serde_json::from_slice::<DeviceRecord>(v.value()) {
+                Ok(r) => out.push((DeviceId(k.value()), r)),
+                Err(e) => tracing::error!(device = k.value(), "skipping unreadable device record in {}: {e}", self.path),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Returns the id for (provider, key), allocating and persisting a new one
+    /// (with `record`) if the pair is new. The second value is `true` when new.
+    ///
+    /// # Errors
+    /// [`StoreError`]; nothing is changed then.
+    pub fn allocate(&self, record: &DeviceRecord) -> Result<(DeviceId, bool), StoreError> {
+        let tx = self.db.begin_write().map_err(|e| err(&self.path, "begin", e))?;
+        let result = {
+            let mut keys = tx.open_table(DEVICE_KEYS).map_err(|e| err(&self.path, "open keys", e))?;
+            let existing = keys
+                .get((record.provider.as_str(), record.key.as_str()))
+                .map_err(|e| err(&self.path, "lookup key", e))?
+                .map(|v| v.value());
+            match existing {
+                Some(id) => (DeviceId(id), false),
+                None => {
+                    let mut meta = tx.open_table(META).map_err(|e| err(&self.path, "open meta", e))?;
+                    let id = meta.get(NEXT_ID).map_err(|e| err(&self.path, "read next id", e))?.map_or(1, |v| v.value());
+                    meta.insert(NEXT_ID, id + 1).map_err(|e| err(&self.path, "write next id", e))?;
+                    keys.insert((record.provider.as_str(), record.key.as_str()), id).map_err(|e| err(&self.path, "write key", e))?;
+                    let mut devices = tx.open_table(DEVICES).map_err(|e| err(&self.path, "open devices", e))?;
+                    let json = serde_json::to_vec(record).map_err(|e| err(&self.path, "encode", e))?;
+                    devices.insert(id, json.as_slice()).map_err(|e| err(&self.path, "write device", e))?;
+                    (DeviceId(id), true)
+                }
+            }
+        };
+        tx.commit().map_err(|e| err(&self.path, "commit", e))?;
+        Ok(result)
+    }
+
+    /// Writes these records in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError`]; nothing is changed then.
+    pub fn save<'a>(&self, records: impl IntoIterator<Item = (DeviceId, &'a DeviceRecord)>) -> Result<usize, StoreError> {
+        let tx = self.db.begin_write().map_err(|e| err(&self.path, "begin", e))?;
+        let mut n = 0;
+        {
+            let mut devices = tx.open_table(DEVICES).map_err(|e| err(&self.path, "open devices", e))?;
+            for (id, rec) in records {
+                let json = serde_json::to_vec(rec).map_err(|e| err(&self.path, "encode", e))?;
+                devices.insert(id.0, json.as_slice()).map_err(|e| err(&self.path, "write device", e))?;
+                n += 1;
+            }
+        }
+        tx.commit().map_err(|e| err(&self.path, "commit", e))?;
+        Ok(n)
+    }
+}
+
+fn err(path: &str, op: &'static str, e: impl std::fmt::Display) -> StoreError {
+    StoreError { path: path.to_string(), op, reason: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(p: &str, k: &str) -> DeviceRecord {
+        DeviceRecord { provider: p.into(), key: k.into(), name: k.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn ids_are_stable_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("igloo.redb");
+        let (a, b) = {
+            let s = Store::open(&path).unwrap();
+            let (a, new_a) = s.allocate(&rec("mqtt", "0x01")).unwrap();
+            let (b, _) = s.allocate(&rec("mqtt", "0x02")).unwrap();
+            assert!(new_a);
+            assert_eq!(s.allocate(&rec("mqtt", "0x01")).unwrap(), (a, false));
+            (a, b)
+        };
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.allocate(&rec("mqtt", "0x02")).unwrap(), (b, false));
+        assert_eq!(s.allocate(&rec("esphome", "0x01")).unwrap().1, true, "same key under another provider is another device");
+        assert_ne!(a, b);
+        assert_eq!(s.load().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn unknown_components_from_a_newer_core_are_skipped() {
+        let e = EntityRecord {
+            attributes: vec![],
+            components: vec![serde_json::json!({"Switch": true}), serde_json::json!({"FluxCapacitance": 1.21})],
+        };
+        assert_eq!(e.known_components(), vec![Component::Switch(true)]);
+    }
+}

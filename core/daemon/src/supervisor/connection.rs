@@ -1,0 +1,208 @@
+//! One provider connection: handshake, message dispatch, heartbeat.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures::StreamExt;
+use igloo_protocol::codec::MessageCodec;
+use igloo_protocol::message::{ErrorReply, Welcome};
+use igloo_protocol::{
+    DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, Negotiated, PROTOCOL_MAJOR, PROTOCOL_MINOR,
+    encode_frame,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::codec::FramedRead;
+
+use crate::tree::{Link, TreeCmd, TreeHandle};
+
+/// How long a provider has to send `Hello` after start.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Queue depth of messages to one provider.
+const OUTBOX: usize = 4096;
+
+/// What the connection learned in the handshake.
+pub struct Peer {
+    /// Provider version from `Hello`.
+    pub version: String,
+    /// `major.minor` from `Hello`.
+    pub protocol: String,
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+pub enum End {
+    /// The provider closed the socket.
+    Closed,
+    /// A frame could not be decoded, or was too long.
+    Protocol(String),
+    /// The handshake failed.
+    Handshake(String),
+    /// No `Pong` within the heartbeat timeout.
+    Hung,
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::Closed => f.write_str("connection closed"),
+            End::Protocol(e) => write!(f, "protocol violation: {e}"),
+            End::Handshake(e) => write!(f, "handshake failed: {e}"),
+            End::Hung => f.write_str("heartbeat timeout"),
+        }
+    }
+}
+
+/// Settings for a connection.
+pub struct Settings {
+    /// Provider name.
+    pub name: Arc<str>,
+    /// `[provider.config]` TOML text.
+    pub config_toml: String,
+    /// The provider's data dir.
+    pub data_dir: String,
+    /// Max frame payload from the provider.
+    pub max_frame: usize,
+    /// Ping period.
+    pub heartbeat_interval: Duration,
+    /// Pong deadline.
+    pub heartbeat_timeout: Duration,
+}
+
+/// Performs the handshake. On success returns the split stream for [`serve`].
+///
+/// # Errors
+/// [`End::Handshake`] (after telling the provider why, where possible) or [`End::Protocol`].
+pub async fn handshake(
+    socket: UnixStream,
+    s: &Settings,
+) -> Result<(FramedRead<OwnedReadHalf, MessageCodec>, OwnedWriteHalf, Negotiated, Peer), End> {
+    let (read, mut write) = socket.into_split();
+    let mut frames = FramedRead::new(read, MessageCodec::new(s.max_frame));
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, frames.next()).await {
+        Err(_) => return Err(End::Handshake(format!("no Hello within {}s", HELLO_TIMEOUT.as_secs()))),
+        Ok(None) => return Err(End::Handshake("closed before Hello".into())),
+        Ok(Some(Err(e))) => return Err(End::Protocol(e.to_string())),
+        Ok(Some(Ok(Message::Hello(h)))) => h,
+        Ok(Some(Ok(other))) => return Err(End::Handshake(format!("expected Hello, got {}", other.name()))),
+    };
+    let negotiated = match Negotiated::from_hello(&hello) {
+        Ok(n) => n,
+        Err(e) => {
+            let msg = format!("{e} (core {})", env!("CARGO_PKG_VERSION"));
+            let _ = write_one(&mut write, &Message::Error(ErrorReply { request_id: 0, code: ErrorCode::PROTOCOL_VERSION, message: msg.clone() })).await;
+            return Err(End::Handshake(msg));
+        }
+    };
+    let welcome = Message::Welcome(Welcome {
+        protocol_major: PROTOCOL_MAJOR,
+        protocol_minor: PROTOCOL_MINOR,
+        core_version: env!("CARGO_PKG_VERSION").to_string(),
+        max_component_id: MAX_COMPONENT_ID,
+        max_message_id: MAX_MESSAGE_ID,
+        config: s.config_toml.clone(),
+        data_dir: s.data_dir.clone(),
+    });
+    write_one(&mut write, &welcome).await.map_err(|e| End::Handshake(format!("sending Welcome: {e}")))?;
+    tracing::info!(
+        provider = &*s.name,
+        version = hello.version,
+        protocol = format!("{}.{}", hello.protocol_major, hello.protocol_minor),
+        max_component_id = hello.max_component_id,
+        max_message_id = hello.max_message_id,
+        "provider connected"
+    );
+    let peer = Peer { version: hello.version, protocol: format!("{}.{}", hello.protocol_major, hello.protocol_minor) };
+    Ok((frames, write, negotiated, peer))
+}
+
+async fn write_one(w: &mut OwnedWriteHalf, msg: &Message) -> std::io::Result<()> {
+    let mut buf = BytesMut::new();
+    encode_frame(msg, &mut buf, DEFAULT_MAX_FRAME).map_err(std::io::Error::other)?;
+    w.write_all(&buf).await
+}
+
+/// Serves a connected provider until it closes, violates the protocol or
+/// stops answering pings. Registers the link with the tree; the caller sends
+/// `ProviderDown` afterwards.
+pub async fn serve(
+    mut frames: FramedRead<OwnedReadHalf, MessageCodec>,
+    write: OwnedWriteHalf,
+    negotiated: Negotiated,
+    s: &Settings,
+    tree: &TreeHandle,
+    dropped: Arc<AtomicU64>,
+) -> End {
+    let (out_tx, out_rx) = mpsc::channel(OUTBOX);
+    let writer = tokio::spawn(writer(write, out_rx));
+    let link = Link::new(out_tx, negotiated, dropped);
+    tree.send(TreeCmd::ProviderUp { provider: s.name.clone(), link: link.clone() }).await;
+
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + s.heartbeat_interval, s.heartbeat_interval);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_pong = Instant::now();
+    let mut nonce = 0u64;
+    let end = loop {
+        tokio::select! {
+            frame = frames.next() => match frame {
+                None => break End::Closed,
+                Some(Err(e)) => break End::Protocol(e.to_string()),
+                Some(Ok(msg)) => match msg {
+                    Message::Ping(n) => { let _ = link.send(Message::Pong(n)); }
+                    Message::Pong(_) => last_pong = Instant::now(),
+                    Message::CreateDevice(_) | Message::RegisterEntity(_) | Message::WriteComponents(_)
+                    | Message::SetAvailability(_) | Message::RemoveDevice(_) => {
+                        if !tree.send(TreeCmd::FromProvider { provider: s.name.clone(), msg }).await {
+                            break End::Closed;
+                        }
+                    }
+                    Message::Custom(c) => {
+                        let _ = link.send(Message::Error(ErrorReply {
+                            request_id: c.request_id,
+                            code: ErrorCode::UNSUPPORTED,
+                            message: format!("the core has no command {:?}", c.command),
+                        }));
+                    }
+                    Message::CustomReply(_) => {}
+                    Message::Error(e) => tracing::warn!(provider = &*s.name, code = e.code.0, request = e.request_id, "provider reported: {}", e.message),
+                    other @ (Message::Hello(_) | Message::Welcome(_) | Message::DeviceCreated(_)) => {
+                        tracing::warn!(provider = &*s.name, message = other.name(), "unexpected message after the handshake");
+                        let _ = link.send(Message::Error(ErrorReply { request_id: 0, code: ErrorCode::PROTOCOL, message: format!("unexpected {}", other.name()) }));
+                    }
+                },
+            },
+            _ = heartbeat.tick() => {
+                if last_pong.elapsed() > s.heartbeat_timeout {
+                    break End::Hung;
+                }
+                nonce += 1;
+                let _ = link.send(Message::Ping(nonce));
+            }
+        }
+    };
+    writer.abort();
+    end
+}
+
+/// Writes queued messages in batches: everything already queued is encoded
+/// before one `write_all`, so a burst costs one syscall.
+async fn writer(mut w: OwnedWriteHalf, mut rx: mpsc::Receiver<Message>) {
+    let mut buf = BytesMut::with_capacity(8192);
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        for msg in batch.drain(..) {
+            if let Err(e) = encode_frame(&msg, &mut buf, DEFAULT_MAX_FRAME) {
+                tracing::error!(message = msg.name(), "cannot encode message for a provider: {e}");
+            }
+        }
+        if w.write_all(&buf).await.is_err() {
+            return;
+        }
+        buf.clear();
+    }
+}

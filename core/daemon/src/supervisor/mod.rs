@@ -1,0 +1,376 @@
+//! Provider supervision (DESIGN §6): one task per `[[provider]]` that starts
+//! the process, runs its connection, and restarts it on exit, protocol
+//! violation or hang with capped exponential back-off and jitter (reset after
+//! a stable period). A crash-looping provider never disturbs the others.
+
+mod child;
+mod connection;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use serde_json::{Value as Json, json};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::Instant;
+
+use crate::config::{CoreConfig, ProviderConfig, RestartPolicy};
+use crate::events::Event;
+use crate::tree::{TreeCmd, TreeHandle};
+use connection::{End, Settings};
+
+/// Grace period between SIGTERM and SIGKILL when stopping a provider.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// Lifecycle state of a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Process started, handshake pending.
+    Starting,
+    /// Handshake done, serving.
+    Running,
+    /// Waiting before the next restart.
+    Backoff,
+    /// Stopped for shutdown.
+    Stopped,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Starting => "starting",
+            State::Running => "running",
+            State::Backoff => "backoff",
+            State::Stopped => "stopped",
+        }
+    }
+}
+
+/// What the API reports about one provider.
+#[derive(Debug, Clone)]
+pub struct Status {
+    name: String,
+    exec: PathBuf,
+    state: State,
+    pid: Option<u32>,
+    restarts: u64,
+    last_exit: Option<String>,
+    version: Option<String>,
+    protocol: Option<String>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Status {
+    /// JSON view (`docs/api.md`); `devices` is filled in by the caller.
+    pub fn to_json(&self, devices: usize) -> Json {
+        json!({
+            "name": self.name,
+            "exec": self.exec.display().to_string(),
+            "state": self.state.as_str(),
+            "pid": self.pid,
+            "restarts": self.restarts,
+            "last_exit": self.last_exit,
+            "version": self.version,
+            "protocol": self.protocol,
+            "devices": devices,
+            "dropped_components": self.dropped.load(Ordering::Relaxed),
+        })
+    }
+}
+
+enum Control {
+    Restart,
+}
+
+struct Handle {
+    status: Arc<Mutex<Status>>,
+    control: mpsc::Sender<Control>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Owns all provider tasks.
+pub struct Supervisor {
+    providers: BTreeMap<String, Handle>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// A restart request that could not be honoured.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// No provider with that name.
+    #[error("no provider named {0:?}")]
+    Unknown(String),
+}
+
+impl Supervisor {
+    /// Starts every configured provider.
+    pub fn start(core: &CoreConfig, providers: &[ProviderConfig], tree: TreeHandle, events: broadcast::Sender<Event>) -> Supervisor {
+        let (shutdown, _) = watch::channel(false);
+        let mut map = BTreeMap::new();
+        for cfg in providers {
+            let status = Arc::new(Mutex::new(Status {
+                name: cfg.name.clone(),
+                exec: cfg.exec.clone(),
+                state: State::Starting,
+                pid: None,
+                restarts: 0,
+                last_exit: None,
+                version: None,
+                protocol: None,
+                dropped: Arc::new(AtomicU64::new(0)),
+            }));
+            let (control, rx) = mpsc::channel(4);
+            let data_dir = core.data_dir.join("providers").join(&cfg.name);
+            let task = Task {
+                cfg: cfg.clone(),
+                settings: Settings {
+                    name: Arc::from(cfg.name.as_str()),
+                    config_toml: cfg.config_toml.clone(),
+                    data_dir: data_dir.display().to_string(),
+                    max_frame: core.max_frame,
+                    heartbeat_interval: core.heartbeat_interval,
+                    heartbeat_timeout: core.heartbeat_timeout,
+                },
+                data_dir,
+                status: status.clone(),
+                tree: tree.clone(),
+                events: events.clone(),
+                control: rx,
+                shutdown: shutdown.subscribe(),
+            };
+            let task = tokio::spawn(task.run());
+            map.insert(cfg.name.clone(), Handle { status, control, task });
+        }
+        Supervisor { providers: map, shutdown }
+    }
+
+    /// Status of every provider, in name order, with per-provider device counts.
+    pub fn statuses(&self, counts: &BTreeMap<String, usize>) -> Vec<Json> {
+        self.providers
+            .iter()
+            .filter_map(|(name, h)| h.status.lock().ok().map(|s| s.to_json(counts.get(name).copied().unwrap_or(0))))
+            .collect()
+    }
+
+    /// (running, total).
+    pub fn running(&self) -> (usize, usize) {
+        let running = self.providers.values().filter(|h| h.status.lock().is_ok_and(|s| s.state == State::Running)).count();
+        (running, self.providers.len())
+    }
+
+    /// Stops and starts one provider now (skipping any back-off); others are untouched.
+    ///
+    /// # Errors
+    /// [`ControlError::Unknown`].
+    pub fn restart(&self, name: &str) -> Result<(), ControlError> {
+        let h = self.providers.get(name).ok_or_else(|| ControlError::Unknown(name.to_string()))?;
+        // A full queue already holds a restart request.
+        let _ = h.control.try_send(Control::Restart);
+        Ok(())
+    }
+
+    /// Stops every provider (SIGTERM, then SIGKILL after a grace period) and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for (_, h) in self.providers {
+            let _ = h.task.await;
+        }
+    }
+}
+
+struct Task {
+    cfg: ProviderConfig,
+    settings: Settings,
+    data_dir: PathBuf,
+    status: Arc<Mutex<Status>>,
+    tree: TreeHandle,
+    events: broadcast::Sender<Event>,
+    control: mpsc::Receiver<Control>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Why one run of the provider ended.
+enum Outcome {
+    /// The connection ended (the process may still be alive).
+    Ended(End),
+    /// The process exited.
+    Exited(ExitStatus),
+    /// A restart was requested.
+    Restart,
+    /// The core is shutting down.
+    Shutdown,
+}
+
+fn new_backoff(p: RestartPolicy) -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(p.initial_backoff)
+        .with_max_delay(p.max_backoff)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+fn describe_exit(st: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (st.code(), st.signal()) {
+        (Some(c), _) => format!("exit status {c}"),
+        (None, Some(sig)) => {
+            let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str()).unwrap_or("?");
+            format!("signal {sig} ({name})")
+        }
+        _ => "unknown exit".to_string(),
+    }
+}
+
+impl Task {
+    fn update(&self, f: impl FnOnce(&mut Status)) {
+        let json = {
+            let Ok(mut s) = self.status.lock() else { return };
+            f(&mut s);
+            s.to_json(0)
+        };
+        let _ = self.events.send(Event::Provider(Arc::new(json)));
+    }
+
+    async fn run(mut self) {
+        let name = self.settings.name.clone();
+        if let Err(e) = std::fs::create_dir_all(&self.data_dir) {
+            tracing::error!(provider = &*name, "cannot create data dir {}: {e}", self.data_dir.display());
+        }
+        let mut backoff = new_backoff(self.cfg.restart);
+        loop {
+            self.update(|s| {
+                s.state = State::Starting;
+                s.pid = None;
+            });
+            let started = Instant::now();
+            let (outcome, exit) = self.run_once().await;
+            self.tree.send(TreeCmd::ProviderDown { provider: name.clone() }).await;
+            let shutting_down = matches!(outcome, Outcome::Shutdown);
+            let reason = match (&outcome, &exit) {
+                (Outcome::Ended(e), Some(x)) => format!("{e}; {x}"),
+                (Outcome::Ended(e), None) => e.to_string(),
+                (Outcome::Exited(st), _) => describe_exit(*st),
+                (Outcome::Restart, x) => format!("restart requested{}", x.as_ref().map(|x| format!("; {x}")).unwrap_or_default()),
+                (Outcome::Shutdown, _) => "core shutdown".to_string(),
+            };
+            if shutting_down {
+                tracing::info!(provider = &*name, "stopped");
+                self.update(|s| {
+                    s.state = State::Stopped;
+                    s.pid = None;
+                    s.last_exit = Some(reason);
+                });
+                return;
+            }
+            if started.elapsed() >= self.cfg.restart.stable_after || matches!(outcome, Outcome::Restart) {
+                backoff = new_backoff(self.cfg.restart);
+            }
+            let delay = if matches!(outcome, Outcome::Restart) {
+                Duration::ZERO
+            } else {
+                backoff.next().unwrap_or(self.cfg.restart.max_backoff)
+            };
+            tracing::warn!(provider = &*name, reason, restart_in_ms = delay.as_millis() as u64, "provider ended");
+            self.update(|s| {
+                s.state = State::Backoff;
+                s.pid = None;
+                s.last_exit = Some(reason);
+                s.restarts += 1;
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                Some(Control::Restart) = self.control.recv() => { backoff = new_backoff(self.cfg.restart); }
+                _ = self.shutdown.changed() => {
+                    self.update(|s| s.state = State::Stopped);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Starts the process and serves it once. Returns why it ended and, when
+    /// known, how the process exited.
+    async fn run_once(&mut self) -> (Outcome, Option<String>) {
+        let name = self.settings.name.clone();
+        let spawned = match child::spawn(&self.cfg, &self.data_dir) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(provider = &*name, exec = %self.cfg.exec.display(), "cannot start: {e}");
+                return (Outcome::Ended(End::Handshake(format!("cannot start {}: {e}", self.cfg.exec.display()))), None);
+            }
+        };
+        let mut child = spawned.child;
+        let pid = child.id();
+        self.update(|s| s.pid = pid);
+        tracing::info!(provider = &*name, pid, "started");
+        let dropped = self.status.lock().map(|s| s.dropped.clone()).unwrap_or_default();
+
+        let outcome = tokio::select! {
+            r = serve_all(spawned.socket, &self.settings, &self.tree, dropped, &self.status, &self.events) => Outcome::Ended(r),
+            st = child.wait() => match st {
+                Ok(st) => Outcome::Exited(st),
+                Err(e) => Outcome::Ended(End::Protocol(format!("wait failed: {e}"))),
+            },
+            Some(Control::Restart) = self.control.recv() => Outcome::Restart,
+            _ = self.shutdown.changed() => Outcome::Shutdown,
+        };
+        if let Outcome::Ended(e) = &outcome {
+            match e {
+                End::Protocol(_) | End::Handshake(_) | End::Hung => tracing::error!(provider = &*name, "{e}"),
+                End::Closed => tracing::info!(provider = &*name, "{e}"),
+            }
+        }
+        let exit = match &outcome {
+            Outcome::Exited(_) => None,
+            // A provider that broke the protocol or hung is killed at once.
+            Outcome::Ended(End::Protocol(_) | End::Hung) => kill_now(&mut child).await,
+            _ => stop_gently(&mut child).await,
+        };
+        (outcome, exit)
+    }
+}
+
+async fn serve_all(
+    socket: tokio::net::UnixStream,
+    s: &Settings,
+    tree: &TreeHandle,
+    dropped: Arc<AtomicU64>,
+    status: &Mutex<Status>,
+    events: &broadcast::Sender<Event>,
+) -> End {
+    let (frames, write, negotiated, peer) = match connection::handshake(socket, s).await {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let json = status.lock().ok().map(|mut st| {
+        st.state = State::Running;
+        st.version = Some(peer.version);
+        st.protocol = Some(peer.protocol);
+        st.to_json(0)
+    });
+    if let Some(j) = json {
+        let _ = events.send(Event::Provider(Arc::new(j)));
+    }
+    connection::serve(frames, write, negotiated, s, tree, dropped).await
+}
+
+async fn kill_now(child: &mut tokio::process::Child) -> Option<String> {
+    let _ = child.start_kill();
+    child.wait().await.ok().map(describe_exit)
+}
+
+async fn stop_gently(child: &mut tokio::process::Child) -> Option<String> {
+    if let Some(pid) = child.id() {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+    }
+    match tokio::time::timeout(STOP_GRACE, child.wait()).await {
+        Ok(st) => st.ok().map(describe_exit),
+        Err(_) => kill_now(child).await,
+    }
+}

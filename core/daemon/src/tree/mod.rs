@@ -1,0 +1,500 @@
+//! The device tree task: the only code that mutates devices (DESIGN §6).
+//!
+//! Providers' connections, the API and the supervisor talk to it through a
+//! [`TreeHandle`] (an mpsc channel of [`TreeCmd`]). It validates every
+//! provider message (ownership, known entity, sizes), applies confirmed values,
+//! broadcasts [`Event`]s, persists ids at once and values in one transaction
+//! per second, and forwards users' change requests to the owning provider.
+
+mod model;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use igloo_protocol::handshake::Outgoing;
+use igloo_protocol::message::{CreateDevice, DeviceCreated, ErrorReply, RegisterEntity, WriteComponents};
+use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
+use serde_json::Value as Json;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use model::{Device, components_json};
+
+use crate::events::Event;
+use crate::store::{DeviceRecord, Store};
+
+/// Longest accepted key, name or attribute text from a provider, bytes.
+pub const MAX_TEXT: usize = 1024;
+/// Most attributes on one device or entity.
+pub const MAX_ATTRIBUTES: usize = 64;
+/// Most entities on one device.
+pub const MAX_ENTITIES: usize = 512;
+/// Most live devices one provider may own.
+pub const MAX_DEVICES_PER_PROVIDER: usize = 50_000;
+
+/// How often dirty devices are written to the database.
+const PERSIST_EVERY: Duration = Duration::from_secs(1);
+
+/// The sending side of one provider connection, as the tree sees it.
+#[derive(Clone)]
+pub struct Link {
+    tx: mpsc::Sender<Message>,
+    negotiated: Negotiated,
+    dropped: Arc<AtomicU64>,
+}
+
+/// Why a message for a provider was not queued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkError {
+    /// The provider's outbox is full (it is not reading).
+    Full,
+    /// The connection is gone.
+    Closed,
+    /// The provider does not know this message or any of the components.
+    Unknown {
+        /// Components dropped.
+        dropped: usize,
+    },
+}
+
+impl Link {
+    /// A link over a connection's outbox; `dropped` counts components withheld from the provider.
+    pub fn new(tx: mpsc::Sender<Message>, negotiated: Negotiated, dropped: Arc<AtomicU64>) -> Link {
+        Link { tx, negotiated, dropped }
+    }
+
+    /// Queues `msg` without waiting, after negotiation filtering.
+    ///
+    /// # Errors
+    /// [`LinkError`]; the tree never blocks on a slow provider.
+    pub fn send(&self, msg: Message) -> Result<(), LinkError> {
+        match self.negotiated.prepare(msg) {
+            Outgoing::Send { message, dropped } => {
+                if dropped > 0 {
+                    self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+                    tracing::debug!(dropped, "components withheld from a provider that does not know them");
+                }
+                self.tx.try_send(message).map_err(|e| match e {
+                    mpsc::error::TrySendError::Full(_) => LinkError::Full,
+                    mpsc::error::TrySendError::Closed(_) => LinkError::Closed,
+                })
+            }
+            Outgoing::Withheld { dropped } => {
+                self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+                Err(LinkError::Unknown { dropped })
+            }
+        }
+    }
+}
+
+/// Why a user's change request was not forwarded.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// No such device.
+    #[error("device {0} not found")]
+    UnknownDevice(DeviceId),
+    /// No such entity on the device.
+    #[error("device {0} has no entity {1:?}")]
+    UnknownEntity(DeviceId, String),
+    /// The owning provider is not connected.
+    #[error("provider {0} is not running")]
+    ProviderDown(String),
+    /// The provider is not reading its messages.
+    #[error("provider {0} is not keeping up; try again")]
+    Busy(String),
+    /// The provider is older and knows none of the requested components.
+    #[error("provider {0} does not support these components (it knows up to id {1})")]
+    Unsupported(String, u16),
+}
+
+/// Commands to the tree task.
+pub enum TreeCmd {
+    /// A provider connection completed its handshake.
+    ProviderUp {
+        /// Provider name.
+        provider: Arc<str>,
+        /// Its sending side.
+        link: Link,
+    },
+    /// A provider connection ended: its devices become unavailable.
+    ProviderDown {
+        /// Provider name.
+        provider: Arc<str>,
+    },
+    /// A device message from a provider.
+    FromProvider {
+        /// Sender.
+        provider: Arc<str>,
+        /// The message (CreateDevice, RegisterEntity, WriteComponents, SetAvailability, RemoveDevice).
+        msg: Message,
+    },
+    /// A user's change request.
+    Request {
+        /// Device.
+        device: DeviceId,
+        /// Entity name.
+        entity: String,
+        /// Requested values.
+        values: Vec<Component>,
+        /// Outcome.
+        reply: oneshot::Sender<Result<(), RequestError>>,
+    },
+    /// All live devices as JSON, ordered by id.
+    Devices(oneshot::Sender<Vec<Json>>),
+    /// One device as JSON.
+    Device(DeviceId, oneshot::Sender<Option<Json>>),
+    /// Live device count per provider.
+    Counts(oneshot::Sender<BTreeMap<String, usize>>),
+    /// Persist now (shutdown).
+    Flush(oneshot::Sender<()>),
+}
+
+/// A cheap, cloneable handle on the tree task.
+#[derive(Clone)]
+pub struct TreeHandle {
+    tx: mpsc::Sender<TreeCmd>,
+}
+
+impl TreeHandle {
+    /// Sends a command; `false` if the tree task is gone (shutdown).
+    pub async fn send(&self, cmd: TreeCmd) -> bool {
+        self.tx.send(cmd).await.is_ok()
+    }
+
+    async fn ask<T>(&self, f: impl FnOnce(oneshot::Sender<T>) -> TreeCmd) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(f(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// All live devices as JSON.
+    pub async fn devices(&self) -> Vec<Json> {
+        self.ask(TreeCmd::Devices).await.unwrap_or_default()
+    }
+
+    /// One device as JSON.
+    pub async fn device(&self, id: DeviceId) -> Option<Json> {
+        self.ask(|r| TreeCmd::Device(id, r)).await.flatten()
+    }
+
+    /// Live devices per provider.
+    pub async fn counts(&self) -> BTreeMap<String, usize> {
+        self.ask(TreeCmd::Counts).await.unwrap_or_default()
+    }
+
+    /// Forwards a change request to the owning provider.
+    ///
+    /// # Errors
+    /// [`RequestError`].
+    pub async fn request(&self, device: DeviceId, entity: String, values: Vec<Component>) -> Result<(), RequestError> {
+        self.ask(|reply| TreeCmd::Request { device, entity, values, reply })
+            .await
+            .unwrap_or_else(|| Err(RequestError::ProviderDown("core shutting down".into())))
+    }
+
+    /// Persists all pending changes.
+    pub async fn flush(&self) {
+        self.ask(TreeCmd::Flush).await;
+    }
+}
+
+/// Starts the tree task with the devices persisted in `store`.
+///
+/// # Errors
+/// A store error while loading.
+pub fn spawn(store: Store, events: broadcast::Sender<Event>) -> Result<TreeHandle, crate::store::StoreError> {
+    let mut tree = Tree { devices: BTreeMap::new(), by_key: HashMap::new(), links: HashMap::new(), store, events };
+    for (id, rec) in tree.store.load()? {
+        tree.by_key.insert((rec.provider.clone(), rec.key.clone()), id);
+        tree.devices.insert(id, Device::from_record(id, rec));
+    }
+    tracing::info!(devices = tree.devices.len(), "device tree loaded");
+    let (tx, rx) = mpsc::channel(8192);
+    tokio::spawn(tree.run(rx));
+    Ok(TreeHandle { tx })
+}
+
+struct Tree {
+    devices: BTreeMap<DeviceId, Device>,
+    by_key: HashMap<(String, String), DeviceId>,
+    links: HashMap<Arc<str>, Link>,
+    store: Store,
+    events: broadcast::Sender<Event>,
+}
+
+/// A refusal to send back to a provider: (request id, code, message).
+type Refusal = (u32, ErrorCode, String);
+
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
+    (0, code, message.into())
+}
+
+impl Tree {
+    async fn run(mut self, mut rx: mpsc::Receiver<TreeCmd>) {
+        let mut tick = tokio::time::interval(PERSIST_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(256);
+        loop {
+            tokio::select! {
+                n = rx.recv_many(&mut batch, 256) => {
+                    if n == 0 { break; }
+                    for cmd in batch.drain(..) { self.handle(cmd); }
+                }
+                _ = tick.tick() => self.persist(),
+            }
+        }
+        self.persist();
+    }
+
+    fn emit(&self, e: Event) {
+        // No receivers is normal (no API client watching).
+        let _ = self.events.send(e);
+    }
+
+    fn handle(&mut self, cmd: TreeCmd) {
+        match cmd {
+            TreeCmd::ProviderUp { provider, link } => {
+                self.links.insert(provider, link);
+            }
+            TreeCmd::ProviderDown { provider } => {
+                self.links.remove(&provider);
+                let mut changed = Vec::new();
+                for d in self.devices.values_mut().filter(|d| d.provider == provider) {
+                    d.wire.clear();
+                    d.entities.values_mut().for_each(|e| e.wire = None);
+                    if d.available {
+                        d.available = false;
+                        changed.push(d.id);
+                    }
+                }
+                for device in changed {
+                    self.emit(Event::Availability { device, available: false });
+                }
+            }
+            TreeCmd::FromProvider { provider, msg } => {
+                let name = msg.name();
+                if let Err((request_id, code, message)) = self.from_provider(&provider, msg) {
+                    tracing::warn!(provider = &*provider, message = name, code = code.0, "refused: {message}");
+                    if let Some(link) = self.links.get(&provider) {
+                        let _ = link.send(Message::Error(ErrorReply { request_id, code, message }));
+                    }
+                }
+            }
+            TreeCmd::Request { device, entity, values, reply } => {
+                let _ = reply.send(self.request(device, &entity, values));
+            }
+            TreeCmd::Devices(reply) => {
+                let _ = reply.send(self.devices.values().filter(|d| !d.removed).map(Device::to_json).collect());
+            }
+            TreeCmd::Device(id, reply) => {
+                let _ = reply.send(self.devices.get(&id).filter(|d| !d.removed).map(Device::to_json));
+            }
+            TreeCmd::Counts(reply) => {
+                let mut m = BTreeMap::new();
+                for d in self.devices.values().filter(|d| !d.removed) {
+                    *m.entry(d.provider.to_string()).or_insert(0) += 1;
+                }
+                let _ = reply.send(m);
+            }
+            TreeCmd::Flush(reply) => {
+                self.persist();
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn owned(&mut self, provider: &str, id: DeviceId) -> Result<&mut Device, Refusal> {
+        match self.devices.get_mut(&id) {
+            None => Err(refuse(ErrorCode::UNKNOWN_DEVICE, format!("device {id} does not exist"))),
+            Some(d) if &*d.provider != provider => Err(refuse(ErrorCode::NOT_OWNER, format!("device {id} belongs to provider {}", d.provider))),
+            Some(d) if d.removed => Err(refuse(ErrorCode::UNKNOWN_DEVICE, format!("device {id} was removed"))),
+            Some(d) => Ok(d),
+        }
+    }
+
+    fn from_provider(&mut self, provider: &Arc<str>, msg: Message) -> Result<(), Refusal> {
+        match msg {
+            Message::CreateDevice(c) => self.create_device(provider, c),
+            Message::RegisterEntity(r) => self.register_entity(provider, r),
+            Message::WriteComponents(w) => self.write(provider, w),
+            Message::SetAvailability(a) => {
+                let d = self.owned(provider, a.device)?;
+                if d.available != a.available {
+                    d.available = a.available;
+                    self.emit(Event::Availability { device: a.device, available: a.available });
+                }
+                Ok(())
+            }
+            Message::RemoveDevice(r) => {
+                let d = self.owned(provider, r.device)?;
+                d.removed = true;
+                d.available = false;
+                d.dirty = true;
+                self.emit(Event::Removed(r.device));
+                Ok(())
+            }
+            other => Err(refuse(ErrorCode::PROTOCOL, format!("{} is not a device message", other.name()))),
+        }
+    }
+
+    fn create_device(&mut self, provider: &Arc<str>, c: CreateDevice) -> Result<(), Refusal> {
+        let rid = c.request_id;
+        let with_id = |(_, code, m): Refusal| (rid, code, m);
+        check_text("key", &c.key).map_err(with_id)?;
+        check_text("name", &c.name).map_err(with_id)?;
+        check_attributes(&c.attributes).map_err(with_id)?;
+        if c.key.is_empty() {
+            return Err((rid, ErrorCode::INVALID, "device key is empty".into()));
+        }
+        let map_key = (provider.to_string(), c.key.clone());
+        let (id, changed) = match self.by_key.get(&map_key).copied() {
+            Some(id) => {
+                let d = self.devices.get_mut(&id).ok_or((rid, ErrorCode::INTERNAL, "device map out of step".to_string()))?;
+                let changed = d.name != c.name || d.attributes != c.attributes || d.removed;
+                if changed {
+                    d.name = c.name;
+                    d.attributes = c.attributes;
+                    d.removed = false;
+                    d.dirty = true;
+                }
+                (id, changed)
+            }
+            None => {
+                let live = self.devices.values().filter(|d| d.provider == *provider && !d.removed).count();
+                if live >= MAX_DEVICES_PER_PROVIDER {
+                    return Err((rid, ErrorCode::INVALID, format!("provider already owns {live} devices (limit {MAX_DEVICES_PER_PROVIDER})")));
+                }
+                let rec = DeviceRecord { provider: provider.to_string(), key: c.key.clone(), name: c.name, attributes: c.attributes, ..Default::default() };
+                let (id, _) = self.store.allocate(&rec).map_err(|e| {
+                    tracing::error!(provider = &**provider, "cannot persist device: {e}");
+                    (rid, ErrorCode::INTERNAL, "cannot persist device".to_string())
+                })?;
+                self.by_key.insert(map_key, id);
+                self.devices.insert(id, Device::from_record(id, rec));
+                tracing::info!(provider = &**provider, device = id.0, key = c.key, "device created");
+                (id, true)
+            }
+        };
+        let d = self.devices.get_mut(&id).ok_or((rid, ErrorCode::INTERNAL, "device vanished".to_string()))?;
+        let became_available = !d.available;
+        d.available = true;
+        let json = changed.then(|| d.to_json());
+        if let Some(json) = json {
+            self.emit(Event::Device(Arc::new(json)));
+        }
+        if became_available {
+            self.emit(Event::Availability { device: id, available: true });
+        }
+        if let Some(link) = self.links.get(provider) {
+            let _ = link.send(Message::DeviceCreated(DeviceCreated { request_id: rid, device: id }));
+        }
+        Ok(())
+    }
+
+    fn register_entity(&mut self, provider: &Arc<str>, r: RegisterEntity) -> Result<(), Refusal> {
+        check_text("entity name", &r.name)?;
+        check_attributes(&r.attributes)?;
+        if r.name.is_empty() {
+            return Err(refuse(ErrorCode::INVALID, "entity name is empty"));
+        }
+        let d = self.owned(provider, r.device)?;
+        let name: Arc<str> = match d.entities.get_key_value(r.name.as_str()) {
+            Some((k, _)) => k.clone(),
+            None if d.entities.len() >= MAX_ENTITIES => {
+                return Err(refuse(ErrorCode::INVALID, format!("device {} already has {MAX_ENTITIES} entities", r.device)));
+            }
+            None => Arc::from(r.name.as_str()),
+        };
+        // One wire number ↔ one name per connection.
+        if let Some(old) = d.wire.insert(r.entity, name.clone())
+            && old != name
+            && let Some(e) = d.entities.get_mut(&old)
+        {
+            e.wire = None;
+        }
+        let entity = d.entities.entry(name).or_default();
+        if let Some(prev) = entity.wire.replace(r.entity)
+            && prev != r.entity
+        {
+            d.wire.remove(&prev);
+        }
+        let changed = entity.attributes != r.attributes || entity.components.is_empty() && entity.attributes.is_empty();
+        if changed {
+            entity.attributes = r.attributes;
+            d.dirty = true;
+            let json = d.to_json();
+            self.emit(Event::Device(Arc::new(json)));
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, provider: &Arc<str>, w: WriteComponents) -> Result<(), Refusal> {
+        let d = self.owned(provider, w.device)?;
+        let name = d
+            .wire
+            .get(&w.entity)
+            .cloned()
+            .ok_or_else(|| refuse(ErrorCode::UNKNOWN_ENTITY, format!("entity number {} is not registered on device {}", w.entity, w.device)))?;
+        if let Some(bad) = w.values.iter().find_map(|c| check_component(c).err()) {
+            return Err(refuse(ErrorCode::INVALID, bad));
+        }
+        if let Some(e) = d.entities.get_mut(&name) {
+            e.apply(&w.values);
+            d.dirty = true;
+        }
+        self.emit(Event::State { device: w.device, entity: name, values: w.values.into() });
+        Ok(())
+    }
+
+    fn request(&mut self, id: DeviceId, entity: &str, values: Vec<Component>) -> Result<(), RequestError> {
+        let d = self.devices.get(&id).filter(|d| !d.removed).ok_or(RequestError::UnknownDevice(id))?;
+        let e = d.entities.get(entity).ok_or_else(|| RequestError::UnknownEntity(id, entity.to_string()))?;
+        let link = self.links.get(&d.provider).ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
+        let wire = e.wire.ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
+        let msg = Message::WriteComponents(WriteComponents { device: id, entity: wire, values });
+        match link.send(msg) {
+            Ok(()) => Ok(()),
+            Err(LinkError::Closed) => Err(RequestError::ProviderDown(d.provider.to_string())),
+            Err(LinkError::Full) => Err(RequestError::Busy(d.provider.to_string())),
+            Err(LinkError::Unknown { .. }) => Err(RequestError::Unsupported(d.provider.to_string(), link.negotiated.peer_max_component_id)),
+        }
+    }
+
+    fn persist(&mut self) {
+        let dirty: Vec<(DeviceId, DeviceRecord)> =
+            self.devices.values().filter(|d| d.dirty).map(|d| (d.id, d.to_record())).collect();
+        if dirty.is_empty() {
+            return;
+        }
+        match self.store.save(dirty.iter().map(|(id, r)| (*id, r))) {
+            Ok(_) => self.devices.values_mut().for_each(|d| d.dirty = false),
+            Err(e) => tracing::error!("persisting {} devices failed, will retry: {e}", dirty.len()),
+        }
+    }
+}
+
+fn check_text(what: &str, s: &str) -> Result<(), Refusal> {
+    if s.len() > MAX_TEXT {
+        return Err(refuse(ErrorCode::INVALID, format!("{what} is {} bytes (limit {MAX_TEXT})", s.len())));
+    }
+    Ok(())
+}
+
+fn check_attributes(a: &[(String, String)]) -> Result<(), Refusal> {
+    if a.len() > MAX_ATTRIBUTES {
+        return Err(refuse(ErrorCode::INVALID, format!("{} attributes (limit {MAX_ATTRIBUTES})", a.len())));
+    }
+    for (k, v) in a {
+        check_text("attribute key", k)?;
+        check_text("attribute value", v)?;
+    }
+    Ok(())
+}
+
+fn check_component(c: &Component) -> Result<(), String> {
+    match c.value() {
+        igloo_protocol::Value::String(s) if s.len() > MAX_TEXT * 64 => Err(format!("{} text of {} bytes is too long", c.name(), s.len())),
+        _ => Ok(()),
+    }
+}

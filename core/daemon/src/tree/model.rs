@@ -1,0 +1,153 @@
+//! The in-memory device tree: devices → entities → components (DESIGN §3).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use igloo_protocol::{Component, DeviceId, EntityId, Kind};
+use serde_json::{Map, Value as Json, json};
+
+use crate::store::{DeviceRecord, EntityRecord};
+
+/// One device.
+#[derive(Debug)]
+pub struct Device {
+    /// Persistent id.
+    pub id: DeviceId,
+    /// Owning provider.
+    pub provider: Arc<str>,
+    /// The provider's stable key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Attributes (model, manufacturer…).
+    pub attributes: Vec<(String, String)>,
+    /// Reachable now. False while the provider is down.
+    pub available: bool,
+    /// Removed by its provider.
+    pub removed: bool,
+    /// Entities by name.
+    pub entities: BTreeMap<Arc<str>, Entity>,
+    /// Wire entity number → name, valid for the provider's current connection.
+    pub wire: HashMap<EntityId, Arc<str>>,
+    /// Changed since the last persist.
+    pub dirty: bool,
+}
+
+/// One entity.
+#[derive(Debug, Default)]
+pub struct Entity {
+    /// Attributes (`unit`, `options`, `writable`…).
+    pub attributes: Vec<(String, String)>,
+    /// Current values, one per component id, sorted by id.
+    pub components: Vec<Component>,
+    /// Wire number in the provider's current connection, if registered.
+    pub wire: Option<EntityId>,
+}
+
+impl Entity {
+    /// Merges `values` in (replacing same-id components).
+    pub fn apply(&mut self, values: &[Component]) {
+        for v in values {
+            let id = v.id();
+            match self.components.binary_search_by_key(&id, Component::id) {
+                Ok(i) => self.components[i] = v.clone(),
+                Err(i) => self.components.insert(i, v.clone()),
+            }
+        }
+    }
+
+    fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// JSON view (`attributes`, `components`, `units`).
+    pub fn to_json(&self) -> Json {
+        let mut units = Map::new();
+        for c in &self.components {
+            let info = c.info();
+            let unit = if info.kind == Kind::Float && info.name == "Number" { self.attribute("unit").or(info.unit) } else { info.unit };
+            if let Some(u) = unit {
+                units.insert(info.name.to_string(), Json::String(u.to_string()));
+            }
+        }
+        json!({
+            "attributes": attrs_json(&self.attributes),
+            "components": components_json(&self.components),
+            "units": units,
+        })
+    }
+}
+
+/// `{"Name": value, …}` for a list of components.
+pub fn components_json(values: &[Component]) -> Json {
+    let mut m = Map::with_capacity(values.len());
+    for c in values {
+        m.insert(c.name().to_string(), c.to_json());
+    }
+    Json::Object(m)
+}
+
+fn attrs_json(a: &[(String, String)]) -> Json {
+    Json::Object(a.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect())
+}
+
+impl Device {
+    /// Rebuilds a device from its persisted record (unavailable until its provider reports).
+    pub fn from_record(id: DeviceId, r: DeviceRecord) -> Device {
+        let entities = r
+            .entities
+            .into_iter()
+            .map(|(name, e)| {
+                let mut components = e.known_components();
+                components.sort_by_key(Component::id);
+                components.dedup_by_key(|c| c.id());
+                (Arc::from(name), Entity { attributes: e.attributes, components, wire: None })
+            })
+            .collect();
+        Device {
+            id,
+            provider: Arc::from(r.provider),
+            key: r.key,
+            name: r.name,
+            attributes: r.attributes,
+            available: false,
+            removed: r.removed,
+            entities,
+            wire: HashMap::new(),
+            dirty: false,
+        }
+    }
+
+    /// The persisted form.
+    pub fn to_record(&self) -> DeviceRecord {
+        DeviceRecord {
+            provider: self.provider.to_string(),
+            key: self.key.clone(),
+            name: self.name.clone(),
+            attributes: self.attributes.clone(),
+            entities: self
+                .entities
+                .iter()
+                .map(|(n, e)| {
+                    let components = e.components.iter().filter_map(|c| serde_json::to_value(c).ok()).collect();
+                    (n.to_string(), EntityRecord { attributes: e.attributes.clone(), components })
+                })
+                .collect(),
+            removed: self.removed,
+        }
+    }
+
+    /// JSON view for the API (`docs/api.md`).
+    pub fn to_json(&self) -> Json {
+        let entities: Map<String, Json> = self.entities.iter().map(|(n, e)| (n.to_string(), e.to_json())).collect();
+        json!({
+            "id": self.id.0,
+            "provider": &*self.provider,
+            "key": self.key,
+            "name": self.name,
+            "available": self.available,
+            "attributes": attrs_json(&self.attributes),
+            "entities": entities,
+        })
+    }
+}
