@@ -65,7 +65,7 @@ fn generate(reg: &Registry) -> Result<String, String> {
         {
             return Err(format!("component name {:?} is not PascalCase", e.name));
         }
-        if (e.kind == "enum") != !e.variants.is_empty() {
+        if (e.kind == "enum") == e.variants.is_empty() {
             return Err(format!(
                 "component {}: `variants` is required for and only for kind enum",
                 e.name

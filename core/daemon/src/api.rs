@@ -46,8 +46,12 @@ impl IntoResponse for ApiError {
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         let status = match e {
-            RequestError::UnknownDevice(_) | RequestError::UnknownEntity(..) => StatusCode::NOT_FOUND,
-            RequestError::ProviderDown(_) | RequestError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::UnknownDevice(_) | RequestError::UnknownEntity(..) => {
+                StatusCode::NOT_FOUND
+            }
+            RequestError::ProviderDown(_) | RequestError::Busy(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             RequestError::Unsupported(..) => StatusCode::BAD_REQUEST,
         };
         ApiError(status, e.to_string())
@@ -64,7 +68,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/providers", get(providers))
         .route("/api/v1/providers/{name}/restart", post(restart))
         .route("/api/v1/events", get(events))
-        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such endpoint; see docs/api.md".into()) })
+        .fallback(|| async {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                "no such endpoint; see docs/api.md".into(),
+            )
+        })
         .with_state(state)
 }
 
@@ -84,12 +93,24 @@ async fn devices(State(s): State<AppState>) -> Json<Value> {
 }
 
 fn parse_id(id: &str) -> Result<DeviceId, ApiError> {
-    id.parse::<u64>().map(DeviceId).map_err(|_| ApiError(StatusCode::BAD_REQUEST, format!("device id {id:?} is not a number")))
+    id.parse::<u64>().map(DeviceId).map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("device id {id:?} is not a number"),
+        )
+    })
 }
 
-async fn device(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn device(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
-    s.tree.device(id).await.map(Json).ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("device {id} not found")))
+    s.tree
+        .device(id)
+        .await
+        .map(Json)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("device {id} not found")))
 }
 
 async fn set_entity(
@@ -99,11 +120,17 @@ async fn set_entity(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_id(&id)?;
     let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
-    let map = body
-        .as_object()
-        .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, "body must be a JSON object of component name → value".into()))?;
+    let map = body.as_object().ok_or_else(|| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "body must be a JSON object of component name → value".into(),
+        )
+    })?;
     if map.is_empty() {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "no components given".into()));
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "no components given".into(),
+        ));
     }
     let values = map
         .iter()
@@ -119,18 +146,27 @@ async fn providers(State(s): State<AppState>) -> Json<Value> {
     Json(Value::Array(s.supervisor.statuses(&counts)))
 }
 
-async fn restart(State(s): State<AppState>, Path(name): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    s.supervisor.restart(&name).map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?;
+async fn restart(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    s.supervisor
+        .restart(&name)
+        .map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?;
     Ok((StatusCode::ACCEPTED, Json(json!({"status": "restarting"}))))
 }
 
-async fn events(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+async fn events(
+    State(s): State<AppState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let stream = BroadcastStream::new(s.events.subscribe()).map(|item| {
         Ok(match item {
-            Ok(e) => SseEvent::default().event(e.kind()).data(e.to_json().to_string()),
-            Err(BroadcastStreamRecvError::Lagged(n)) => {
-                SseEvent::default().event("lagged").data(json!({"type": "lagged", "missed": n}).to_string())
-            }
+            Ok(e) => SseEvent::default()
+                .event(e.kind())
+                .data(e.to_json().to_string()),
+            Err(BroadcastStreamRecvError::Lagged(n)) => SseEvent::default()
+                .event("lagged")
+                .data(json!({"type": "lagged", "missed": n}).to_string()),
         })
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

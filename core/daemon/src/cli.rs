@@ -15,8 +15,16 @@ pub struct Client {
 impl Client {
     /// A client for the API at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str, json: bool) -> Client {
-        let agent = ureq::Agent::new_with_config(ureq::Agent::config_builder().http_status_as_error(false).build());
-        Client { base: base.trim_end_matches('/').to_string(), json, agent }
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build(),
+        );
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            json,
+            agent,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -25,26 +33,46 @@ impl Client {
 
     fn check(&self, mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
         let status = resp.status();
-        let body: Value = resp.body_mut().with_config().limit(256 << 20).read_json().context("reading the API's answer")?;
+        let body: Value = resp
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_json()
+            .context("reading the API's answer")?;
         if !status.is_success() {
-            let msg = body.get("error").and_then(Value::as_str).unwrap_or("no details");
+            let msg = body
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("no details");
             bail!("{status}: {msg}");
         }
         Ok(body)
     }
 
     fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let resp = self.agent.get(&self.url(path)).call().with_context(|| format!("cannot reach the core at {} (is `igloo run` running?)", self.base))?;
+        let resp = self.agent.get(&self.url(path)).call().with_context(|| {
+            format!(
+                "cannot reach the core at {} (is `igloo run` running?)",
+                self.base
+            )
+        })?;
         self.check(resp)
     }
 
     fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let resp = self.agent.post(&self.url(path)).send_json(body).with_context(|| format!("cannot reach the core at {}", self.base))?;
+        let resp = self
+            .agent
+            .post(&self.url(path))
+            .send_json(body)
+            .with_context(|| format!("cannot reach the core at {}", self.base))?;
         self.check(resp)
     }
 
     fn print_json(v: &Value) {
-        println!("{}", serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+        );
     }
 
     /// `igloo devices`.
@@ -54,14 +82,24 @@ impl Client {
             Self::print_json(&v);
             return Ok(());
         }
-        println!("{:>5}  {:<12} {:<9} {:<28} ENTITIES", "ID", "PROVIDER", "STATE", "NAME");
+        println!(
+            "{:>5}  {:<12} {:<9} {:<28} ENTITIES",
+            "ID", "PROVIDER", "STATE", "NAME"
+        );
         for d in v.as_array().into_iter().flatten() {
-            let entities: Vec<&str> = d["entities"].as_object().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+            let entities: Vec<&str> = d["entities"]
+                .as_object()
+                .map(|m| m.keys().map(String::as_str).collect())
+                .unwrap_or_default();
             println!(
                 "{:>5}  {:<12} {:<9} {:<28} {}",
                 d["id"].as_u64().unwrap_or(0),
                 d["provider"].as_str().unwrap_or("?"),
-                if d["available"].as_bool() == Some(true) { "online" } else { "offline" },
+                if d["available"].as_bool() == Some(true) {
+                    "online"
+                } else {
+                    "offline"
+                },
                 d["name"].as_str().unwrap_or(""),
                 entities.join(", ")
             );
@@ -82,12 +120,20 @@ impl Client {
             d["name"].as_str().unwrap_or(""),
             d["provider"].as_str().unwrap_or("?"),
             d["key"].as_str().unwrap_or("?"),
-            if d["available"].as_bool() == Some(true) { "online" } else { "offline" }
+            if d["available"].as_bool() == Some(true) {
+                "online"
+            } else {
+                "offline"
+            }
         );
         for (name, e) in d["entities"].as_object().into_iter().flatten() {
             println!("  {name}");
             for (c, v) in e["components"].as_object().into_iter().flatten() {
-                let unit = e["units"].get(c).and_then(Value::as_str).map(|u| format!(" {u}")).unwrap_or_default();
+                let unit = e["units"]
+                    .get(c)
+                    .and_then(Value::as_str)
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default();
                 println!("    {c} = {v}{unit}");
             }
         }
@@ -98,17 +144,33 @@ impl Client {
     pub fn set(&self, id: u64, entity: &str, pairs: &[String]) -> anyhow::Result<()> {
         let mut body = Map::new();
         for p in pairs {
-            let (k, v) = p.split_once('=').with_context(|| format!("{p:?} is not COMPONENT=VALUE"))?;
+            let (k, v) = p
+                .split_once('=')
+                .with_context(|| format!("{p:?} is not COMPONENT=VALUE"))?;
             // JSON where it parses (true, 40, "x", {"r":1,..}), plain text otherwise (on, #ff0000, Heat).
             let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
             body.insert(k.to_string(), value);
         }
-        let entity_path: String = entity.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-        let v = self.post(&format!("/devices/{id}/entities/{entity_path}"), &Value::Object(body))?;
+        let entity_path: String = entity
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let v = self.post(
+            &format!("/devices/{id}/entities/{entity_path}"),
+            &Value::Object(body),
+        )?;
         if self.json {
             Self::print_json(&v);
         } else {
-            println!("sent to device {id} entity {entity}; the new state appears when the device confirms it (igloo watch)");
+            println!(
+                "sent to device {id} entity {entity}; the new state appears when the device confirms it (igloo watch)"
+            );
         }
         Ok(())
     }
@@ -120,13 +182,19 @@ impl Client {
             Self::print_json(&v);
             return Ok(());
         }
-        println!("{:<12} {:<9} {:>7} {:>8} {:>7}  LAST EXIT", "NAME", "STATE", "PID", "RESTARTS", "DEVICES");
+        println!(
+            "{:<12} {:<9} {:>7} {:>8} {:>7}  LAST EXIT",
+            "NAME", "STATE", "PID", "RESTARTS", "DEVICES"
+        );
         for p in v.as_array().into_iter().flatten() {
             println!(
                 "{:<12} {:<9} {:>7} {:>8} {:>7}  {}",
                 p["name"].as_str().unwrap_or("?"),
                 p["state"].as_str().unwrap_or("?"),
-                p["pid"].as_u64().map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                p["pid"]
+                    .as_u64()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 p["restarts"].as_u64().unwrap_or(0),
                 p["devices"].as_u64().unwrap_or(0),
                 p["last_exit"].as_str().unwrap_or("-")
@@ -148,20 +216,28 @@ impl Client {
 
     /// `igloo watch`: prints each event until interrupted.
     pub fn watch(&self) -> anyhow::Result<()> {
-        let resp = self.agent.get(&self.url("/events")).call().with_context(|| format!("cannot reach the core at {}", self.base))?;
+        let resp = self
+            .agent
+            .get(&self.url("/events"))
+            .call()
+            .with_context(|| format!("cannot reach the core at {}", self.base))?;
         if !resp.status().is_success() {
             bail!("{}", resp.status());
         }
         let reader = BufReader::new(resp.into_body().into_reader());
         for line in reader.lines() {
             let line = line.context("event stream")?;
-            let Some(data) = line.strip_prefix("data:") else { continue };
+            let Some(data) = line.strip_prefix("data:") else {
+                continue;
+            };
             let data = data.trim();
             if self.json {
                 println!("{data}");
                 continue;
             }
-            let Ok(e) = serde_json::from_str::<Value>(data) else { continue };
+            let Ok(e) = serde_json::from_str::<Value>(data) else {
+                continue;
+            };
             println!("{}", describe(&e));
         }
         Ok(())
@@ -171,17 +247,42 @@ impl Client {
 fn describe(e: &Value) -> String {
     match e["type"].as_str() {
         Some("state") => {
-            let comps: Vec<String> = e["components"].as_object().into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("state         device {} {}: {}", e["device"], e["entity"].as_str().unwrap_or("?"), comps.join(" "))
+            let comps: Vec<String> = e["components"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!(
+                "state         device {} {}: {}",
+                e["device"],
+                e["entity"].as_str().unwrap_or("?"),
+                comps.join(" ")
+            )
         }
-        Some("availability") => format!("availability  device {} {}", e["device"], if e["available"] == true { "online" } else { "offline" }),
-        Some("device") => format!("device        {} {}", e["device"]["id"], e["device"]["name"].as_str().unwrap_or("")),
+        Some("availability") => format!(
+            "availability  device {} {}",
+            e["device"],
+            if e["available"] == true {
+                "online"
+            } else {
+                "offline"
+            }
+        ),
+        Some("device") => format!(
+            "device        {} {}",
+            e["device"]["id"],
+            e["device"]["name"].as_str().unwrap_or("")
+        ),
         Some("removed") => format!("removed       device {}", e["device"]),
         Some("provider") => format!(
             "provider      {} {}{}",
             e["provider"]["name"].as_str().unwrap_or("?"),
             e["provider"]["state"].as_str().unwrap_or("?"),
-            e["provider"]["last_exit"].as_str().map(|x| format!(" ({x})")).unwrap_or_default()
+            e["provider"]["last_exit"]
+                .as_str()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default()
         ),
         _ => e.to_string(),
     }

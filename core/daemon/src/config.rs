@@ -176,7 +176,11 @@ struct RawRestart {
 
 impl Default for RawRestart {
     fn default() -> Self {
-        RawRestart { initial_backoff_ms: d500(), max_backoff_ms: d30000(), stable_after_ms: d60000() }
+        RawRestart {
+            initial_backoff_ms: d500(),
+            max_backoff_ms: d30000(),
+            stable_after_ms: d60000(),
+        }
     }
 }
 fn d500() -> u64 {
@@ -193,7 +197,10 @@ fn d60000() -> u64 {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, col)
 }
 
@@ -225,33 +232,58 @@ impl Config {
                 }
                 _ => (None, None),
             };
-            ConfigError { path: path.display().to_string(), line, column, message }
+            ConfigError {
+                path: path.display().to_string(),
+                line,
+                column,
+                message,
+            }
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| err_at(e.span(), e.message().trim().to_string()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| err_at(e.span(), e.message().trim().to_string()))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
         let abs = |p: &str| -> PathBuf {
             let p = PathBuf::from(p);
             if p.is_absolute() { p } else { base.join(p) }
         };
 
         let c = raw.core;
-        let api_listen = c
-            .api_listen
-            .get_ref()
-            .parse::<SocketAddr>()
-            .map_err(|e| err_at(Some(c.api_listen.span()), format!("api_listen {:?}: {e} (expected host:port, e.g. 127.0.0.1:8080)", c.api_listen.get_ref())))?;
+        let api_listen = c.api_listen.get_ref().parse::<SocketAddr>().map_err(|e| {
+            err_at(
+                Some(c.api_listen.span()),
+                format!(
+                    "api_listen {:?}: {e} (expected host:port, e.g. 127.0.0.1:8080)",
+                    c.api_listen.get_ref()
+                ),
+            )
+        })?;
         let hb = *c.heartbeat_interval_ms.get_ref();
         let hbt = *c.heartbeat_timeout_ms.get_ref();
         if hb == 0 {
-            return Err(err_at(Some(c.heartbeat_interval_ms.span()), "heartbeat_interval_ms must be > 0".into()));
+            return Err(err_at(
+                Some(c.heartbeat_interval_ms.span()),
+                "heartbeat_interval_ms must be > 0".into(),
+            ));
         }
         if hbt <= hb {
-            return Err(err_at(Some(c.heartbeat_timeout_ms.span()), format!("heartbeat_timeout_ms ({hbt}) must be greater than heartbeat_interval_ms ({hb})")));
+            return Err(err_at(
+                Some(c.heartbeat_timeout_ms.span()),
+                format!(
+                    "heartbeat_timeout_ms ({hbt}) must be greater than heartbeat_interval_ms ({hb})"
+                ),
+            ));
         }
         let max_frame = *c.max_frame.get_ref();
         if !(1024..=(64 << 20)).contains(&max_frame) {
-            return Err(err_at(Some(c.max_frame.span()), format!("max_frame {max_frame} is outside 1024..=67108864 bytes")));
+            return Err(err_at(
+                Some(c.max_frame.span()),
+                format!("max_frame {max_frame} is outside 1024..=67108864 bytes"),
+            ));
         }
         let core = CoreConfig {
             data_dir: abs(c.data_dir.get_ref()),
@@ -266,21 +298,42 @@ impl Config {
         let mut providers = Vec::new();
         for p in raw.provider {
             let name = p.name.get_ref();
-            if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_') {
-                return Err(err_at(Some(p.name.span()), format!("provider name {name:?} must be non-empty and use only a-z, 0-9, '-' and '_'")));
+            if name.is_empty()
+                || !name.chars().all(|ch| {
+                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_'
+                })
+            {
+                return Err(err_at(
+                    Some(p.name.span()),
+                    format!(
+                        "provider name {name:?} must be non-empty and use only a-z, 0-9, '-' and '_'"
+                    ),
+                ));
             }
             if !seen.insert(name.clone()) {
-                return Err(err_at(Some(p.name.span()), format!("duplicate provider name {name:?}")));
+                return Err(err_at(
+                    Some(p.name.span()),
+                    format!("duplicate provider name {name:?}"),
+                ));
             }
             let exec = resolve_exec(p.exec.get_ref(), &base).ok_or_else(|| {
                 err_at(Some(p.exec.span()), format!("provider {name:?}: executable {:?} not found (looked relative to the config file, next to the igloo binary and on PATH)", p.exec.get_ref()))
             })?;
             let r = p.restart;
             if r.initial_backoff_ms == 0 || r.max_backoff_ms < r.initial_backoff_ms {
-                return Err(err_at(Some(p.name.span()), format!("provider {name:?}: restart needs 0 < initial_backoff_ms <= max_backoff_ms")));
+                return Err(err_at(
+                    Some(p.name.span()),
+                    format!(
+                        "provider {name:?}: restart needs 0 < initial_backoff_ms <= max_backoff_ms"
+                    ),
+                ));
             }
-            let config_toml = toml::to_string(&p.config)
-                .map_err(|e| err_at(Some(p.name.span()), format!("provider {name:?}: config section cannot be re-encoded: {e}")))?;
+            let config_toml = toml::to_string(&p.config).map_err(|e| {
+                err_at(
+                    Some(p.name.span()),
+                    format!("provider {name:?}: config section cannot be re-encoded: {e}"),
+                )
+            })?;
             providers.push(ProviderConfig {
                 name: name.clone(),
                 exec,
@@ -294,7 +347,11 @@ impl Config {
                 config_toml,
             });
         }
-        Ok(Config { core, providers, path: path.to_path_buf() })
+        Ok(Config {
+            core,
+            providers,
+            path: path.to_path_buf(),
+        })
     }
 }
 
@@ -310,13 +367,20 @@ fn resolve_exec(exec: &str, base: &Path) -> Option<PathBuf> {
         let q = base.join(p);
         return is_file(&q).then(|| std::fs::canonicalize(&q).unwrap_or(q));
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
         let q = dir.join(exec);
         if is_file(&q) {
             return Some(q);
         }
     }
-    std::env::var_os("PATH").and_then(|path| std::env::split_paths(&path).map(|d| d.join(exec)).find(|q| is_file(q)))
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(exec))
+            .find(|q| is_file(q))
+    })
 }
 
 #[cfg(test)]

@@ -27,13 +27,19 @@ pub fn main(config_path: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&config.core.log)).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.core.log))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("igloo: cannot start the runtime: {e}");
@@ -52,15 +58,25 @@ pub fn main(config_path: &Path) -> ExitCode {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     let data_dir = &config.core.data_dir;
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data dir {}", data_dir.display()))?;
     let store = store::Store::open(&data_dir.join("igloo.redb"))?;
     let (events, _) = broadcast::channel(EVENT_BUS);
     let tree = tree::spawn(store, events.clone())?;
     let listener = tokio::net::TcpListener::bind(config.core.api_listen)
         .await
         .with_context(|| format!("binding the API to {}", config.core.api_listen))?;
-    let supervisor = Arc::new(Supervisor::start(&config.core, &config.providers, tree.clone(), events.clone()));
-    let app = api::router(api::AppState { tree: tree.clone(), supervisor: supervisor.clone(), events });
+    let supervisor = Arc::new(Supervisor::start(
+        &config.core,
+        &config.providers,
+        tree.clone(),
+        events.clone(),
+    ));
+    let app = api::router(api::AppState {
+        tree: tree.clone(),
+        supervisor: supervisor.clone(),
+        events,
+    });
     let addr = listener.local_addr()?;
     tracing::info!(config = %config.path.display(), providers = config.providers.len(), "core ready, API on http://{addr}");
 
@@ -69,7 +85,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     match Arc::try_unwrap(supervisor) {
         Ok(s) => s.shutdown().await,
-        Err(_) => tracing::warn!("API handlers still hold the supervisor; providers die with the core"),
+        Err(_) => {
+            tracing::warn!("API handlers still hold the supervisor; providers die with the core")
+        }
     }
     tree.flush().await;
     Ok(())
@@ -77,7 +95,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::error!("cannot install signal handlers; stop the core with SIGKILL");
         return std::future::pending().await;
     };

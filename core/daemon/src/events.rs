@@ -39,10 +39,16 @@ impl Event {
     /// The JSON object sent to clients.
     pub fn to_json(&self) -> Json {
         match self {
-            Event::State { device, entity, values } => {
+            Event::State {
+                device,
+                entity,
+                values,
+            } => {
                 json!({"type": "state", "device": device.0, "entity": &**entity, "components": components_json(values)})
             }
-            Event::Availability { device, available } => json!({"type": "availability", "device": device.0, "available": available}),
+            Event::Availability { device, available } => {
+                json!({"type": "availability", "device": device.0, "available": available})
+            }
             Event::Device(d) => json!({"type": "device", "device": &**d}),
             Event::Removed(d) => json!({"type": "removed", "device": d.0}),
             Event::Provider(p) => json!({"type": "provider", "provider": &**p}),

@@ -20,7 +20,12 @@ use clap::{Parser, Subcommand};
 #[command(version, about, propagate_version = true)]
 struct Cli {
     /// API base URL used by the client subcommands.
-    #[arg(long, global = true, env = "IGLOO_API", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "IGLOO_API",
+        default_value = "http://127.0.0.1:8080"
+    )]
     api: String,
     /// Print raw JSON (for scripts).
     #[arg(long, global = true)]
@@ -34,7 +39,12 @@ enum Command {
     /// Run the core: supervise providers and serve the HTTP API.
     Run {
         /// Configuration file (TOML, see docs/configuration.md).
-        #[arg(long, short, env = "IGLOO_CONFIG", default_value = "/etc/igloo/igloo.toml")]
+        #[arg(
+            long,
+            short,
+            env = "IGLOO_CONFIG",
+            default_value = "/etc/igloo/igloo.toml"
+        )]
         config: PathBuf,
     },
     /// List devices.
@@ -81,7 +91,9 @@ fn main() -> ExitCode {
         Command::Device { id } => client.device(id),
         Command::Set { id, entity, values } => client.set(id, &entity, &values),
         Command::Providers { action: None } => client.providers(),
-        Command::Providers { action: Some(ProvidersAction::Restart { name }) } => client.restart(&name),
+        Command::Providers {
+            action: Some(ProvidersAction::Restart { name }),
+        } => client.restart(&name),
         Command::Watch => client.watch(),
     };
     match result {

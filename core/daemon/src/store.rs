@@ -63,7 +63,10 @@ pub struct EntityRecord {
 impl EntityRecord {
     /// The components this build understands.
     pub fn known_components(&self) -> Vec<Component> {
-        self.components.iter().filter_map(|v| serde_json::from_value(v.clone()).ok()).collect()
+        self.components
+            .iter()
+            .filter_map(|v| serde_json::from_value(v.clone()).ok())
+            .collect()
     }
 }
 
@@ -83,11 +86,17 @@ impl Store {
         let db = Database::create(path).map_err(|e| err(&p, "open", e))?;
         let store = Store { db, path: p };
         // Make sure the tables exist so readers never see "table does not exist".
-        let tx = store.db.begin_write().map_err(|e| err(&store.path, "begin", e))?;
+        let tx = store
+            .db
+            .begin_write()
+            .map_err(|e| err(&store.path, "begin", e))?;
         {
-            tx.open_table(DEVICE_KEYS).map_err(|e| err(&store.path, "create tables", e))?;
-            tx.open_table(DEVICES).map_err(|e| err(&store.path, "create tables", e))?;
-            tx.open_table(META).map_err(|e| err(&store.path, "create tables", e))?;
+            tx.open_table(DEVICE_KEYS)
+                .map_err(|e| err(&store.path, "create tables", e))?;
+            tx.open_table(DEVICES)
+                .map_err(|e| err(&store.path, "create tables", e))?;
+            tx.open_table(META)
+                .map_err(|e| err(&store.path, "create tables", e))?;
         }
         tx.commit().map_err(|e| err(&store.path, "commit", e))?;
         Ok(store)
@@ -98,14 +107,26 @@ impl Store {
     /// # Errors
     /// [`StoreError`] on a database failure.
     pub fn load(&self) -> Result<Vec<(DeviceId, DeviceRecord)>, StoreError> {
-        let tx = self.db.begin_read().map_err(|e| err(&self.path, "begin read", e))?;
-        let t = tx.open_table(DEVICES).map_err(|e| err(&self.path, "open devices", e))?;
+        let tx = self
+            .db
+            .begin_read()
+            .map_err(|e| err(&self.path, "begin read", e))?;
+        let t = tx
+            .open_table(DEVICES)
+            .map_err(|e| err(&self.path, "open devices", e))?;
         let mut out = Vec::new();
-        for row in t.iter().map_err(|e| err(&self.path, "iterate devices", e))? {
+        for row in t
+            .iter()
+            .map_err(|e| err(&self.path, "iterate devices", e))?
+        {
             let (k, v) = row.map_err(|e| err(&self.path, "read device", e))?;
             match serde_json::from_slice::<DeviceRecord>(v.value()) {
                 Ok(r) => out.push((DeviceId(k.value()), r)),
-                Err(e) => tracing::error!(device = k.value(), "skipping unreadable device record in {}: {e}", self.path),
+                Err(e) => tracing::error!(
+                    device = k.value(),
+                    "skipping unreadable device record in {}: {e}",
+                    self.path
+                ),
             }
         }
         Ok(out)
@@ -117,9 +138,14 @@ impl Store {
     /// # Errors
     /// [`StoreError`]; nothing is changed then.
     pub fn allocate(&self, record: &DeviceRecord) -> Result<(DeviceId, bool), StoreError> {
-        let tx = self.db.begin_write().map_err(|e| err(&self.path, "begin", e))?;
+        let tx = self
+            .db
+            .begin_write()
+            .map_err(|e| err(&self.path, "begin", e))?;
         let result = {
-            let mut keys = tx.open_table(DEVICE_KEYS).map_err(|e| err(&self.path, "open keys", e))?;
+            let mut keys = tx
+                .open_table(DEVICE_KEYS)
+                .map_err(|e| err(&self.path, "open keys", e))?;
             let existing = keys
                 .get((record.provider.as_str(), record.key.as_str()))
                 .map_err(|e| err(&self.path, "lookup key", e))?
@@ -127,13 +153,25 @@ impl Store {
             match existing {
                 Some(id) => (DeviceId(id), false),
                 None => {
-                    let mut meta = tx.open_table(META).map_err(|e| err(&self.path, "open meta", e))?;
-                    let id = meta.get(NEXT_ID).map_err(|e| err(&self.path, "read next id", e))?.map_or(1, |v| v.value());
-                    meta.insert(NEXT_ID, id + 1).map_err(|e| err(&self.path, "write next id", e))?;
-                    keys.insert((record.provider.as_str(), record.key.as_str()), id).map_err(|e| err(&self.path, "write key", e))?;
-                    let mut devices = tx.open_table(DEVICES).map_err(|e| err(&self.path, "open devices", e))?;
-                    let json = serde_json::to_vec(record).map_err(|e| err(&self.path, "encode", e))?;
-                    devices.insert(id, json.as_slice()).map_err(|e| err(&self.path, "write device", e))?;
+                    let mut meta = tx
+                        .open_table(META)
+                        .map_err(|e| err(&self.path, "open meta", e))?;
+                    let id = meta
+                        .get(NEXT_ID)
+                        .map_err(|e| err(&self.path, "read next id", e))?
+                        .map_or(1, |v| v.value());
+                    meta.insert(NEXT_ID, id + 1)
+                        .map_err(|e| err(&self.path, "write next id", e))?;
+                    keys.insert((record.provider.as_str(), record.key.as_str()), id)
+                        .map_err(|e| err(&self.path, "write key", e))?;
+                    let mut devices = tx
+                        .open_table(DEVICES)
+                        .map_err(|e| err(&self.path, "open devices", e))?;
+                    let json =
+                        serde_json::to_vec(record).map_err(|e| err(&self.path, "encode", e))?;
+                    devices
+                        .insert(id, json.as_slice())
+                        .map_err(|e| err(&self.path, "write device", e))?;
                     (DeviceId(id), true)
                 }
             }
@@ -146,14 +184,24 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError`]; nothing is changed then.
-    pub fn save<'a>(&self, records: impl IntoIterator<Item = (DeviceId, &'a DeviceRecord)>) -> Result<usize, StoreError> {
-        let tx = self.db.begin_write().map_err(|e| err(&self.path, "begin", e))?;
+    pub fn save<'a>(
+        &self,
+        records: impl IntoIterator<Item = (DeviceId, &'a DeviceRecord)>,
+    ) -> Result<usize, StoreError> {
+        let tx = self
+            .db
+            .begin_write()
+            .map_err(|e| err(&self.path, "begin", e))?;
         let mut n = 0;
         {
-            let mut devices = tx.open_table(DEVICES).map_err(|e| err(&self.path, "open devices", e))?;
+            let mut devices = tx
+                .open_table(DEVICES)
+                .map_err(|e| err(&self.path, "open devices", e))?;
             for (id, rec) in records {
                 let json = serde_json::to_vec(rec).map_err(|e| err(&self.path, "encode", e))?;
-                devices.insert(id.0, json.as_slice()).map_err(|e| err(&self.path, "write device", e))?;
+                devices
+                    .insert(id.0, json.as_slice())
+                    .map_err(|e| err(&self.path, "write device", e))?;
                 n += 1;
             }
         }
@@ -163,7 +211,11 @@ impl Store {
 }
 
 fn err(path: &str, op: &'static str, e: impl std::fmt::Display) -> StoreError {
-    StoreError { path: path.to_string(), op, reason: e.to_string() }
+    StoreError {
+        path: path.to_string(),
+        op,
+        reason: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -171,7 +223,12 @@ mod tests {
     use super::*;
 
     fn rec(p: &str, k: &str) -> DeviceRecord {
-        DeviceRecord { provider: p.into(), key: k.into(), name: k.into(), ..Default::default() }
+        DeviceRecord {
+            provider: p.into(),
+            key: k.into(),
+            name: k.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -188,7 +245,10 @@ mod tests {
         };
         let s = Store::open(&path).unwrap();
         assert_eq!(s.allocate(&rec("mqtt", "0x02")).unwrap(), (b, false));
-        assert_eq!(s.allocate(&rec("esphome", "0x01")).unwrap().1, true, "same key under another provider is another device");
+        assert!(
+            s.allocate(&rec("esphome", "0x01")).unwrap().1,
+            "same key under another provider is another device"
+        );
         assert_ne!(a, b);
         assert_eq!(s.load().unwrap().len(), 3);
     }
@@ -197,7 +257,10 @@ mod tests {
     fn unknown_components_from_a_newer_core_are_skipped() {
         let e = EntityRecord {
             attributes: vec![],
-            components: vec![serde_json::json!({"Switch": true}), serde_json::json!({"FluxCapacitance": 1.21})],
+            components: vec![
+                serde_json::json!({"Switch": true}),
+                serde_json::json!({"FluxCapacitance": 1.21}),
+            ],
         };
         assert_eq!(e.known_components(), vec![Component::Switch(true)]);
     }

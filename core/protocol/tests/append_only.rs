@@ -72,7 +72,7 @@ fn parse_components(text: &str, origin: &str) -> Vec<Entry> {
 }
 
 /// Checks that `old` is a prefix of `new`; returns every violation found, each naming the entry and why.
-pub fn component_violations(old: &[Entry], new: &[Entry]) -> Vec<String> {
+fn component_violations(old: &[Entry], new: &[Entry]) -> Vec<String> {
     let mut v = Vec::new();
     if new.len() < old.len() {
         v.push(format!(

@@ -23,12 +23,7 @@ fn sample_frame() -> Vec<u8> {
 /// Feeds `bytes` to the decoder like a stream, draining all frames.
 fn drain(bytes: &[u8], max: usize) {
     let mut buf = BytesMut::from(bytes);
-    loop {
-        match try_decode_frame(&mut buf, max) {
-            Ok(Some(_)) => continue,
-            Ok(None) | Err(_) => break,
-        }
-    }
+    while let Ok(Some(_)) = try_decode_frame(&mut buf, max) {}
 }
 
 proptest! {

@@ -35,8 +35,13 @@ pub struct Spawned {
 /// # Errors
 /// I/O errors from `socketpair` or `exec` (e.g. not executable).
 pub fn spawn(cfg: &ProviderConfig, data_dir: &Path) -> std::io::Result<Spawned> {
-    let (ours, theirs): (OwnedFd, OwnedFd) =
-        socketpair(AddressFamily::Unix, SockType::Stream, None, SockFlag::SOCK_CLOEXEC).map_err(std::io::Error::from)?;
+    let (ours, theirs): (OwnedFd, OwnedFd) = socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(std::io::Error::from)?;
     let theirs_raw = theirs.as_raw_fd();
     let mut cmd = Command::new(&cfg.exec);
     cmd.args(&cfg.args)
@@ -64,7 +69,14 @@ pub fn spawn(cfg: &ProviderConfig, data_dir: &Path) -> std::io::Result<Spawned> 
                 return Err(std::io::Error::last_os_error());
             }
             // The provider dies with the core (the sandbox issue hardens this further).
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == -1 {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) == -1
+            {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -81,7 +93,10 @@ pub fn spawn(cfg: &ProviderConfig, data_dir: &Path) -> std::io::Result<Spawned> 
     }
     let std = std::os::unix::net::UnixStream::from(ours);
     std.set_nonblocking(true)?;
-    Ok(Spawned { child, socket: UnixStream::from_std(std)? })
+    Ok(Spawned {
+        child,
+        socket: UnixStream::from_std(std)?,
+    })
 }
 
 async fn forward_lines(stream: impl AsyncRead + Unpin, provider: Arc<str>, fd: &'static str) {

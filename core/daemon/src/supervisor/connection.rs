@@ -9,8 +9,8 @@ use futures::StreamExt;
 use igloo_protocol::codec::MessageCodec;
 use igloo_protocol::message::{ErrorReply, Welcome};
 use igloo_protocol::{
-    DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, Negotiated, PROTOCOL_MAJOR, PROTOCOL_MINOR,
-    encode_frame,
+    DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, Negotiated,
+    PROTOCOL_MAJOR, PROTOCOL_MINOR, encode_frame,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
@@ -81,21 +81,47 @@ pub struct Settings {
 pub async fn handshake(
     socket: UnixStream,
     s: &Settings,
-) -> Result<(FramedRead<OwnedReadHalf, MessageCodec>, OwnedWriteHalf, Negotiated, Peer), End> {
+) -> Result<
+    (
+        FramedRead<OwnedReadHalf, MessageCodec>,
+        OwnedWriteHalf,
+        Negotiated,
+        Peer,
+    ),
+    End,
+> {
     let (read, mut write) = socket.into_split();
     let mut frames = FramedRead::new(read, MessageCodec::new(s.max_frame));
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, frames.next()).await {
-        Err(_) => return Err(End::Handshake(format!("no Hello within {}s", HELLO_TIMEOUT.as_secs()))),
+        Err(_) => {
+            return Err(End::Handshake(format!(
+                "no Hello within {}s",
+                HELLO_TIMEOUT.as_secs()
+            )));
+        }
         Ok(None) => return Err(End::Handshake("closed before Hello".into())),
         Ok(Some(Err(e))) => return Err(End::Protocol(e.to_string())),
         Ok(Some(Ok(Message::Hello(h)))) => h,
-        Ok(Some(Ok(other))) => return Err(End::Handshake(format!("expected Hello, got {}", other.name()))),
+        Ok(Some(Ok(other))) => {
+            return Err(End::Handshake(format!(
+                "expected Hello, got {}",
+                other.name()
+            )));
+        }
     };
     let negotiated = match Negotiated::from_hello(&hello) {
         Ok(n) => n,
         Err(e) => {
             let msg = format!("{e} (core {})", env!("CARGO_PKG_VERSION"));
-            let _ = write_one(&mut write, &Message::Error(ErrorReply { request_id: 0, code: ErrorCode::PROTOCOL_VERSION, message: msg.clone() })).await;
+            let _ = write_one(
+                &mut write,
+                &Message::Error(ErrorReply {
+                    request_id: 0,
+                    code: ErrorCode::PROTOCOL_VERSION,
+                    message: msg.clone(),
+                }),
+            )
+            .await;
             return Err(End::Handshake(msg));
         }
     };
@@ -108,7 +134,9 @@ pub async fn handshake(
         config: s.config_toml.clone(),
         data_dir: s.data_dir.clone(),
     });
-    write_one(&mut write, &welcome).await.map_err(|e| End::Handshake(format!("sending Welcome: {e}")))?;
+    write_one(&mut write, &welcome)
+        .await
+        .map_err(|e| End::Handshake(format!("sending Welcome: {e}")))?;
     tracing::info!(
         provider = &*s.name,
         version = hello.version,
@@ -117,7 +145,10 @@ pub async fn handshake(
         max_message_id = hello.max_message_id,
         "provider connected"
     );
-    let peer = Peer { version: hello.version, protocol: format!("{}.{}", hello.protocol_major, hello.protocol_minor) };
+    let peer = Peer {
+        version: hello.version,
+        protocol: format!("{}.{}", hello.protocol_major, hello.protocol_minor),
+    };
     Ok((frames, write, negotiated, peer))
 }
 
@@ -141,9 +172,14 @@ pub async fn serve(
     let (out_tx, out_rx) = mpsc::channel(OUTBOX);
     let writer = tokio::spawn(writer(write, out_rx));
     let link = Link::new(out_tx, negotiated, dropped);
-    tree.send(TreeCmd::ProviderUp { provider: s.name.clone(), link: link.clone() }).await;
+    tree.send(TreeCmd::ProviderUp {
+        provider: s.name.clone(),
+        link: link.clone(),
+    })
+    .await;
 
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + s.heartbeat_interval, s.heartbeat_interval);
+    let mut heartbeat =
+        tokio::time::interval_at(Instant::now() + s.heartbeat_interval, s.heartbeat_interval);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_pong = Instant::now();
     let mut nonce = 0u64;
@@ -197,7 +233,10 @@ async fn writer(mut w: OwnedWriteHalf, mut rx: mpsc::Receiver<Message>) {
     while rx.recv_many(&mut batch, 256).await > 0 {
         for msg in batch.drain(..) {
             if let Err(e) = encode_frame(&msg, &mut buf, DEFAULT_MAX_FRAME) {
-                tracing::error!(message = msg.name(), "cannot encode message for a provider: {e}");
+                tracing::error!(
+                    message = msg.name(),
+                    "cannot encode message for a provider: {e}"
+                );
             }
         }
         if w.write_all(&buf).await.is_err() {

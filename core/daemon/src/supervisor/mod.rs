@@ -108,7 +108,12 @@ pub enum ControlError {
 
 impl Supervisor {
     /// Starts every configured provider.
-    pub fn start(core: &CoreConfig, providers: &[ProviderConfig], tree: TreeHandle, events: broadcast::Sender<Event>) -> Supervisor {
+    pub fn start(
+        core: &CoreConfig,
+        providers: &[ProviderConfig],
+        tree: TreeHandle,
+        events: broadcast::Sender<Event>,
+    ) -> Supervisor {
         let (shutdown, _) = watch::channel(false);
         let mut map = BTreeMap::new();
         for cfg in providers {
@@ -143,22 +148,41 @@ impl Supervisor {
                 shutdown: shutdown.subscribe(),
             };
             let task = tokio::spawn(task.run());
-            map.insert(cfg.name.clone(), Handle { status, control, task });
+            map.insert(
+                cfg.name.clone(),
+                Handle {
+                    status,
+                    control,
+                    task,
+                },
+            );
         }
-        Supervisor { providers: map, shutdown }
+        Supervisor {
+            providers: map,
+            shutdown,
+        }
     }
 
     /// Status of every provider, in name order, with per-provider device counts.
     pub fn statuses(&self, counts: &BTreeMap<String, usize>) -> Vec<Json> {
         self.providers
             .iter()
-            .filter_map(|(name, h)| h.status.lock().ok().map(|s| s.to_json(counts.get(name).copied().unwrap_or(0))))
+            .filter_map(|(name, h)| {
+                h.status
+                    .lock()
+                    .ok()
+                    .map(|s| s.to_json(counts.get(name).copied().unwrap_or(0)))
+            })
             .collect()
     }
 
     /// (running, total).
     pub fn running(&self) -> (usize, usize) {
-        let running = self.providers.values().filter(|h| h.status.lock().is_ok_and(|s| s.state == State::Running)).count();
+        let running = self
+            .providers
+            .values()
+            .filter(|h| h.status.lock().is_ok_and(|s| s.state == State::Running))
+            .count();
         (running, self.providers.len())
     }
 
@@ -167,7 +191,10 @@ impl Supervisor {
     /// # Errors
     /// [`ControlError::Unknown`].
     pub fn restart(&self, name: &str) -> Result<(), ControlError> {
-        let h = self.providers.get(name).ok_or_else(|| ControlError::Unknown(name.to_string()))?;
+        let h = self
+            .providers
+            .get(name)
+            .ok_or_else(|| ControlError::Unknown(name.to_string()))?;
         // A full queue already holds a restart request.
         let _ = h.control.try_send(Control::Restart);
         Ok(())
@@ -220,7 +247,9 @@ fn describe_exit(st: ExitStatus) -> String {
     match (st.code(), st.signal()) {
         (Some(c), _) => format!("exit status {c}"),
         (None, Some(sig)) => {
-            let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str()).unwrap_or("?");
+            let name = nix::sys::signal::Signal::try_from(sig)
+                .map(|s| s.as_str())
+                .unwrap_or("?");
             format!("signal {sig} ({name})")
         }
         _ => "unknown exit".to_string(),
@@ -230,7 +259,9 @@ fn describe_exit(st: ExitStatus) -> String {
 impl Task {
     fn update(&self, f: impl FnOnce(&mut Status)) {
         let json = {
-            let Ok(mut s) = self.status.lock() else { return };
+            let Ok(mut s) = self.status.lock() else {
+                return;
+            };
             f(&mut s);
             s.to_json(0)
         };
@@ -240,7 +271,11 @@ impl Task {
     async fn run(mut self) {
         let name = self.settings.name.clone();
         if let Err(e) = std::fs::create_dir_all(&self.data_dir) {
-            tracing::error!(provider = &*name, "cannot create data dir {}: {e}", self.data_dir.display());
+            tracing::error!(
+                provider = &*name,
+                "cannot create data dir {}: {e}",
+                self.data_dir.display()
+            );
         }
         let mut backoff = new_backoff(self.cfg.restart);
         loop {
@@ -250,13 +285,20 @@ impl Task {
             });
             let started = Instant::now();
             let (outcome, exit) = self.run_once().await;
-            self.tree.send(TreeCmd::ProviderDown { provider: name.clone() }).await;
+            self.tree
+                .send(TreeCmd::ProviderDown {
+                    provider: name.clone(),
+                })
+                .await;
             let shutting_down = matches!(outcome, Outcome::Shutdown);
             let reason = match (&outcome, &exit) {
                 (Outcome::Ended(e), Some(x)) => format!("{e}; {x}"),
                 (Outcome::Ended(e), None) => e.to_string(),
                 (Outcome::Exited(st), _) => describe_exit(*st),
-                (Outcome::Restart, x) => format!("restart requested{}", x.as_ref().map(|x| format!("; {x}")).unwrap_or_default()),
+                (Outcome::Restart, x) => format!(
+                    "restart requested{}",
+                    x.as_ref().map(|x| format!("; {x}")).unwrap_or_default()
+                ),
                 (Outcome::Shutdown, _) => "core shutdown".to_string(),
             };
             if shutting_down {
@@ -268,7 +310,9 @@ impl Task {
                 });
                 return;
             }
-            if started.elapsed() >= self.cfg.restart.stable_after || matches!(outcome, Outcome::Restart) {
+            if started.elapsed() >= self.cfg.restart.stable_after
+                || matches!(outcome, Outcome::Restart)
+            {
                 backoff = new_backoff(self.cfg.restart);
             }
             let delay = if matches!(outcome, Outcome::Restart) {
@@ -276,7 +320,12 @@ impl Task {
             } else {
                 backoff.next().unwrap_or(self.cfg.restart.max_backoff)
             };
-            tracing::warn!(provider = &*name, reason, restart_in_ms = delay.as_millis() as u64, "provider ended");
+            tracing::warn!(
+                provider = &*name,
+                reason,
+                restart_in_ms = delay.as_millis() as u64,
+                "provider ended"
+            );
             self.update(|s| {
                 s.state = State::Backoff;
                 s.pid = None;
@@ -302,14 +351,24 @@ impl Task {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(provider = &*name, exec = %self.cfg.exec.display(), "cannot start: {e}");
-                return (Outcome::Ended(End::Handshake(format!("cannot start {}: {e}", self.cfg.exec.display()))), None);
+                return (
+                    Outcome::Ended(End::Handshake(format!(
+                        "cannot start {}: {e}",
+                        self.cfg.exec.display()
+                    ))),
+                    None,
+                );
             }
         };
         let mut child = spawned.child;
         let pid = child.id();
         self.update(|s| s.pid = pid);
         tracing::info!(provider = &*name, pid, "started");
-        let dropped = self.status.lock().map(|s| s.dropped.clone()).unwrap_or_default();
+        let dropped = self
+            .status
+            .lock()
+            .map(|s| s.dropped.clone())
+            .unwrap_or_default();
 
         let outcome = tokio::select! {
             r = serve_all(spawned.socket, &self.settings, &self.tree, dropped, &self.status, &self.events) => Outcome::Ended(r),
@@ -322,7 +381,9 @@ impl Task {
         };
         if let Outcome::Ended(e) = &outcome {
             match e {
-                End::Protocol(_) | End::Handshake(_) | End::Hung => tracing::error!(provider = &*name, "{e}"),
+                End::Protocol(_) | End::Handshake(_) | End::Hung => {
+                    tracing::error!(provider = &*name, "{e}")
+                }
                 End::Closed => tracing::info!(provider = &*name, "{e}"),
             }
         }
@@ -367,7 +428,10 @@ async fn kill_now(child: &mut tokio::process::Child) -> Option<String> {
 
 async fn stop_gently(child: &mut tokio::process::Child) -> Option<String> {
     if let Some(pid) = child.id() {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
     }
     match tokio::time::timeout(STOP_GRACE, child.wait()).await {
         Ok(st) => st.ok().map(describe_exit),

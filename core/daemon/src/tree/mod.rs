@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use igloo_protocol::handshake::Outgoing;
-use igloo_protocol::message::{CreateDevice, DeviceCreated, ErrorReply, RegisterEntity, WriteComponents};
+use igloo_protocol::message::{
+    CreateDevice, DeviceCreated, ErrorReply, RegisterEntity, WriteComponents,
+};
 use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
 use serde_json::Value as Json;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -61,7 +63,11 @@ pub enum LinkError {
 impl Link {
     /// A link over a connection's outbox; `dropped` counts components withheld from the provider.
     pub fn new(tx: mpsc::Sender<Message>, negotiated: Negotiated, dropped: Arc<AtomicU64>) -> Link {
-        Link { tx, negotiated, dropped }
+        Link {
+            tx,
+            negotiated,
+            dropped,
+        }
     }
 
     /// Queues `msg` without waiting, after negotiation filtering.
@@ -73,7 +79,10 @@ impl Link {
             Outgoing::Send { message, dropped } => {
                 if dropped > 0 {
                     self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
-                    tracing::debug!(dropped, "components withheld from a provider that does not know them");
+                    tracing::debug!(
+                        dropped,
+                        "components withheld from a provider that does not know them"
+                    );
                 }
                 self.tx.try_send(message).map_err(|e| match e {
                     mpsc::error::TrySendError::Full(_) => LinkError::Full,
@@ -187,10 +196,20 @@ impl TreeHandle {
     ///
     /// # Errors
     /// [`RequestError`].
-    pub async fn request(&self, device: DeviceId, entity: String, values: Vec<Component>) -> Result<(), RequestError> {
-        self.ask(|reply| TreeCmd::Request { device, entity, values, reply })
-            .await
-            .unwrap_or_else(|| Err(RequestError::ProviderDown("core shutting down".into())))
+    pub async fn request(
+        &self,
+        device: DeviceId,
+        entity: String,
+        values: Vec<Component>,
+    ) -> Result<(), RequestError> {
+        self.ask(|reply| TreeCmd::Request {
+            device,
+            entity,
+            values,
+            reply,
+        })
+        .await
+        .unwrap_or_else(|| Err(RequestError::ProviderDown("core shutting down".into())))
     }
 
     /// Persists all pending changes.
@@ -203,10 +222,20 @@ impl TreeHandle {
 ///
 /// # Errors
 /// A store error while loading.
-pub fn spawn(store: Store, events: broadcast::Sender<Event>) -> Result<TreeHandle, crate::store::StoreError> {
-    let mut tree = Tree { devices: BTreeMap::new(), by_key: HashMap::new(), links: HashMap::new(), store, events };
+pub fn spawn(
+    store: Store,
+    events: broadcast::Sender<Event>,
+) -> Result<TreeHandle, crate::store::StoreError> {
+    let mut tree = Tree {
+        devices: BTreeMap::new(),
+        by_key: HashMap::new(),
+        links: HashMap::new(),
+        store,
+        events,
+    };
     for (id, rec) in tree.store.load()? {
-        tree.by_key.insert((rec.provider.clone(), rec.key.clone()), id);
+        tree.by_key
+            .insert((rec.provider.clone(), rec.key.clone()), id);
         tree.devices.insert(id, Device::from_record(id, rec));
     }
     tracing::info!(devices = tree.devices.len(), "device tree loaded");
@@ -269,26 +298,54 @@ impl Tree {
                     }
                 }
                 for device in changed {
-                    self.emit(Event::Availability { device, available: false });
+                    self.emit(Event::Availability {
+                        device,
+                        available: false,
+                    });
                 }
             }
             TreeCmd::FromProvider { provider, msg } => {
                 let name = msg.name();
-                if let Err((request_id, code, message)) = self.from_provider(&provider, msg) {
-                    tracing::warn!(provider = &*provider, message = name, code = code.0, "refused: {message}");
+                if let Err((request_id, code, message)) = self.provider_message(&provider, msg) {
+                    tracing::warn!(
+                        provider = &*provider,
+                        message = name,
+                        code = code.0,
+                        "refused: {message}"
+                    );
                     if let Some(link) = self.links.get(&provider) {
-                        let _ = link.send(Message::Error(ErrorReply { request_id, code, message }));
+                        let _ = link.send(Message::Error(ErrorReply {
+                            request_id,
+                            code,
+                            message,
+                        }));
                     }
                 }
             }
-            TreeCmd::Request { device, entity, values, reply } => {
+            TreeCmd::Request {
+                device,
+                entity,
+                values,
+                reply,
+            } => {
                 let _ = reply.send(self.request(device, &entity, values));
             }
             TreeCmd::Devices(reply) => {
-                let _ = reply.send(self.devices.values().filter(|d| !d.removed).map(Device::to_json).collect());
+                let _ = reply.send(
+                    self.devices
+                        .values()
+                        .filter(|d| !d.removed)
+                        .map(Device::to_json)
+                        .collect(),
+                );
             }
             TreeCmd::Device(id, reply) => {
-                let _ = reply.send(self.devices.get(&id).filter(|d| !d.removed).map(Device::to_json));
+                let _ = reply.send(
+                    self.devices
+                        .get(&id)
+                        .filter(|d| !d.removed)
+                        .map(Device::to_json),
+                );
             }
             TreeCmd::Counts(reply) => {
                 let mut m = BTreeMap::new();
@@ -306,14 +363,23 @@ impl Tree {
 
     fn owned(&mut self, provider: &str, id: DeviceId) -> Result<&mut Device, Refusal> {
         match self.devices.get_mut(&id) {
-            None => Err(refuse(ErrorCode::UNKNOWN_DEVICE, format!("device {id} does not exist"))),
-            Some(d) if &*d.provider != provider => Err(refuse(ErrorCode::NOT_OWNER, format!("device {id} belongs to provider {}", d.provider))),
-            Some(d) if d.removed => Err(refuse(ErrorCode::UNKNOWN_DEVICE, format!("device {id} was removed"))),
+            None => Err(refuse(
+                ErrorCode::UNKNOWN_DEVICE,
+                format!("device {id} does not exist"),
+            )),
+            Some(d) if &*d.provider != provider => Err(refuse(
+                ErrorCode::NOT_OWNER,
+                format!("device {id} belongs to provider {}", d.provider),
+            )),
+            Some(d) if d.removed => Err(refuse(
+                ErrorCode::UNKNOWN_DEVICE,
+                format!("device {id} was removed"),
+            )),
             Some(d) => Ok(d),
         }
     }
 
-    fn from_provider(&mut self, provider: &Arc<str>, msg: Message) -> Result<(), Refusal> {
+    fn provider_message(&mut self, provider: &Arc<str>, msg: Message) -> Result<(), Refusal> {
         match msg {
             Message::CreateDevice(c) => self.create_device(provider, c),
             Message::RegisterEntity(r) => self.register_entity(provider, r),
@@ -322,7 +388,10 @@ impl Tree {
                 let d = self.owned(provider, a.device)?;
                 if d.available != a.available {
                     d.available = a.available;
-                    self.emit(Event::Availability { device: a.device, available: a.available });
+                    self.emit(Event::Availability {
+                        device: a.device,
+                        available: a.available,
+                    });
                 }
                 Ok(())
             }
@@ -334,7 +403,10 @@ impl Tree {
                 self.emit(Event::Removed(r.device));
                 Ok(())
             }
-            other => Err(refuse(ErrorCode::PROTOCOL, format!("{} is not a device message", other.name()))),
+            other => Err(refuse(
+                ErrorCode::PROTOCOL,
+                format!("{} is not a device message", other.name()),
+            )),
         }
     }
 
@@ -350,7 +422,11 @@ impl Tree {
         let map_key = (provider.to_string(), c.key.clone());
         let (id, changed) = match self.by_key.get(&map_key).copied() {
             Some(id) => {
-                let d = self.devices.get_mut(&id).ok_or((rid, ErrorCode::INTERNAL, "device map out of step".to_string()))?;
+                let d = self.devices.get_mut(&id).ok_or((
+                    rid,
+                    ErrorCode::INTERNAL,
+                    "device map out of step".to_string(),
+                ))?;
                 let changed = d.name != c.name || d.attributes != c.attributes || d.removed;
                 if changed {
                     d.name = c.name;
@@ -361,22 +437,51 @@ impl Tree {
                 (id, changed)
             }
             None => {
-                let live = self.devices.values().filter(|d| d.provider == *provider && !d.removed).count();
+                let live = self
+                    .devices
+                    .values()
+                    .filter(|d| d.provider == *provider && !d.removed)
+                    .count();
                 if live >= MAX_DEVICES_PER_PROVIDER {
-                    return Err((rid, ErrorCode::INVALID, format!("provider already owns {live} devices (limit {MAX_DEVICES_PER_PROVIDER})")));
+                    return Err((
+                        rid,
+                        ErrorCode::INVALID,
+                        format!(
+                            "provider already owns {live} devices (limit {MAX_DEVICES_PER_PROVIDER})"
+                        ),
+                    ));
                 }
-                let rec = DeviceRecord { provider: provider.to_string(), key: c.key.clone(), name: c.name, attributes: c.attributes, ..Default::default() };
+                let rec = DeviceRecord {
+                    provider: provider.to_string(),
+                    key: c.key.clone(),
+                    name: c.name,
+                    attributes: c.attributes,
+                    ..Default::default()
+                };
                 let (id, _) = self.store.allocate(&rec).map_err(|e| {
                     tracing::error!(provider = &**provider, "cannot persist device: {e}");
-                    (rid, ErrorCode::INTERNAL, "cannot persist device".to_string())
+                    (
+                        rid,
+                        ErrorCode::INTERNAL,
+                        "cannot persist device".to_string(),
+                    )
                 })?;
                 self.by_key.insert(map_key, id);
                 self.devices.insert(id, Device::from_record(id, rec));
-                tracing::info!(provider = &**provider, device = id.0, key = c.key, "device created");
+                tracing::info!(
+                    provider = &**provider,
+                    device = id.0,
+                    key = c.key,
+                    "device created"
+                );
                 (id, true)
             }
         };
-        let d = self.devices.get_mut(&id).ok_or((rid, ErrorCode::INTERNAL, "device vanished".to_string()))?;
+        let d = self.devices.get_mut(&id).ok_or((
+            rid,
+            ErrorCode::INTERNAL,
+            "device vanished".to_string(),
+        ))?;
         let became_available = !d.available;
         d.available = true;
         let json = changed.then(|| d.to_json());
@@ -384,10 +489,16 @@ impl Tree {
             self.emit(Event::Device(Arc::new(json)));
         }
         if became_available {
-            self.emit(Event::Availability { device: id, available: true });
+            self.emit(Event::Availability {
+                device: id,
+                available: true,
+            });
         }
         if let Some(link) = self.links.get(provider) {
-            let _ = link.send(Message::DeviceCreated(DeviceCreated { request_id: rid, device: id }));
+            let _ = link.send(Message::DeviceCreated(DeviceCreated {
+                request_id: rid,
+                device: id,
+            }));
         }
         Ok(())
     }
@@ -402,7 +513,10 @@ impl Tree {
         let name: Arc<str> = match d.entities.get_key_value(r.name.as_str()) {
             Some((k, _)) => k.clone(),
             None if d.entities.len() >= MAX_ENTITIES => {
-                return Err(refuse(ErrorCode::INVALID, format!("device {} already has {MAX_ENTITIES} entities", r.device)));
+                return Err(refuse(
+                    ErrorCode::INVALID,
+                    format!("device {} already has {MAX_ENTITIES} entities", r.device),
+                ));
             }
             None => Arc::from(r.name.as_str()),
         };
@@ -419,7 +533,8 @@ impl Tree {
         {
             d.wire.remove(&prev);
         }
-        let changed = entity.attributes != r.attributes || entity.components.is_empty() && entity.attributes.is_empty();
+        let changed = entity.attributes != r.attributes
+            || entity.components.is_empty() && entity.attributes.is_empty();
         if changed {
             entity.attributes = r.attributes;
             d.dirty = true;
@@ -431,11 +546,15 @@ impl Tree {
 
     fn write(&mut self, provider: &Arc<str>, w: WriteComponents) -> Result<(), Refusal> {
         let d = self.owned(provider, w.device)?;
-        let name = d
-            .wire
-            .get(&w.entity)
-            .cloned()
-            .ok_or_else(|| refuse(ErrorCode::UNKNOWN_ENTITY, format!("entity number {} is not registered on device {}", w.entity, w.device)))?;
+        let name = d.wire.get(&w.entity).cloned().ok_or_else(|| {
+            refuse(
+                ErrorCode::UNKNOWN_ENTITY,
+                format!(
+                    "entity number {} is not registered on device {}",
+                    w.entity, w.device
+                ),
+            )
+        })?;
         if let Some(bad) = w.values.iter().find_map(|c| check_component(c).err()) {
             return Err(refuse(ErrorCode::INVALID, bad));
         }
@@ -443,27 +562,59 @@ impl Tree {
             e.apply(&w.values);
             d.dirty = true;
         }
-        self.emit(Event::State { device: w.device, entity: name, values: w.values.into() });
+        self.emit(Event::State {
+            device: w.device,
+            entity: name,
+            values: w.values.into(),
+        });
         Ok(())
     }
 
-    fn request(&mut self, id: DeviceId, entity: &str, values: Vec<Component>) -> Result<(), RequestError> {
-        let d = self.devices.get(&id).filter(|d| !d.removed).ok_or(RequestError::UnknownDevice(id))?;
-        let e = d.entities.get(entity).ok_or_else(|| RequestError::UnknownEntity(id, entity.to_string()))?;
-        let link = self.links.get(&d.provider).ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
-        let wire = e.wire.ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
-        let msg = Message::WriteComponents(WriteComponents { device: id, entity: wire, values });
+    fn request(
+        &mut self,
+        id: DeviceId,
+        entity: &str,
+        values: Vec<Component>,
+    ) -> Result<(), RequestError> {
+        let d = self
+            .devices
+            .get(&id)
+            .filter(|d| !d.removed)
+            .ok_or(RequestError::UnknownDevice(id))?;
+        let e = d
+            .entities
+            .get(entity)
+            .ok_or_else(|| RequestError::UnknownEntity(id, entity.to_string()))?;
+        let link = self
+            .links
+            .get(&d.provider)
+            .ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
+        let wire = e
+            .wire
+            .ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
+        let msg = Message::WriteComponents(WriteComponents {
+            device: id,
+            entity: wire,
+            values,
+        });
         match link.send(msg) {
             Ok(()) => Ok(()),
             Err(LinkError::Closed) => Err(RequestError::ProviderDown(d.provider.to_string())),
             Err(LinkError::Full) => Err(RequestError::Busy(d.provider.to_string())),
-            Err(LinkError::Unknown { .. }) => Err(RequestError::Unsupported(d.provider.to_string(), link.negotiated.peer_max_component_id)),
+            Err(LinkError::Unknown { .. }) => Err(RequestError::Unsupported(
+                d.provider.to_string(),
+                link.negotiated.peer_max_component_id,
+            )),
         }
     }
 
     fn persist(&mut self) {
-        let dirty: Vec<(DeviceId, DeviceRecord)> =
-            self.devices.values().filter(|d| d.dirty).map(|d| (d.id, d.to_record())).collect();
+        let dirty: Vec<(DeviceId, DeviceRecord)> = self
+            .devices
+            .values()
+            .filter(|d| d.dirty)
+            .map(|d| (d.id, d.to_record()))
+            .collect();
         if dirty.is_empty() {
             return;
         }
@@ -476,14 +627,20 @@ impl Tree {
 
 fn check_text(what: &str, s: &str) -> Result<(), Refusal> {
     if s.len() > MAX_TEXT {
-        return Err(refuse(ErrorCode::INVALID, format!("{what} is {} bytes (limit {MAX_TEXT})", s.len())));
+        return Err(refuse(
+            ErrorCode::INVALID,
+            format!("{what} is {} bytes (limit {MAX_TEXT})", s.len()),
+        ));
     }
     Ok(())
 }
 
 fn check_attributes(a: &[(String, String)]) -> Result<(), Refusal> {
     if a.len() > MAX_ATTRIBUTES {
-        return Err(refuse(ErrorCode::INVALID, format!("{} attributes (limit {MAX_ATTRIBUTES})", a.len())));
+        return Err(refuse(
+            ErrorCode::INVALID,
+            format!("{} attributes (limit {MAX_ATTRIBUTES})", a.len()),
+        ));
     }
     for (k, v) in a {
         check_text("attribute key", k)?;
@@ -494,7 +651,11 @@ fn check_attributes(a: &[(String, String)]) -> Result<(), Refusal> {
 
 fn check_component(c: &Component) -> Result<(), String> {
     match c.value() {
-        igloo_protocol::Value::String(s) if s.len() > MAX_TEXT * 64 => Err(format!("{} text of {} bytes is too long", c.name(), s.len())),
+        igloo_protocol::Value::String(s) if s.len() > MAX_TEXT * 64 => Err(format!(
+            "{} text of {} bytes is too long",
+            c.name(),
+            s.len()
+        )),
         _ => Ok(()),
     }
 }

@@ -57,7 +57,10 @@ impl Entity {
     }
 
     fn attribute(&self, key: &str) -> Option<&str> {
-        self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// JSON view (`attributes`, `components`, `units`).
@@ -65,7 +68,11 @@ impl Entity {
         let mut units = Map::new();
         for c in &self.components {
             let info = c.info();
-            let unit = if info.kind == Kind::Float && info.name == "Number" { self.attribute("unit").or(info.unit) } else { info.unit };
+            let unit = if info.kind == Kind::Float && info.name == "Number" {
+                self.attribute("unit").or(info.unit)
+            } else {
+                info.unit
+            };
             if let Some(u) = unit {
                 units.insert(info.name.to_string(), Json::String(u.to_string()));
             }
@@ -88,7 +95,11 @@ pub fn components_json(values: &[Component]) -> Json {
 }
 
 fn attrs_json(a: &[(String, String)]) -> Json {
-    Json::Object(a.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect())
+    Json::Object(
+        a.iter()
+            .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+            .collect(),
+    )
 }
 
 impl Device {
@@ -101,7 +112,14 @@ impl Device {
                 let mut components = e.known_components();
                 components.sort_by_key(Component::id);
                 components.dedup_by_key(|c| c.id());
-                (Arc::from(name), Entity { attributes: e.attributes, components, wire: None })
+                (
+                    Arc::from(name),
+                    Entity {
+                        attributes: e.attributes,
+                        components,
+                        wire: None,
+                    },
+                )
             })
             .collect();
         Device {
@@ -129,8 +147,18 @@ impl Device {
                 .entities
                 .iter()
                 .map(|(n, e)| {
-                    let components = e.components.iter().filter_map(|c| serde_json::to_value(c).ok()).collect();
-                    (n.to_string(), EntityRecord { attributes: e.attributes.clone(), components })
+                    let components = e
+                        .components
+                        .iter()
+                        .filter_map(|c| serde_json::to_value(c).ok())
+                        .collect();
+                    (
+                        n.to_string(),
+                        EntityRecord {
+                            attributes: e.attributes.clone(),
+                            components,
+                        },
+                    )
                 })
                 .collect(),
             removed: self.removed,
@@ -139,7 +167,11 @@ impl Device {
 
     /// JSON view for the API (`docs/api.md`).
     pub fn to_json(&self) -> Json {
-        let entities: Map<String, Json> = self.entities.iter().map(|(n, e)| (n.to_string(), e.to_json())).collect();
+        let entities: Map<String, Json> = self
+            .entities
+            .iter()
+            .map(|(n, e)| (n.to_string(), e.to_json()))
+            .collect();
         json!({
             "id": self.id.0,
             "provider": &*self.provider,
