@@ -527,14 +527,14 @@ impl Tree {
         {
             e.wire = None;
         }
+        let is_new = !d.entities.contains_key(&name);
         let entity = d.entities.entry(name).or_default();
         if let Some(prev) = entity.wire.replace(r.entity)
             && prev != r.entity
         {
             d.wire.remove(&prev);
         }
-        let changed = entity.attributes != r.attributes
-            || entity.components.is_empty() && entity.attributes.is_empty();
+        let changed = is_new || entity.attributes != r.attributes;
         if changed {
             entity.attributes = r.attributes;
             d.dirty = true;
@@ -659,3 +659,6 @@ fn check_component(c: &Component) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;
