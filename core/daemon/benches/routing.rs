@@ -35,8 +35,9 @@ async fn provider_main() -> Result<(), Box<dyn std::error::Error>> {
     // Wait for the driver's go (a Custom command) so the SSE client is subscribed.
     let dev = p.create_device("bench-0", "bench", vec![]).await?;
     let ent = p.register_entity(dev, "Value", vec![]).await?;
-    match mode.as_str() {
-        "rss" => {
+    if mode == "rss" {
+        {
+            // One block keeps the loop's borrows short.
             for d in 0..1000 {
                 let id = p
                     .create_device(
@@ -65,7 +66,6 @@ async fn provider_main() -> Result<(), Box<dyn std::error::Error>> {
             p.write(dev, ent, vec![Component::Text("rss-ready".into())])
                 .await?;
         }
-        _ => {}
     }
     while let Some(ev) = events.next().await {
         if let Event::Change { values, .. } = ev {
@@ -133,19 +133,19 @@ fn start_core(mode: &str) -> Core {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start igloo");
-    let api = format!("http://127.0.0.1:{port}");
+    let core = Core {
+        child,
+        api: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if let Ok(mut r) = ureq::get(&format!("{api}/api/v1/devices/1")).call()
+        if let Ok(mut r) = ureq::get(&format!("{}/api/v1/devices/1", core.api)).call()
             && r.body_mut()
                 .read_to_string()
                 .is_ok_and(|b| b.contains("Value"))
         {
-            return Core {
-                child,
-                api,
-                _dir: dir,
-            };
+            return core;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
