@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
 use crate::supervisor::Supervisor;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub supervisor: Arc<Supervisor>,
     /// The event bus.
     pub events: broadcast::Sender<Event>,
+    /// Cancelled at shutdown: ends open event streams so the server can stop.
+    pub shutdown: CancellationToken,
 }
 
 /// An API error: status + `{"error": message}`.
@@ -159,15 +162,17 @@ async fn restart(
 async fn events(
     State(s): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let stream = BroadcastStream::new(s.events.subscribe()).map(|item| {
-        Ok(match item {
-            Ok(e) => SseEvent::default()
-                .event(e.kind())
-                .data(e.to_json().to_string()),
-            Err(BroadcastStreamRecvError::Lagged(n)) => SseEvent::default()
-                .event("lagged")
-                .data(json!({"type": "lagged", "missed": n}).to_string()),
-        })
-    });
+    let stream = BroadcastStream::new(s.events.subscribe())
+        .take_until(s.shutdown.cancelled_owned())
+        .map(|item| {
+            Ok(match item {
+                Ok(e) => SseEvent::default()
+                    .event(e.kind())
+                    .data(e.to_json().to_string()),
+                Err(BroadcastStreamRecvError::Lagged(n)) => SseEvent::default()
+                    .event("lagged")
+                    .data(json!({"type": "lagged", "missed": n}).to_string()),
+            })
+        });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

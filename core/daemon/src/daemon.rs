@@ -8,11 +8,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::supervisor::Supervisor;
 use crate::{api, store, tree};
+
+/// How long open API requests may delay shutdown.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Capacity of the event bus; a slower API client sees a `lagged` event.
 const EVENT_BUS: usize = 65_536;
@@ -72,16 +76,32 @@ async fn run(config: Config) -> anyhow::Result<()> {
         tree.clone(),
         events.clone(),
     ));
+    let shutdown = CancellationToken::new();
     let app = api::router(api::AppState {
         tree: tree.clone(),
         supervisor: supervisor.clone(),
         events,
+        shutdown: shutdown.clone(),
     });
     let addr = listener.local_addr()?;
     tracing::info!(config = %config.path.display(), providers = config.providers.len(), "core ready, API on http://{addr}");
 
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
-    server.await.context("API server")?;
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            shutdown.cancel();
+        }
+    });
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    // Event streams end on cancellation; any other request gets a grace period.
+    tokio::select! {
+        r = server => r.context("API server")?,
+        _ = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!("API requests still open after {}s; stopping anyway", SHUTDOWN_GRACE.as_secs());
+        }
+    }
     tracing::info!("shutting down");
     match Arc::try_unwrap(supervisor) {
         Ok(s) => s.shutdown().await,

@@ -391,7 +391,7 @@ async fn writer(mut sock: OwnedWriteHalf, mut rx: mpsc::Receiver<Message>) {
         while let Some(msg) = next {
             if let Err(e) = encode_frame(&msg, &mut buf, DEFAULT_MAX_FRAME) {
                 tracing::error!(
-                    message = msg.name(),
+                    msg_type = msg.name(),
                     "cannot encode message for the core: {e}"
                 );
             }
@@ -469,7 +469,7 @@ async fn reader(
             },
             other => {
                 tracing::debug!(
-                    message = other.name(),
+                    msg_type = other.name(),
                     "ignoring unexpected message from the core"
                 );
                 continue;

@@ -207,7 +207,7 @@ pub async fn serve(
                     Message::CustomReply(_) => {}
                     Message::Error(e) => tracing::warn!(provider = &*s.name, code = e.code.0, request = e.request_id, "provider reported: {}", e.message),
                     other @ (Message::Hello(_) | Message::Welcome(_) | Message::DeviceCreated(_)) => {
-                        tracing::warn!(provider = &*s.name, message = other.name(), "unexpected message after the handshake");
+                        tracing::warn!(provider = &*s.name, msg_type = other.name(), "unexpected message after the handshake");
                         let _ = link.send(Message::Error(ErrorReply { request_id: 0, code: ErrorCode::PROTOCOL, message: format!("unexpected {}", other.name()) }));
                     }
                 },
@@ -234,7 +234,7 @@ async fn writer(mut w: OwnedWriteHalf, mut rx: mpsc::Receiver<Message>) {
         for msg in batch.drain(..) {
             if let Err(e) = encode_frame(&msg, &mut buf, DEFAULT_MAX_FRAME) {
                 tracing::error!(
-                    message = msg.name(),
+                    msg_type = msg.name(),
                     "cannot encode message for a provider: {e}"
                 );
             }

@@ -309,7 +309,7 @@ impl Tree {
                 if let Err((request_id, code, message)) = self.provider_message(&provider, msg) {
                     tracing::warn!(
                         provider = &*provider,
-                        message = name,
+                        msg_type = name,
                         code = code.0,
                         "refused: {message}"
                     );
