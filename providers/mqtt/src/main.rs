@@ -1,1 +1,82 @@
-fn main() {}
+//! `igloo-mqtt`: the Igloo provider for Zigbee2MQTT over an MQTT broker (DESIGN §8).
+//!
+//! Started by the core with its `[provider.config]` section (see [`config`]).
+//! It connects to the broker, mirrors every Zigbee2MQTT device as an Igloo
+//! device (key = IEEE address) with entities from its exposes, reports state
+//! and availability, and turns change requests into `/set` publishes.
+//!
+//! Code map:
+//! - [`config`]: the config section and its validation.
+//! - [`session`]: the MQTT event loop (re-subscribe on every CONNACK, back-off)
+//!   and the main loop joining broker and core.
+//! - [`z2m`]: Zigbee2MQTT topics and payloads ↔ devices, entities, components.
+//! - [`color`]: CIE xy / hue-saturation → sRGB.
+//!
+//! Exit codes: 0 when the core closes the connection, 1 when the core cannot
+//! be reached, 2 when the config is invalid. Broker trouble never exits: the
+//! provider reconnects with back-off and reports its devices unavailable meanwhile.
+
+// The test fixtures are large `json!` literals.
+#![cfg_attr(test, recursion_limit = "512")]
+
+mod color;
+mod config;
+mod session;
+mod z2m;
+
+use std::process::ExitCode;
+
+use igloo_provider::Provider;
+use tracing_subscriber::EnvFilter;
+
+/// Exit code for an invalid config section.
+const EXIT_CONFIG: u8 = 2;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    // The core timestamps and prefixes each stderr line with the provider name.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let (provider, events) = match Provider::connect("igloo-mqtt", env!("CARGO_PKG_VERSION")).await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let settings = match provider
+        .config::<config::Config>()
+        .map_err(|e| e.to_string())
+        .and_then(|c| c.validate(std::process::id()).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("invalid [provider.config] for igloo-mqtt: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    tracing::info!(
+        broker = format!("{}:{}", settings.host, settings.port),
+        base_topic = settings.base_topic,
+        client_id = settings.client_id,
+        "starting"
+    );
+    match session::run(provider, events, settings).await {
+        Ok(()) => {
+            tracing::info!("the core closed the connection; exiting");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

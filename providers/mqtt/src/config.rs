@@ -1,0 +1,290 @@
+//! The provider's config section (`[provider.config]` in `igloo.toml`) and its validation.
+//!
+//! ```toml
+//! [provider.config]
+//! broker = "127.0.0.1:1883"     # host:port ([v6::addr]:port for IPv6 literals)
+//! base_topic = "zigbee2mqtt"    # Zigbee2MQTT's `mqtt.base_topic`
+//! client_id = "igloo-mqtt-1234" # default igloo-mqtt-<pid>
+//! username = "igloo"            # optional; password requires username
+//! password = "secret"           # optional; never logged
+//! keep_alive_secs = 30          # MQTT keep-alive; 0 disables it
+//! ```
+//!
+//! Unknown keys are errors (a typo must not silently fall back to a default).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The raw config section as written by the user. Every field has a default,
+/// so an absent section means "local broker, default Zigbee2MQTT topic".
+#[derive(Deserialize, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Broker address, `host:port` (`[addr]:port` for IPv6 literals). Default `127.0.0.1:1883`.
+    #[serde(default = "default_broker")]
+    pub broker: String,
+    /// Zigbee2MQTT base topic (its `mqtt.base_topic`). Default `zigbee2mqtt`.
+    #[serde(default = "default_base_topic")]
+    pub base_topic: String,
+    /// MQTT client id. Default `igloo-mqtt-<pid>`.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Broker user name, if the broker requires a login.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Broker password; only together with `username`. Never logged.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// MQTT keep-alive in seconds (0 disables keep-alive pings). Default 30.
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive_secs: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            broker: default_broker(),
+            base_topic: default_base_topic(),
+            client_id: None,
+            username: None,
+            password: None,
+            keep_alive_secs: default_keep_alive(),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("broker", &self.broker)
+            .field("base_topic", &self.base_topic)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("keep_alive_secs", &self.keep_alive_secs)
+            .finish()
+    }
+}
+
+fn default_broker() -> String {
+    "127.0.0.1:1883".into()
+}
+
+fn default_base_topic() -> String {
+    "zigbee2mqtt".into()
+}
+
+fn default_keep_alive() -> u16 {
+    30
+}
+
+/// A config value that parses but cannot work. The message names the field
+/// and says what is expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// `broker` is not `host:port` with a port in 1..=65535.
+    #[error("broker = {0:?}: expected host:port, e.g. \"127.0.0.1:1883\" or \"[::1]:1883\"")]
+    Broker(String),
+    /// `base_topic` is empty, has MQTT wildcards, or starts/ends with `/`.
+    #[error(
+        "base_topic = {0:?}: expected a non-empty MQTT topic without wildcards (+, #) and without a leading or trailing /"
+    )]
+    BaseTopic(String),
+    /// `client_id` is empty.
+    #[error("client_id must not be empty (leave it out for igloo-mqtt-<pid>)")]
+    ClientId,
+    /// A password without a user name.
+    #[error("password is set but username is not")]
+    PasswordWithoutUser,
+}
+
+/// A validated config, ready to connect with.
+#[derive(Clone, PartialEq)]
+pub struct Settings {
+    /// Broker host name or IP address (IPv6 without brackets).
+    pub host: String,
+    /// Broker TCP port.
+    pub port: u16,
+    /// Zigbee2MQTT base topic, without trailing `/`.
+    pub base_topic: String,
+    /// MQTT client id.
+    pub client_id: String,
+    /// `(username, password)`; the password is empty when only a user name is given.
+    pub credentials: Option<(String, String)>,
+    /// Keep-alive interval; zero disables keep-alive pings.
+    pub keep_alive: Duration,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("base_topic", &self.base_topic)
+            .field("client_id", &self.client_id)
+            .field("username", &self.credentials.as_ref().map(|(u, _)| u))
+            .field("keep_alive", &self.keep_alive)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Checks the values and resolves defaults; `pid` names the default client id.
+    ///
+    /// # Errors
+    /// The first [`ConfigError`] found.
+    pub fn validate(self, pid: u32) -> Result<Settings, ConfigError> {
+        let (host, port) =
+            parse_broker(&self.broker).ok_or_else(|| ConfigError::Broker(self.broker.clone()))?;
+        let base = self.base_topic.as_str();
+        if base.is_empty()
+            || base.contains(['+', '#', '\0'])
+            || base.starts_with('/')
+            || base.ends_with('/')
+        {
+            return Err(ConfigError::BaseTopic(self.base_topic));
+        }
+        let client_id = match self.client_id {
+            Some(id) if id.is_empty() => return Err(ConfigError::ClientId),
+            Some(id) => id,
+            None => format!("igloo-mqtt-{pid}"),
+        };
+        let credentials = match (self.username, self.password) {
+            (Some(u), p) => Some((u, p.unwrap_or_default())),
+            (None, Some(_)) => return Err(ConfigError::PasswordWithoutUser),
+            (None, None) => None,
+        };
+        Ok(Settings {
+            host,
+            port,
+            base_topic: self.base_topic,
+            client_id,
+            credentials,
+            keep_alive: Duration::from_secs(u64::from(self.keep_alive_secs)),
+        })
+    }
+}
+
+/// Splits `host:port` / `[v6]:port`; `None` when malformed or the port is 0.
+fn parse_broker(s: &str) -> Option<(String, u16)> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (host, port) = rest.split_once("]:")?;
+        (host, port)
+    } else {
+        let (host, port) = s.rsplit_once(':')?;
+        if host.contains(':') {
+            return None; // a bare IPv6 literal is ambiguous: require brackets
+        }
+        (host, port)
+    };
+    let port: u16 = port.parse().ok()?;
+    if host.is_empty() || host.contains(char::is_whitespace) || port == 0 {
+        return None;
+    }
+    Some((host.to_string(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(toml_text)
+    }
+
+    #[test]
+    fn empty_section_gives_documented_defaults() {
+        let s = parse("").map(|c| c.validate(42));
+        let s = match s {
+            Ok(Ok(s)) => s,
+            other => panic!("defaults must validate: {other:?}"),
+        };
+        assert_eq!(s.host, "127.0.0.1");
+        assert_eq!(s.port, 1883);
+        assert_eq!(s.base_topic, "zigbee2mqtt");
+        assert_eq!(s.client_id, "igloo-mqtt-42");
+        assert_eq!(s.credentials, None);
+        assert_eq!(s.keep_alive, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn full_section_is_used() {
+        let c = parse(
+            r#"broker = "[::1]:8883"
+               base_topic = "z2m/home"
+               client_id = "gw"
+               username = "u"
+               password = "p"
+               keep_alive_secs = 5"#,
+        );
+        let s = c.map(|c| c.validate(1));
+        let Ok(Ok(s)) = s else {
+            panic!("valid config rejected: {s:?}")
+        };
+        assert_eq!((s.host.as_str(), s.port), ("::1", 8883));
+        assert_eq!(s.base_topic, "z2m/home");
+        assert_eq!(s.client_id, "gw");
+        assert_eq!(s.credentials, Some(("u".into(), "p".into())));
+        assert_eq!(s.keep_alive, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_refused() {
+        let e = parse("brokr = \"x:1\"")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("brokr"), "{e}");
+        assert!(parse("keep_alive_secs = 70000").is_err());
+        assert!(parse("keep_alive_secs = \"30\"").is_err());
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let bad = |toml_text: &str| match parse(toml_text) {
+            Ok(c) => c.validate(1).err(),
+            Err(e) => panic!("{toml_text}: {e}"),
+        };
+        for broker in [
+            "localhost",
+            "host:0",
+            "host:99999",
+            ":1883",
+            "::1:1883",
+            "h:x",
+        ] {
+            assert_eq!(
+                bad(&format!("broker = {broker:?}")),
+                Some(ConfigError::Broker(broker.into())),
+                "{broker}"
+            );
+        }
+        for base in ["", "a/#", "+", "/z2m", "z2m/"] {
+            assert_eq!(
+                bad(&format!("base_topic = {base:?}")),
+                Some(ConfigError::BaseTopic(base.into())),
+                "{base}"
+            );
+        }
+        assert_eq!(bad("client_id = \"\""), Some(ConfigError::ClientId));
+        assert_eq!(
+            bad("password = \"p\""),
+            Some(ConfigError::PasswordWithoutUser)
+        );
+        assert_eq!(bad("broker = \"mqtt.local:1883\""), None);
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let c = Config {
+            username: Some("u".into()),
+            password: Some("hunter2".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let s = c.validate(1).map(|s| format!("{s:?}"));
+        assert!(matches!(&s, Ok(t) if !t.contains("hunter2") && t.contains("\"u\"")));
+    }
+}

@@ -1,0 +1,305 @@
+//! The MQTT session and the provider's main loop.
+//!
+//! Two tasks:
+//! - the **pump** owns rumqttc's `EventLoop` and does nothing but poll it, so
+//!   outgoing publishes and keep-alives always make progress. On every CONNACK
+//!   it subscribes to `<base>/#` again: rumqttc does not restore subscriptions
+//!   after a broker restart (clean session, `session_present = false`; see
+//!   FIELD-NOTES "Real peers"). On a poll error it sleeps with capped
+//!   exponential back-off ([`Backoff`]) and polls again, which reconnects.
+//! - the **main loop** ([`run`]) owns the [`Bridge`]: it takes connection
+//!   changes and messages from the pump, and change requests and custom
+//!   commands from the core, one at a time.
+//!
+//! The main loop ends when the core closes the connection.
+
+use std::time::Duration;
+
+use igloo_provider::protocol::ErrorCode;
+use igloo_provider::{Event, Events, Provider, SdkError};
+use rumqttc::{AsyncClient, ConnectionError, EventLoop, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+
+use crate::config::Settings;
+use crate::z2m::Bridge;
+
+/// Largest MQTT packet accepted or sent. `bridge/devices` for a large network
+/// is hundreds of KiB; rumqttc's default (10 KiB) would drop the connection.
+pub const MAX_PACKET: usize = 16 * 1024 * 1024;
+
+/// Capacity of rumqttc's request queue (publishes, subscribes).
+const REQUEST_QUEUE: usize = 64;
+
+/// The custom command answered with the connection status.
+pub const STATUS_COMMAND: &str = "mqtt.status";
+
+/// Capped exponential back-off: `initial`, doubling up to `max`; [`Backoff::reset`]
+/// after a successful connection.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    /// Starts at `initial`, never exceeds `max`.
+    pub fn new(initial: Duration, max: Duration) -> Backoff {
+        Backoff {
+            initial,
+            max,
+            next: initial,
+        }
+    }
+
+    /// The delay to wait now; the following one doubles (capped).
+    pub fn next_delay(&mut self) -> Duration {
+        let d = self.next;
+        self.next = (self.next * 2).min(self.max);
+        d
+    }
+
+    /// Back to the initial delay.
+    pub fn reset(&mut self) {
+        self.next = self.initial;
+    }
+}
+
+/// What the pump tells the main loop.
+#[derive(Debug)]
+enum FromBroker {
+    Connected,
+    Disconnected,
+    Message(rumqttc::Publish),
+}
+
+/// Builds rumqttc's options from validated settings.
+fn options(settings: &Settings) -> MqttOptions {
+    let mut o = MqttOptions::new(&settings.client_id, &settings.host, settings.port);
+    // `Settings::keep_alive` is whole seconds from a u16, so rumqttc's
+    // "zero or at least one second" assertion holds.
+    o.set_keep_alive(settings.keep_alive);
+    o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    o.set_clean_session(true);
+    o.set_request_channel_capacity(REQUEST_QUEUE);
+    if let Some((user, password)) = &settings.credentials {
+        o.set_credentials(user, password);
+    }
+    o
+}
+
+/// Runs the provider until the core closes the connection.
+///
+/// # Errors
+/// An SDK error other than the core closing the connection.
+pub async fn run(
+    provider: Provider,
+    mut events: Events,
+    settings: Settings,
+) -> Result<(), SdkError> {
+    let (client, eventloop) = AsyncClient::new(options(&settings), REQUEST_QUEUE);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let broker = format!("{}:{}", settings.host, settings.port);
+    let filter = format!("{}/#", settings.base_topic);
+    let pump = tokio::spawn(pump(eventloop, client.clone(), filter, broker, tx));
+    let mut bridge = Bridge::new(provider.clone(), &settings.base_topic);
+
+    let result = loop {
+        let step = tokio::select! {
+            event = events.next() => match event {
+                None => break Ok(()),
+                Some(event) => on_core_event(&provider, &client, &bridge, event).await,
+            },
+            Some(msg) = rx.recv() => match msg {
+                FromBroker::Connected => bridge.connected().await,
+                FromBroker::Disconnected => bridge.disconnected().await,
+                FromBroker::Message(p) => bridge.message(&p.topic, &p.payload).await,
+            },
+        };
+        match step {
+            Ok(()) => {}
+            Err(SdkError::Closed) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    pump.abort();
+    let _ = client.try_disconnect();
+    result
+}
+
+async fn on_core_event(
+    provider: &Provider,
+    client: &AsyncClient,
+    bridge: &Bridge,
+    event: Event,
+) -> Result<(), SdkError> {
+    match event {
+        Event::Change {
+            device,
+            entity,
+            values,
+        } => {
+            if !bridge.is_connected() {
+                tracing::warn!(device = %device, entity, "dropping change request: not connected to the broker");
+                return Ok(());
+            }
+            if let Some((topic, payload)) = bridge.change(device, entity, &values) {
+                tracing::debug!(device = %device, entity, topic, payload, "publishing");
+                if let Err(e) = client.try_publish(topic, QoS::AtLeastOnce, false, payload) {
+                    tracing::warn!(device = %device, entity, "dropping change request: {e}");
+                }
+            }
+            Ok(())
+        }
+        Event::Custom {
+            request_id,
+            command,
+            ..
+        } => {
+            if command == STATUS_COMMAND {
+                provider
+                    .reply_custom(request_id, bridge.status_json())
+                    .await
+            } else {
+                provider
+                    .reply_error(
+                        request_id,
+                        ErrorCode::UNSUPPORTED,
+                        format!(
+                            "igloo-mqtt has no command {command:?}; supported: {STATUS_COMMAND}"
+                        ),
+                    )
+                    .await
+            }
+        }
+        Event::Error { code, message } => {
+            tracing::warn!(code = code.0, "core reported: {message}");
+            Ok(())
+        }
+    }
+}
+
+/// Polls the event loop forever, forwarding connection changes and publishes.
+async fn pump(
+    mut eventloop: EventLoop,
+    client: AsyncClient,
+    filter: String,
+    broker: String,
+    tx: mpsc::UnboundedSender<FromBroker>,
+) {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let mut failures: u32 = 0;
+    loop {
+        let forwarded = match eventloop.poll().await {
+            Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
+                tracing::info!(
+                    broker,
+                    "connected to the MQTT broker; subscribing to {filter}"
+                );
+                backoff.reset();
+                failures = 0;
+                // Subscribe from another task: this one must keep polling for
+                // the request to go out (and the queue may be full).
+                let (c, f) = (client.clone(), filter.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = c.subscribe(f, QoS::AtLeastOnce).await {
+                        tracing::warn!("cannot queue the subscription: {e}");
+                    }
+                });
+                tx.send(FromBroker::Connected)
+            }
+            Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => {
+                tracing::trace!(topic = p.topic, bytes = p.payload.len(), "message");
+                tx.send(FromBroker::Message(p))
+            }
+            Ok(rumqttc::Event::Incoming(Packet::SubAck(ack))) => {
+                if ack
+                    .return_codes
+                    .iter()
+                    .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
+                {
+                    tracing::error!(broker, "the broker refused the subscription to {filter}");
+                }
+                Ok(())
+            }
+            Ok(event) => {
+                tracing::trace!(?event, "mqtt");
+                Ok(())
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let delay = backoff.next_delay();
+                if failures == 1 || failures % 12 == 0 {
+                    tracing::warn!(
+                        broker,
+                        failures,
+                        "MQTT connection failed: {}; retrying in {delay:?}",
+                        describe(&e)
+                    );
+                } else {
+                    tracing::debug!(
+                        broker,
+                        failures,
+                        "MQTT connection failed: {}; retrying in {delay:?}",
+                        describe(&e)
+                    );
+                }
+                let sent = tx.send(FromBroker::Disconnected);
+                tokio::time::sleep(delay).await;
+                sent
+            }
+        };
+        if forwarded.is_err() {
+            return; // the main loop is gone
+        }
+    }
+}
+
+/// A connection error for the log, with a hint where one helps.
+fn describe(e: &ConnectionError) -> String {
+    match e {
+        ConnectionError::ConnectionRefused(code) => {
+            format!(
+                "the broker refused the connection ({code:?}); check username/password and client_id"
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_resets() {
+        let mut b = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+        let ms: Vec<u128> = (0..7).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(ms, [200, 400, 800, 1600, 3200, 5000, 5000]);
+        b.reset();
+        assert_eq!(b.next_delay(), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn options_carry_the_settings() {
+        let s = Settings {
+            host: "broker.lan".into(),
+            port: 1884,
+            base_topic: "z2m".into(),
+            client_id: "gw".into(),
+            credentials: Some(("u".into(), "p".into())),
+            keep_alive: Duration::from_secs(7),
+        };
+        let o = options(&s);
+        assert_eq!(o.broker_address(), ("broker.lan".to_string(), 1884));
+        assert_eq!(o.client_id(), "gw");
+        assert_eq!(o.keep_alive(), Duration::from_secs(7));
+        assert_eq!(o.max_packet_size(), MAX_PACKET);
+        assert!(o.clean_session());
+        let login = o.credentials();
+        assert_eq!(
+            login.map(|l| (l.username, l.password)),
+            Some(("u".to_string(), "p".to_string()))
+        );
+    }
+}
