@@ -1,0 +1,292 @@
+//! A blocking client of the core's HTTP API (`docs/api.md`), with typed views
+//! of its documented objects. Decoding is strict on documented fields: a body
+//! that does not match the documentation fails the test with the body shown.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// A device (`GET /api/v1/devices/{id}`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Device {
+    /// Persistent id.
+    pub id: u64,
+    /// Owning provider's name.
+    pub provider: String,
+    /// The provider's stable key (IEEE address, MAC…).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Reachable.
+    pub available: bool,
+    /// Metadata (model, manufacturer…).
+    pub attributes: Map<String, Value>,
+    /// Entities by name.
+    pub entities: BTreeMap<String, Entity>,
+}
+
+/// An entity of a [`Device`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Entity {
+    /// Metadata (unit, options…).
+    pub attributes: Map<String, Value>,
+    /// Component values by component name.
+    pub components: Map<String, Value>,
+    /// Unit of each present component that has one.
+    pub units: BTreeMap<String, String>,
+}
+
+/// A supervised provider (`GET /api/v1/providers`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Provider {
+    /// Configured name.
+    pub name: String,
+    /// Executable.
+    pub exec: String,
+    /// `starting` | `running` | `backoff` | `stopped`.
+    pub state: String,
+    /// Process id while it runs.
+    pub pid: Option<u32>,
+    /// Restarts so far.
+    pub restarts: u64,
+    /// Why it last exited.
+    pub last_exit: Option<String>,
+    /// Version from its Hello.
+    pub version: Option<String>,
+    /// Protocol version from its Hello.
+    pub protocol: Option<String>,
+    /// Devices it owns.
+    pub devices: u64,
+    /// Components dropped by negotiation.
+    pub dropped_components: u64,
+    /// Last error it caused.
+    pub last_error: Option<String>,
+}
+
+impl Device {
+    /// The entity called `name`.
+    ///
+    /// # Panics
+    /// If there is none, listing the entities there are.
+    pub fn entity(&self, name: &str) -> &Entity {
+        self.entities.get(name).unwrap_or_else(|| {
+            panic!(
+                "device {} ({:?}, key {}) has no entity {name:?}; it has {:?}",
+                self.id,
+                self.name,
+                self.key,
+                self.entities.keys().collect::<Vec<_>>()
+            )
+        })
+    }
+
+    /// The value of component `component` on entity `entity`, if both exist.
+    pub fn value(&self, entity: &str, component: &str) -> Option<&Value> {
+        self.entities.get(entity)?.components.get(component)
+    }
+
+    /// Numeric value of a component, if present and numeric.
+    pub fn number(&self, entity: &str, component: &str) -> Option<f64> {
+        self.value(entity, component)?.as_f64()
+    }
+}
+
+impl Entity {
+    /// The value of `component`.
+    ///
+    /// # Panics
+    /// If absent, listing the components there are.
+    pub fn component(&self, component: &str) -> &Value {
+        self.components.get(component).unwrap_or_else(|| {
+            panic!(
+                "entity has no component {component:?}; it has {:?}",
+                self.components
+            )
+        })
+    }
+
+    /// The unit listed for `component`, if any.
+    pub fn unit(&self, component: &str) -> Option<&str> {
+        self.units.get(component).map(String::as_str)
+    }
+}
+
+/// The API client.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").field("base", &self.base).finish()
+    }
+}
+
+impl Api {
+    /// A client of the API at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: impl Into<String>) -> Api {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .into();
+        Api {
+            base: base.into(),
+            agent,
+        }
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET path` → (status, body as JSON or as a JSON string if not JSON).
+    ///
+    /// # Errors
+    /// A transport error (connection refused, timeout), described.
+    pub fn get(&self, path: &str) -> Result<(u16, Value), String> {
+        let url = format!("{}{path}", self.base);
+        let resp = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        read(resp, &format!("GET {url}"))
+    }
+
+    /// `POST path` with a JSON body → (status, body).
+    ///
+    /// # Errors
+    /// A transport error, described.
+    pub fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
+        let url = format!("{}{path}", self.base);
+        let resp = self
+            .agent
+            .post(&url)
+            .send_json(body)
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        read(resp, &format!("POST {url}"))
+    }
+
+    /// `GET path`, expecting 200 and a body of type `T`.
+    ///
+    /// # Panics
+    /// On any other outcome, saying what came instead.
+    pub fn get_ok<T: DeserializeOwned>(&self, path: &str) -> T {
+        match self.try_get_ok(path) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// [`Api::get_ok`] without panicking.
+    ///
+    /// # Errors
+    /// What came instead of a 200 with a `T`.
+    pub fn try_get_ok<T: DeserializeOwned>(&self, path: &str) -> Result<T, String> {
+        let (status, body) = self.get(path)?;
+        if status != 200 {
+            return Err(format!("GET {path}: expected 200, got {status}: {body}"));
+        }
+        serde_json::from_value(body.clone())
+            .map_err(|e| format!("GET {path}: body does not match docs/api.md ({e}): {body}"))
+    }
+
+    /// `GET /api/v1/health` answered 200.
+    ///
+    /// # Errors
+    /// What came instead.
+    pub fn health(&self) -> Result<Value, String> {
+        self.try_get_ok("/api/v1/health")
+    }
+
+    /// All devices.
+    pub fn devices(&self) -> Vec<Device> {
+        self.get_ok("/api/v1/devices")
+    }
+
+    /// All devices, without panicking.
+    ///
+    /// # Errors
+    /// What came instead.
+    pub fn try_devices(&self) -> Result<Vec<Device>, String> {
+        self.try_get_ok("/api/v1/devices")
+    }
+
+    /// One device.
+    pub fn device(&self, id: u64) -> Device {
+        self.get_ok(&format!("/api/v1/devices/{id}"))
+    }
+
+    /// The device with provider key `key`, if listed.
+    pub fn device_by_key(&self, key: &str) -> Option<Device> {
+        self.devices().into_iter().find(|d| d.key == key)
+    }
+
+    /// All providers.
+    pub fn providers(&self) -> Vec<Provider> {
+        self.get_ok("/api/v1/providers")
+    }
+
+    /// The provider called `name`.
+    ///
+    /// # Panics
+    /// If it is not listed.
+    pub fn provider(&self, name: &str) -> Provider {
+        let all = self.providers();
+        all.iter()
+            .find(|p| p.name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("provider {name:?} not in /api/v1/providers: {all:#?}"))
+    }
+
+    /// `POST /api/v1/devices/{id}/entities/{entity}` with `values`; returns (status, body).
+    ///
+    /// # Panics
+    /// On a transport error.
+    pub fn set(&self, id: u64, entity: &str, values: &Value) -> (u16, Value) {
+        let path = format!("/api/v1/devices/{id}/entities/{}", encode_segment(entity));
+        self.post(&path, values).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `POST /api/v1/providers/{name}/restart`; returns (status, body).
+    ///
+    /// # Panics
+    /// On a transport error.
+    pub fn restart_provider(&self, name: &str) -> (u16, Value) {
+        self.post(
+            &format!("/api/v1/providers/{name}/restart"),
+            &Value::Object(Map::new()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+fn read(resp: ureq::http::Response<ureq::Body>, what: &str) -> Result<(u16, Value), String> {
+    let status = resp.status().as_u16();
+    let text = resp
+        .into_body()
+        .read_to_string()
+        .map_err(|e| format!("{what}: reading the body: {e}"))?;
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok((status, body))
+}
+
+/// Percent-encodes a path segment (entity names may contain spaces).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

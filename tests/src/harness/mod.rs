@@ -1,0 +1,36 @@
+//! The test harness: blocking helpers that start real processes and wait for
+//! observable behaviour. No async; plain `#[test]`s and std threads.
+//!
+//! - [`bins`]: finds the workspace binaries next to the test executable.
+//! - [`ports`]: free loopback ports, waiting for a port to accept.
+//! - [`wait`]: polling with timeouts and messages that say what was expected
+//!   and what was seen instead.
+//! - [`mosquitto`]: a private Mosquitto broker, publishing and subscribing.
+//! - [`core`]: the `igloo run` core with a generated config, its log and lifecycle.
+//! - [`api`]: a client of the HTTP API (`docs/api.md`) with typed views.
+//! - [`events`]: a reader of the server-sent event stream.
+//! - [`cli`]: runs the `igloo` CLI as a subprocess.
+//! - [`logfile`]: searching captured logs.
+//!
+//! Everything binds to 127.0.0.1 only, and every process started here is
+//! killed when its owner is dropped.
+
+pub mod api;
+pub mod bins;
+pub mod cli;
+pub mod core;
+pub mod events;
+pub mod logfile;
+pub mod mosquitto;
+pub mod ports;
+pub mod wait;
+
+pub use api::{Api, Device, Entity, Provider};
+pub use bins::bin;
+pub use cli::CliOutput;
+pub use core::{Core, CoreSettings, ProviderSpec, RefusedRun, providers_toml, run_config};
+pub use events::EventStream;
+pub use logfile::LogFile;
+pub use mosquitto::{Mosquitto, MqttMessage, Subscriber};
+pub use ports::{free_port, wait_port};
+pub use wait::{LONG, SHORT, TIMEOUT, wait_for, wait_until};
