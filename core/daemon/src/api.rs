@@ -166,9 +166,7 @@ async fn events(
         .take_until(s.shutdown.cancelled_owned())
         .map(|item| {
             Ok(match item {
-                Ok(e) => SseEvent::default()
-                    .event(e.kind())
-                    .data(e.to_json().to_string()),
+                Ok(e) => SseEvent::default().event(e.kind()).data(e.to_json_text()),
                 Err(BroadcastStreamRecvError::Lagged(n)) => SseEvent::default()
                     .event("lagged")
                     .data(json!({"type": "lagged", "missed": n}).to_string()),

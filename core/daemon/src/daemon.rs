@@ -19,7 +19,7 @@ use crate::{api, store, tree};
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Capacity of the event bus; a slower API client sees a `lagged` event.
-const EVENT_BUS: usize = 65_536;
+const EVENT_BUS: usize = 4096;
 
 /// Entry point of `igloo run`. Exit code 2 for configuration errors, 1 for
 /// other start-up failures.

@@ -27,8 +27,18 @@ pub enum Event {
         /// New availability.
         available: bool,
     },
-    /// A device was created or its entities changed: the full device JSON.
-    Device(Arc<Json>),
+    /// A device was created, renamed or came back: the device's JSON as text
+    /// (text, not a `Value` tree: the bus keeps recent events, so they stay small).
+    Device(Arc<str>),
+    /// An entity was registered or its attributes changed: the entity's JSON as text.
+    Entity {
+        /// Device.
+        device: DeviceId,
+        /// Entity name.
+        entity: Arc<str>,
+        /// `{"attributes":…,"components":…,"units":…}` as text.
+        json: Arc<str>,
+    },
     /// A device was removed by its provider.
     Removed(DeviceId),
     /// A provider's status changed: the provider JSON.
@@ -36,23 +46,37 @@ pub enum Event {
 }
 
 impl Event {
-    /// The JSON object sent to clients.
-    pub fn to_json(&self) -> Json {
-        match self {
+    /// The JSON object sent to clients, as text (`docs/api.md`).
+    pub fn to_json_text(&self) -> String {
+        let v = match self {
             Event::State {
                 device,
                 entity,
                 values,
-            } => {
-                json!({"type": "state", "device": device.0, "entity": &**entity, "components": components_json(values)})
-            }
+            } => json!({
+                "type": "state",
+                "device": device.0,
+                "entity": &**entity,
+                "components": components_json(values),
+            }),
             Event::Availability { device, available } => {
                 json!({"type": "availability", "device": device.0, "available": available})
             }
-            Event::Device(d) => json!({"type": "device", "device": &**d}),
+            Event::Device(d) => return format!("{{\"type\":\"device\",\"device\":{d}}}"),
+            Event::Entity {
+                device,
+                entity,
+                json,
+            } => {
+                let name = Json::String(entity.to_string());
+                return format!(
+                    "{{\"type\":\"entity\",\"device\":{device},\"entity\":{name},\"value\":{json}}}"
+                );
+            }
             Event::Removed(d) => json!({"type": "removed", "device": d.0}),
             Event::Provider(p) => json!({"type": "provider", "provider": &**p}),
-        }
+        };
+        v.to_string()
     }
 
     /// The SSE event name (same as the JSON `type`).
@@ -61,8 +85,43 @@ impl Event {
             Event::State { .. } => "state",
             Event::Availability { .. } => "availability",
             Event::Device(_) => "device",
+            Event::Entity { .. } => "entity",
             Event::Removed(_) => "removed",
             Event::Provider(_) => "provider",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use igloo_protocol::Component;
+
+    #[test]
+    fn every_event_is_valid_json_with_its_type() {
+        let events = [
+            Event::State {
+                device: DeviceId(1),
+                entity: Arc::from("Light \"1\""),
+                values: Arc::from(vec![Component::Switch(true)]),
+            },
+            Event::Availability {
+                device: DeviceId(1),
+                available: false,
+            },
+            Event::Device(Arc::from(r#"{"id":1}"#)),
+            Event::Entity {
+                device: DeviceId(1),
+                entity: Arc::from("Temp\\x"),
+                json: Arc::from(r#"{"units":{}}"#),
+            },
+            Event::Removed(DeviceId(2)),
+            Event::Provider(Arc::new(json!({"name": "mqtt"}))),
+        ];
+        for e in events {
+            let v: Json = serde_json::from_str(&e.to_json_text())
+                .unwrap_or_else(|err| panic!("{}: {err}", e.to_json_text()));
+            assert_eq!(v["type"], e.kind());
         }
     }
 }

@@ -17,6 +17,8 @@ const DEVICE_KEYS: TableDefinition<(&str, &str), u64> = TableDefinition::new("de
 const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const NEXT_ID: &str = "next_device_id";
+/// redb page cache size, bytes.
+const CACHE_BYTES: usize = 2 << 20;
 
 /// A store failure. The message names the database file and the operation.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +85,12 @@ impl Store {
     /// [`StoreError`] if the file cannot be opened or is not a redb database.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let p = path.display().to_string();
-        let db = Database::create(path).map_err(|e| err(&p, "open", e))?;
+        // A small cache: the working set is a few KiB per device, and the
+        // appliance has little memory (redb's default would grow far larger).
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| err(&p, "open", e))?;
         let store = Store { db, path: p };
         // Make sure the tables exist so readers never see "table does not exist".
         let tx = store

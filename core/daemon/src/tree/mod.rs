@@ -486,7 +486,7 @@ impl Tree {
         d.available = true;
         let json = changed.then(|| d.to_json());
         if let Some(json) = json {
-            self.emit(Event::Device(Arc::new(json)));
+            self.emit(Event::Device(Arc::from(json.to_string())));
         }
         if became_available {
             self.emit(Event::Availability {
@@ -537,9 +537,20 @@ impl Tree {
         let changed = is_new || entity.attributes != r.attributes;
         if changed {
             entity.attributes = r.attributes;
+            let json = Arc::from(entity.to_json().to_string());
             d.dirty = true;
-            let json = d.to_json();
-            self.emit(Event::Device(Arc::new(json)));
+            let (device, entity) = (
+                r.device,
+                d.wire
+                    .get(&r.entity)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from(r.name.as_str())),
+            );
+            self.emit(Event::Entity {
+                device,
+                entity,
+                json,
+            });
         }
         Ok(())
     }
