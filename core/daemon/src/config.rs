@@ -57,6 +57,8 @@ pub struct CoreConfig {
     pub max_frame: usize,
     /// tracing filter directive (`RUST_LOG` overrides).
     pub log: String,
+    /// Unix socket for providers started by hand (`IGLOO_SOCKET`), if any.
+    pub provider_socket: Option<PathBuf>,
 }
 
 /// One `[[provider]]`.
@@ -111,6 +113,8 @@ struct RawCore {
     max_frame: Spanned<u64>,
     #[serde(default = "default_log")]
     log: String,
+    #[serde(default)]
+    provider_socket: Option<String>,
 }
 
 impl Default for RawCore {
@@ -122,6 +126,7 @@ impl Default for RawCore {
             heartbeat_timeout_ms: default_heartbeat_timeout(),
             max_frame: default_max_frame(),
             log: default_log(),
+            provider_socket: None,
         }
     }
 }
@@ -292,21 +297,18 @@ impl Config {
             heartbeat_timeout: Duration::from_millis(hbt),
             max_frame: max_frame as usize,
             log: c.log,
+            provider_socket: c.provider_socket.as_deref().map(abs),
         };
 
         let mut seen = HashSet::new();
         let mut providers = Vec::new();
         for p in raw.provider {
             let name = p.name.get_ref();
-            if name.is_empty()
-                || !name.chars().all(|ch| {
-                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_'
-                })
-            {
+            if !valid_provider_name(name) {
                 return Err(err_at(
                     Some(p.name.span()),
                     format!(
-                        "provider name {name:?} must be non-empty and use only a-z, 0-9, '-' and '_'"
+                        "provider name {name:?} must be 1-64 characters of a-z, 0-9, '-' and '_'"
                     ),
                 ));
             }
@@ -353,6 +355,15 @@ impl Config {
             path: path.to_path_buf(),
         })
     }
+}
+
+/// Whether `name` is a valid provider name: non-empty, `[a-z0-9_-]+`, at most 64 bytes.
+pub fn valid_provider_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
 }
 
 /// Finds a provider executable: absolute; containing `/` → relative to the

@@ -83,6 +83,23 @@ async fn run(config: Config) -> anyhow::Result<()> {
         events,
         shutdown: shutdown.clone(),
     });
+    if let Some(path) = config.core.provider_socket.clone() {
+        let supervised = config.providers.iter().map(|p| p.name.clone()).collect();
+        let (core, tree, shutdown) = (config.core.clone(), tree.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::supervisor::listen_for_providers(
+                path.clone(),
+                core,
+                supervised,
+                tree,
+                shutdown,
+            )
+            .await
+            {
+                tracing::error!(socket = %path.display(), "provider socket: {e}");
+            }
+        });
+    }
     let addr = listener.local_addr()?;
     tracing::info!(config = %config.path.display(), providers = config.providers.len(), "core ready, API on http://{addr}");
 

@@ -119,6 +119,8 @@ pub struct CoreSettings {
     pub heartbeat_interval_ms: u64,
     /// `heartbeat_timeout_ms`.
     pub heartbeat_timeout_ms: u64,
+    /// Write `provider_socket = "<tempdir>/providers.sock"` (see [`Core::provider_socket`]).
+    pub provider_socket: bool,
 }
 
 impl Default for CoreSettings {
@@ -126,6 +128,7 @@ impl Default for CoreSettings {
         CoreSettings {
             heartbeat_interval_ms: 200,
             heartbeat_timeout_ms: 1_500,
+            provider_socket: false,
         }
     }
 }
@@ -165,9 +168,17 @@ impl Core {
         let port = free_port();
         let log_filter = std::env::var("IGLOO_TEST_LOG").unwrap_or_else(|_| "info".to_string());
         let s = |v: &str| toml::Value::String(v.to_string()).to_string();
+        let socket = if settings.provider_socket {
+            format!(
+                "provider_socket = {}\n",
+                s(&dir.path().join("providers.sock").to_string_lossy())
+            )
+        } else {
+            String::new()
+        };
         let config = format!(
             "# Written by the igloo-tests harness.\n[core]\ndata_dir = {}\napi_listen = {}\n\
-             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n\n{providers_toml}",
+             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n{socket}\n{providers_toml}",
             s(&data.to_string_lossy()),
             s(&format!("127.0.0.1:{port}")),
             settings.heartbeat_interval_ms,
@@ -265,6 +276,11 @@ impl Core {
     /// Waits for a log line containing every needle and returns it.
     pub fn wait_log(&self, timeout: Duration, needles: &[&str]) -> String {
         self.log.wait_line(timeout, needles)
+    }
+
+    /// The socket for providers started by hand, when [`CoreSettings::provider_socket`] is set.
+    pub fn provider_socket(&self) -> PathBuf {
+        self.dir.path().join("providers.sock")
     }
 
     /// The generated config file.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::StreamExt;
 use igloo_protocol::codec::MessageCodec;
-use igloo_protocol::message::{ErrorReply, Welcome};
+use igloo_protocol::message::{ErrorReply, Hello, Welcome};
 use igloo_protocol::{
     DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, Negotiated,
     PROTOCOL_MAJOR, PROTOCOL_MINOR, encode_frame,
@@ -74,6 +74,9 @@ pub struct Settings {
     pub heartbeat_timeout: Duration,
 }
 
+/// The provider's incoming frames.
+pub type Frames = FramedRead<OwnedReadHalf, MessageCodec>;
+
 /// Performs the handshake. On success returns the split stream for [`serve`].
 ///
 /// # Errors
@@ -81,48 +84,66 @@ pub struct Settings {
 pub async fn handshake(
     socket: UnixStream,
     s: &Settings,
-) -> Result<
-    (
-        FramedRead<OwnedReadHalf, MessageCodec>,
-        OwnedWriteHalf,
-        Negotiated,
-        Peer,
-    ),
-    End,
-> {
-    let (read, mut write) = socket.into_split();
-    let mut frames = FramedRead::new(read, MessageCodec::new(s.max_frame));
-    let hello = match tokio::time::timeout(HELLO_TIMEOUT, frames.next()).await {
-        Err(_) => {
-            return Err(End::Handshake(format!(
-                "no Hello within {}s",
-                HELLO_TIMEOUT.as_secs()
-            )));
-        }
-        Ok(None) => return Err(End::Handshake("closed before Hello".into())),
-        Ok(Some(Err(e))) => return Err(End::Protocol(e.to_string())),
-        Ok(Some(Ok(Message::Hello(h)))) => h,
-        Ok(Some(Ok(other))) => {
-            return Err(End::Handshake(format!(
-                "expected Hello, got {}",
-                other.name()
-            )));
-        }
-    };
+) -> Result<(Frames, OwnedWriteHalf, Negotiated, Peer), End> {
+    let (frames, mut write, hello) = read_hello(socket, s.max_frame).await?;
+    let (negotiated, peer) = accept(hello, &mut write, s).await?;
+    Ok((frames, write, negotiated, peer))
+}
+
+/// Waits (at most [`HELLO_TIMEOUT`]) for the provider's `Hello`.
+///
+/// # Errors
+/// [`End::Handshake`] or [`End::Protocol`].
+pub async fn read_hello(
+    socket: UnixStream,
+    max_frame: usize,
+) -> Result<(Frames, OwnedWriteHalf, Hello), End> {
+    let (read, write) = socket.into_split();
+    let mut frames = FramedRead::new(read, MessageCodec::new(max_frame));
+    match tokio::time::timeout(HELLO_TIMEOUT, frames.next()).await {
+        Err(_) => Err(End::Handshake(format!(
+            "no Hello within {}s",
+            HELLO_TIMEOUT.as_secs()
+        ))),
+        Ok(None) => Err(End::Handshake("closed before Hello".into())),
+        Ok(Some(Err(e))) => Err(End::Protocol(e.to_string())),
+        Ok(Some(Ok(Message::Hello(h)))) => Ok((frames, write, h)),
+        Ok(Some(Ok(other))) => Err(End::Handshake(format!(
+            "expected Hello, got {}",
+            other.name()
+        ))),
+    }
+}
+
+/// Tells the provider why it is refused (best effort) and returns the reason.
+pub async fn refuse(write: &mut OwnedWriteHalf, code: ErrorCode, message: String) -> End {
+    let _ = write_one(
+        write,
+        &Message::Error(ErrorReply {
+            request_id: 0,
+            code,
+            message: message.clone(),
+        }),
+    )
+    .await;
+    End::Handshake(message)
+}
+
+/// Answers a `Hello`: refuses an unknown protocol major (naming both
+/// versions) or sends `Welcome` with the provider's config and data dir.
+///
+/// # Errors
+/// [`End::Handshake`].
+pub async fn accept(
+    hello: Hello,
+    write: &mut OwnedWriteHalf,
+    s: &Settings,
+) -> Result<(Negotiated, Peer), End> {
     let negotiated = match Negotiated::from_hello(&hello) {
         Ok(n) => n,
         Err(e) => {
             let msg = format!("{e} (core {})", env!("CARGO_PKG_VERSION"));
-            let _ = write_one(
-                &mut write,
-                &Message::Error(ErrorReply {
-                    request_id: 0,
-                    code: ErrorCode::PROTOCOL_VERSION,
-                    message: msg.clone(),
-                }),
-            )
-            .await;
-            return Err(End::Handshake(msg));
+            return Err(refuse(write, ErrorCode::PROTOCOL_VERSION, msg).await);
         }
     };
     let welcome = Message::Welcome(Welcome {
@@ -134,7 +155,7 @@ pub async fn handshake(
         config: s.config_toml.clone(),
         data_dir: s.data_dir.clone(),
     });
-    write_one(&mut write, &welcome)
+    write_one(write, &welcome)
         .await
         .map_err(|e| End::Handshake(format!("sending Welcome: {e}")))?;
     tracing::info!(
@@ -149,7 +170,7 @@ pub async fn handshake(
         version: hello.version,
         protocol: format!("{}.{}", hello.protocol_major, hello.protocol_minor),
     };
-    Ok((frames, write, negotiated, peer))
+    Ok((negotiated, peer))
 }
 
 async fn write_one(w: &mut OwnedWriteHalf, msg: &Message) -> std::io::Result<()> {
@@ -162,7 +183,7 @@ async fn write_one(w: &mut OwnedWriteHalf, msg: &Message) -> std::io::Result<()>
 /// stops answering pings. Registers the link with the tree; the caller sends
 /// `ProviderDown` afterwards.
 pub async fn serve(
-    mut frames: FramedRead<OwnedReadHalf, MessageCodec>,
+    mut frames: Frames,
     write: OwnedWriteHalf,
     negotiated: Negotiated,
     s: &Settings,

@@ -5,6 +5,9 @@
 
 mod child;
 mod connection;
+mod external;
+
+pub use external::listen as listen_for_providers;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -129,7 +132,7 @@ impl Supervisor {
                 dropped: Arc::new(AtomicU64::new(0)),
             }));
             let (control, rx) = mpsc::channel(4);
-            let data_dir = core.data_dir.join("providers").join(&cfg.name);
+            let data_dir = external::provider_data_dir(&core.data_dir, &cfg.name);
             let task = Task {
                 cfg: cfg.clone(),
                 settings: Settings {

@@ -1,0 +1,150 @@
+//! Providers started by hand (development): the core listens on a Unix socket
+//! (`[core] provider_socket`) and serves each connection like a supervised
+//! provider, named by its `Hello`. The core does not restart these; when one
+//! disconnects its devices become unavailable. The socket is owner-only
+//! (mode 0600): anyone who can connect can act as a provider.
+
+use std::collections::HashSet;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use igloo_protocol::ErrorCode;
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+use super::connection::{self, End, Settings};
+use crate::config::{CoreConfig, valid_provider_name};
+use crate::tree::{TreeCmd, TreeHandle};
+
+/// Binds `path` (replacing a stale socket, never another kind of file) and
+/// serves provider connections until `shutdown`; removes the socket then.
+///
+/// # Errors
+/// I/O errors binding the socket or setting its mode.
+pub async fn listen(
+    path: PathBuf,
+    core: CoreConfig,
+    supervised: HashSet<String>,
+    tree: TreeHandle,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    if let Ok(meta) = std::fs::symlink_metadata(&path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::other(format!(
+                "{} exists and is not a socket; refusing to replace it",
+                path.display()
+            )));
+        }
+        std::fs::remove_file(&path)?;
+    }
+    let listener = UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    tracing::info!(socket = %path.display(), "accepting providers started by hand (IGLOO_SOCKET)");
+    let connected: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let core = Arc::new(core);
+    let supervised = Arc::new(supervised);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_one(stream, core.clone(), supervised.clone(), connected.clone(), tree.clone()));
+                }
+                Err(e) => tracing::warn!("provider socket accept: {e}"),
+            },
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
+async fn serve_one(
+    stream: UnixStream,
+    core: Arc<CoreConfig>,
+    supervised: Arc<HashSet<String>>,
+    connected: Arc<Mutex<HashSet<String>>>,
+    tree: TreeHandle,
+) {
+    let (frames, mut write, hello) = match connection::read_hello(stream, core.max_frame).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("provider socket: {e}");
+            return;
+        }
+    };
+    let name = hello.name.clone();
+    let clash = if !valid_provider_name(&name) {
+        Some(format!(
+            "provider name {name:?} must use only a-z, 0-9, '-' and '_'"
+        ))
+    } else if supervised.contains(&name) {
+        Some(format!(
+            "provider name {name:?} belongs to a provider the core supervises"
+        ))
+    } else if !connected.lock().is_ok_and(|mut c| c.insert(name.clone())) {
+        Some(format!("a provider named {name:?} is already connected"))
+    } else {
+        None
+    };
+    if let Some(why) = clash {
+        tracing::warn!(provider = name, "provider socket: refused: {why}");
+        connection::refuse(&mut write, ErrorCode::PROTOCOL, why).await;
+        return;
+    }
+    let end = serve_named(frames, write, hello, &name, &core, &tree).await;
+    tracing::info!(provider = name, "provider started by hand ended: {end}");
+    tree.send(TreeCmd::ProviderDown {
+        provider: Arc::from(name.as_str()),
+    })
+    .await;
+    if let Ok(mut c) = connected.lock() {
+        c.remove(&name);
+    }
+}
+
+async fn serve_named(
+    frames: connection::Frames,
+    mut write: tokio::net::unix::OwnedWriteHalf,
+    hello: igloo_protocol::message::Hello,
+    name: &str,
+    core: &CoreConfig,
+    tree: &TreeHandle,
+) -> End {
+    let data_dir = provider_data_dir(&core.data_dir, name);
+    if let Err(e) = std::fs::create_dir_all(&data_dir) {
+        tracing::error!(
+            provider = name,
+            "cannot create data dir {}: {e}",
+            data_dir.display()
+        );
+    }
+    let settings = Settings {
+        name: Arc::from(name),
+        config_toml: String::new(),
+        data_dir: data_dir.display().to_string(),
+        max_frame: core.max_frame,
+        heartbeat_interval: core.heartbeat_interval,
+        heartbeat_timeout: core.heartbeat_timeout,
+    };
+    match connection::accept(hello, &mut write, &settings).await {
+        Ok((negotiated, _peer)) => {
+            connection::serve(
+                frames,
+                write,
+                negotiated,
+                &settings,
+                tree,
+                Arc::new(AtomicU64::new(0)),
+            )
+            .await
+        }
+        Err(e) => e,
+    }
+}
+
+/// `<data_dir>/providers/<name>`.
+pub fn provider_data_dir(data_dir: &Path, name: &str) -> PathBuf {
+    data_dir.join("providers").join(name)
+}
