@@ -252,6 +252,7 @@ fn hung_provider_is_restarted() {
     let settings = CoreSettings {
         heartbeat_interval_ms: 100,
         heartbeat_timeout_ms: 800,
+        ..CoreSettings::default()
     };
     let f = start_with_settings(settings, ProviderSpec::test("hang", "hang"));
     let mut events = f.core.events();
