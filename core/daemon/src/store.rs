@@ -12,6 +12,7 @@ use std::path::Path;
 use igloo_protocol::{Component, DeviceId};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 const DEVICE_KEYS: TableDefinition<(&str, &str), u64> = TableDefinition::new("device_keys");
 const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
@@ -56,10 +57,11 @@ pub struct EntityRecord {
     /// Entity attributes.
     #[serde(default)]
     pub attributes: Vec<(String, String)>,
-    /// Last known values, as serde JSON of [`Component`] (`{"Switch":true}`), kept
-    /// untyped so unknown components from a newer core are skipped on load.
+    /// Last known values, each the serde JSON of a [`Component`] (`{"Switch":true}`)
+    /// kept as raw text: unknown components from a newer core are skipped on
+    /// load, and no JSON tree is built for each value.
     #[serde(default)]
-    pub components: Vec<serde_json::Value>,
+    pub components: Vec<Box<RawValue>>,
 }
 
 impl EntityRecord {
@@ -67,7 +69,15 @@ impl EntityRecord {
     pub fn known_components(&self) -> Vec<Component> {
         self.components
             .iter()
-            .filter_map(|v| serde_json::from_value(v.clone()).ok())
+            .filter_map(|v| serde_json::from_str(v.get()).ok())
+            .collect()
+    }
+
+    /// Encodes `values` for storage.
+    pub fn encode_components(values: &[Component]) -> Vec<Box<RawValue>> {
+        values
+            .iter()
+            .filter_map(|c| serde_json::value::to_raw_value(c).ok())
             .collect()
     }
 }
@@ -109,11 +119,12 @@ impl Store {
         Ok(store)
     }
 
-    /// Every device record. Records that cannot be parsed are reported and skipped.
+    /// Calls `each` with every device record, one at a time (no full copy of the
+    /// database in memory). Records that cannot be parsed are reported and skipped.
     ///
     /// # Errors
     /// [`StoreError`] on a database failure.
-    pub fn load(&self) -> Result<Vec<(DeviceId, DeviceRecord)>, StoreError> {
+    pub fn load(&self, mut each: impl FnMut(DeviceId, DeviceRecord)) -> Result<usize, StoreError> {
         let tx = self
             .db
             .begin_read()
@@ -121,14 +132,17 @@ impl Store {
         let t = tx
             .open_table(DEVICES)
             .map_err(|e| err(&self.path, "open devices", e))?;
-        let mut out = Vec::new();
+        let mut n = 0;
         for row in t
             .iter()
             .map_err(|e| err(&self.path, "iterate devices", e))?
         {
             let (k, v) = row.map_err(|e| err(&self.path, "read device", e))?;
             match serde_json::from_slice::<DeviceRecord>(v.value()) {
-                Ok(r) => out.push((DeviceId(k.value()), r)),
+                Ok(r) => {
+                    each(DeviceId(k.value()), r);
+                    n += 1;
+                }
                 Err(e) => tracing::error!(
                     device = k.value(),
                     "skipping unreadable device record in {}: {e}",
@@ -136,7 +150,7 @@ impl Store {
                 ),
             }
         }
-        Ok(out)
+        Ok(n)
     }
 
     /// Returns the id for (provider, key), allocating and persisting a new one
@@ -191,9 +205,9 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError`]; nothing is changed then.
-    pub fn save<'a>(
+    pub fn save(
         &self,
-        records: impl IntoIterator<Item = (DeviceId, &'a DeviceRecord)>,
+        records: impl IntoIterator<Item = (DeviceId, DeviceRecord)>,
     ) -> Result<usize, StoreError> {
         let tx = self
             .db
@@ -205,7 +219,7 @@ impl Store {
                 .open_table(DEVICES)
                 .map_err(|e| err(&self.path, "open devices", e))?;
             for (id, rec) in records {
-                let json = serde_json::to_vec(rec).map_err(|e| err(&self.path, "encode", e))?;
+                let json = serde_json::to_vec(&rec).map_err(|e| err(&self.path, "encode", e))?;
                 devices
                     .insert(id.0, json.as_slice())
                     .map_err(|e| err(&self.path, "write device", e))?;
@@ -257,7 +271,7 @@ mod tests {
             "same key under another provider is another device"
         );
         assert_ne!(a, b);
-        assert_eq!(s.load().unwrap().len(), 3);
+        assert_eq!(s.load(|_, _| {}).unwrap(), 3);
     }
 
     #[test]
@@ -265,8 +279,8 @@ mod tests {
         let e = EntityRecord {
             attributes: vec![],
             components: vec![
-                serde_json::json!({"Switch": true}),
-                serde_json::json!({"FluxCapacitance": 1.21}),
+                RawValue::from_string(r#"{"Switch":true}"#.into()).unwrap(),
+                RawValue::from_string(r#"{"FluxCapacitance":1.21}"#.into()).unwrap(),
             ],
         };
         assert_eq!(e.known_components(), vec![Component::Switch(true)]);

@@ -233,11 +233,11 @@ pub fn spawn(
         store,
         events,
     };
-    for (id, rec) in tree.store.load()? {
-        tree.by_key
-            .insert((rec.provider.clone(), rec.key.clone()), id);
-        tree.devices.insert(id, Device::from_record(id, rec));
-    }
+    let (devices, by_key) = (&mut tree.devices, &mut tree.by_key);
+    tree.store.load(|id, rec| {
+        by_key.insert((rec.provider.clone(), rec.key.clone()), id);
+        devices.insert(id, Device::from_record(id, rec));
+    })?;
     tracing::info!(devices = tree.devices.len(), "device tree loaded");
     let (tx, rx) = mpsc::channel(8192);
     tokio::spawn(tree.run(rx));
@@ -620,18 +620,18 @@ impl Tree {
     }
 
     fn persist(&mut self) {
-        let dirty: Vec<(DeviceId, DeviceRecord)> = self
+        if !self.devices.values().any(|d| d.dirty) {
+            return;
+        }
+        // Records are built one at a time inside the transaction, not all up front.
+        let dirty = self
             .devices
             .values()
             .filter(|d| d.dirty)
-            .map(|d| (d.id, d.to_record()))
-            .collect();
-        if dirty.is_empty() {
-            return;
-        }
-        match self.store.save(dirty.iter().map(|(id, r)| (*id, r))) {
+            .map(|d| (d.id, d.to_record()));
+        match self.store.save(dirty) {
             Ok(_) => self.devices.values_mut().for_each(|d| d.dirty = false),
-            Err(e) => tracing::error!("persisting {} devices failed, will retry: {e}", dirty.len()),
+            Err(e) => tracing::error!("persisting devices failed, will retry: {e}"),
         }
     }
 }

@@ -147,11 +147,7 @@ impl Device {
                 .entities
                 .iter()
                 .map(|(n, e)| {
-                    let components = e
-                        .components
-                        .iter()
-                        .filter_map(|c| serde_json::to_value(c).ok())
-                        .collect();
+                    let components = EntityRecord::encode_components(&e.components);
                     (
                         n.to_string(),
                         EntityRecord {
