@@ -4,23 +4,10 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Registry {
-    component: Vec<Entry>,
-}
+#[path = "registry.rs"]
+mod registry;
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Entry {
-    name: String,
-    kind: String,
-    #[serde(default)]
-    unit: Option<String>,
-    #[serde(default)]
-    variants: Vec<String>,
-    desc: String,
-}
+use registry::{Entry, Registry};
 
 fn main() {
     let manifest =
@@ -29,6 +16,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", path.display());
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    println!("cargo:rerun-if-changed=registry.rs");
     let reg: Registry = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let code = generate(&reg).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let out =
@@ -70,6 +58,9 @@ fn generate(reg: &Registry) -> Result<String, String> {
                 "component {}: `variants` is required for and only for kind enum",
                 e.name
             ));
+        }
+        if e.desc.trim().is_empty() {
+            return Err(format!("component {} has no `desc`", e.name));
         }
         payload_type(e)?;
     }

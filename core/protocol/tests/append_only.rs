@@ -50,20 +50,10 @@ fn history(path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-#[derive(Debug, PartialEq, serde::Deserialize)]
-struct Entry {
-    name: String,
-    kind: String,
-    #[serde(default)]
-    unit: Option<String>,
-    #[serde(default)]
-    variants: Vec<String>,
-}
+#[path = "../registry.rs"]
+mod registry;
 
-#[derive(serde::Deserialize)]
-struct Registry {
-    component: Vec<Entry>,
-}
+use registry::{Entry, Registry};
 
 fn parse_components(text: &str, origin: &str) -> Vec<Entry> {
     toml::from_str::<Registry>(text)
@@ -152,6 +142,7 @@ fn violations_are_detected_and_named() {
         kind: kind.into(),
         unit: unit.map(Into::into),
         variants: variants.iter().map(|s| s.to_string()).collect(),
+        desc: String::new(),
     };
     let old = vec![
         e("Light", "marker", None, &[]),
