@@ -120,12 +120,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     tracing::info!("shutting down");
-    match Arc::try_unwrap(supervisor) {
-        Ok(s) => s.shutdown().await,
-        Err(_) => {
-            tracing::warn!("API handlers still hold the supervisor; providers die with the core")
-        }
-    }
+    supervisor.shutdown().await;
     tree.flush().await;
     Ok(())
 }

@@ -92,7 +92,8 @@ enum Control {
 struct Handle {
     status: Arc<Mutex<Status>>,
     control: mpsc::Sender<Control>,
-    task: tokio::task::JoinHandle<()>,
+    /// Taken by [`Supervisor::shutdown`] to wait for the task.
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// Owns all provider tasks.
@@ -156,7 +157,7 @@ impl Supervisor {
                 Handle {
                     status,
                     control,
-                    task,
+                    task: Mutex::new(Some(task)),
                 },
             );
         }
@@ -204,10 +205,16 @@ impl Supervisor {
     }
 
     /// Stops every provider (SIGTERM, then SIGKILL after a grace period) and waits for them.
-    pub async fn shutdown(self) {
+    ///
+    /// Works through a shared reference, so API handlers that still hold the
+    /// supervisor never keep providers from being stopped gently.
+    pub async fn shutdown(&self) {
         let _ = self.shutdown.send(true);
-        for (_, h) in self.providers {
-            let _ = h.task.await;
+        for h in self.providers.values() {
+            let task = h.task.lock().ok().and_then(|mut t| t.take());
+            if let Some(task) = task {
+                let _ = task.await;
+            }
         }
     }
 }
