@@ -189,6 +189,33 @@ impl ErrorCode {
     pub const INTERNAL: ErrorCode = ErrorCode(8);
 }
 
+/// Core → provider: a device node (serial port, dongle) the core opened for
+/// the provider. The open file descriptor itself travels separately, over the
+/// grant socket (fd 4, `IGLOO_GRANT_FD`), as `SCM_RIGHTS` ancillary data on a
+/// 4-byte little-endian payload that carries the same `grant` number, and is
+/// sent before this message. Providers never open `/dev` paths themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Core-chosen number, unique for the core's lifetime; names the grant in [`Revoke`].
+    pub grant: u32,
+    /// Kernel device name, e.g. `ttyUSB0`.
+    pub name: String,
+    /// What the core knows about the device: `vid`, `pid` (4 hex digits),
+    /// `serial`, `manufacturer`, `product`, `known` (id from the core's dongle
+    /// table, e.g. `conbee2`), `rule` (index of the matching grant rule).
+    pub attributes: Attributes,
+}
+
+/// Core → provider: a granted device was unplugged or its grant withdrawn.
+/// The provider should close its copy of the fd; the core has closed its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revoke {
+    /// The [`Grant::grant`] number.
+    pub grant: u32,
+    /// Why, e.g. `unplugged`.
+    pub reason: String,
+}
+
 /// Every message of the protocol. The variant index is the message id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Message {
@@ -218,6 +245,10 @@ pub enum Message {
     Pong(u64),
     /// 12, both.
     Error(ErrorReply),
+    /// 13, C→P.
+    Grant(Grant),
+    /// 14, C→P.
+    Revoke(Revoke),
 }
 
 /// Variant names in wire order (index = message id).
@@ -235,10 +266,12 @@ pub const MESSAGE_NAMES: &[&str] = &[
     "Ping",
     "Pong",
     "Error",
+    "Grant",
+    "Revoke",
 ];
 
 /// The highest message id this build knows.
-pub const MAX_MESSAGE_ID: MessageId = 12;
+pub const MAX_MESSAGE_ID: MessageId = 14;
 
 impl Message {
     /// The message id (variant index).
@@ -257,6 +290,8 @@ impl Message {
             Message::Ping(_) => 10,
             Message::Pong(_) => 11,
             Message::Error(_) => 12,
+            Message::Grant(_) => 13,
+            Message::Revoke(_) => 14,
         }
     }
 
@@ -273,12 +308,11 @@ mod tests {
     #[test]
     fn names_and_ids_agree() {
         assert_eq!(MESSAGE_NAMES.len(), usize::from(MAX_MESSAGE_ID) + 1);
-        let m = Message::Error(ErrorReply {
-            request_id: 0,
-            code: ErrorCode::INTERNAL,
-            message: String::new(),
+        let m = Message::Revoke(Revoke {
+            grant: 1,
+            reason: String::new(),
         });
         assert_eq!(m.id(), MAX_MESSAGE_ID);
-        assert_eq!(m.name(), "Error");
+        assert_eq!(m.name(), "Revoke");
     }
 }

@@ -266,6 +266,25 @@ fn message_samples() -> Vec<(String, Message)> {
                 message: "device 5 belongs to provider esphome".into(),
             }),
         ),
+        (
+            "Grant".into(),
+            Message::Grant(Grant {
+                grant: 3,
+                name: "ttyACM0".into(),
+                attributes: vec![
+                    ("vid".into(), "1cf1".into()),
+                    ("pid".into(), "0030".into()),
+                    ("known".into(), "conbee2".into()),
+                ],
+            }),
+        ),
+        (
+            "Revoke".into(),
+            Message::Revoke(Revoke {
+                grant: 3,
+                reason: "unplugged".into(),
+            }),
+        ),
     ];
     for info in COMPONENTS {
         v.push((

@@ -176,6 +176,8 @@ async fn on_core_event(
             tracing::warn!(code = code.0, "core reported: {message}");
             Ok(())
         }
+        // MQTT needs no granted devices; later event kinds are ignored.
+        _ => Ok(()),
     }
 }
 

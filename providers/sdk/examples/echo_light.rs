@@ -95,6 +95,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Event::Error { code, message } => {
                 tracing::warn!(code = code.0, "core reported: {message}")
             }
+            // Grants and events added by later SDK versions: not used here.
+            _ => {}
         }
     }
     Ok(())

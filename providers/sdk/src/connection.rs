@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::FramedRead;
 
 use crate::SdkError;
+use crate::grant::{GrantSocket, GrantedDevice, granted};
 
 /// Queue depth between provider code and the socket writer.
 const OUTBOX: usize = 4096;
@@ -30,7 +31,11 @@ const OUTBOX: usize = 4096;
 const BATCH: usize = 256;
 
 /// Something the core asks of the provider.
+///
+/// Non-exhaustive: later SDK versions add events (grants were added this way),
+/// so match with a `_ => {}` arm and a provider keeps building.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// A change request from a user: make the device take these values, then
     /// report what it confirms with [`Provider::write`] (writes are not optimistic).
@@ -51,6 +56,17 @@ pub enum Event {
         command: String,
         /// Argument (JSON text by convention).
         body: String,
+    },
+    /// The core granted a device (a serial port or dongle it opened for this
+    /// provider). Use [`GrantedDevice::try_clone_fd`] to drive it.
+    Granted(GrantedDevice),
+    /// A granted device was unplugged or withdrawn: stop using it and drop
+    /// every copy of its fd.
+    Revoked {
+        /// [`GrantedDevice::grant`] of the device.
+        grant: u32,
+        /// Why, e.g. `unplugged`.
+        reason: String,
     },
     /// The core reported an error not tied to a pending request (e.g. a write to
     /// an unknown entity).
@@ -95,6 +111,7 @@ pub struct Provider {
 
 impl Provider {
     /// Connects to the core (`IGLOO_FD`, else `IGLOO_SOCKET`) and performs the handshake.
+    /// Devices granted by the core arrive on `IGLOO_GRANT_FD` as [`Event::Granted`].
     ///
     /// `name` and `version` identify the provider in the core's logs and API.
     ///
@@ -126,7 +143,8 @@ impl Provider {
                 "neither IGLOO_FD nor IGLOO_SOCKET is set".into(),
             ));
         };
-        Self::over(stream, name, version).await
+        let grants = GrantSocket::from_env();
+        Self::handshake(stream, grants, name, version).await
     }
 
     /// Performs the handshake over an already connected stream (tests, embedding).
@@ -135,6 +153,15 @@ impl Provider {
     /// As [`Provider::connect`].
     pub async fn over(
         stream: UnixStream,
+        name: &str,
+        version: &str,
+    ) -> Result<(Provider, Events), SdkError> {
+        Self::handshake(stream, None, name, version).await
+    }
+
+    async fn handshake(
+        stream: UnixStream,
+        grants: Option<GrantSocket>,
         name: &str,
         version: &str,
     ) -> Result<(Provider, Events), SdkError> {
@@ -183,7 +210,7 @@ impl Provider {
             next_entity: Mutex::default(),
         });
         tokio::spawn(writer(write, out_rx));
-        tokio::spawn(reader(frames, ev_tx, outbox, shared.pending.clone()));
+        tokio::spawn(reader(frames, ev_tx, outbox, shared.pending.clone(), grants));
         Ok((Provider { shared }, Events { rx: ev_rx }))
     }
 
@@ -410,6 +437,7 @@ async fn reader(
     events: mpsc::Sender<Event>,
     outbox: mpsc::Sender<Message>,
     pending: Pending,
+    mut grants: Option<GrantSocket>,
 ) {
     while let Some(frame) = frames.next().await {
         let msg = match frame {
@@ -466,6 +494,23 @@ async fn reader(
                 request_id: c.request_id,
                 command: c.command,
                 body: c.body,
+            },
+            Message::Grant(g) => {
+                let Some(sock) = grants.as_mut() else {
+                    tracing::error!(grant = g.grant, device = g.name, "the core granted a device but this provider has no grant socket (IGLOO_GRANT_FD)");
+                    continue;
+                };
+                match sock.receive(g.grant).await {
+                    Ok(fd) => Event::Granted(granted(g.grant, g.name, g.attributes, fd)),
+                    Err(e) => {
+                        tracing::error!(grant = g.grant, device = g.name, "cannot receive the granted fd: {e}");
+                        continue;
+                    }
+                }
+            }
+            Message::Revoke(r) => Event::Revoked {
+                grant: r.grant,
+                reason: r.reason,
             },
             other => {
                 tracing::debug!(

@@ -32,9 +32,11 @@
 
 mod connection;
 mod error;
+mod grant;
 
 pub use connection::{Event, Events, Provider};
 pub use error::SdkError;
+pub use grant::GrantedDevice;
 /// The protocol crate, re-exported so providers need only this dependency.
 pub use igloo_protocol as protocol;
 pub use igloo_protocol::message::Attributes;
