@@ -12,5 +12,6 @@
 //! Run with `cargo build --workspace --bins && cargo test -p igloo-tests`.
 
 pub mod harness;
+pub mod hostile;
 
 pub use harness::*;

@@ -21,7 +21,9 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
-use crate::supervisor::Supervisor;
+use crate::grants::Registry;
+use crate::sandbox::Host;
+use crate::supervisor::{CommandError, Supervisor};
 use crate::tree::{RequestError, TreeHandle};
 
 /// Shared state of the API handlers.
@@ -35,6 +37,10 @@ pub struct AppState {
     pub events: broadcast::Sender<Event>,
     /// Cancelled at shutdown: ends open event streams so the server can stop.
     pub shutdown: CancellationToken,
+    /// Serial ports and grants.
+    pub grants: Registry,
+    /// Host confinement facts.
+    pub host: Arc<Host>,
 }
 
 /// An API error: status + `{"error": message}`.
@@ -70,6 +76,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/devices/{id}/entities/{entity}", post(set_entity))
         .route("/api/v1/providers", get(providers))
         .route("/api/v1/providers/{name}/restart", post(restart))
+        .route("/api/v1/providers/{name}/command", post(command))
+        .route("/api/v1/grants", get(grants))
+        .route("/api/v1/sandbox", get(sandbox))
         .route("/api/v1/events", get(events))
         .fallback(|| async {
             ApiError(
@@ -146,7 +155,68 @@ async fn set_entity(
 
 async fn providers(State(s): State<AppState>) -> Json<Value> {
     let counts = s.tree.counts().await;
-    Json(Value::Array(s.supervisor.statuses(&counts)))
+    let mut list = s.supervisor.statuses(&counts);
+    for p in &mut list {
+        let name = p["name"].as_str().unwrap_or_default().to_string();
+        p["grants"] = Value::Array(s.grants.of_provider(&name));
+    }
+    Json(Value::Array(list))
+}
+
+async fn grants(State(s): State<AppState>) -> Json<Value> {
+    Json(s.grants.to_json())
+}
+
+async fn sandbox(State(s): State<AppState>) -> Json<Value> {
+    let mut host = crate::sandbox::probe::host_json(&s.host.cgroups);
+    host["firewall"] = match &s.host.firewall {
+        None => json!({"installed": false, "detail": "no provider has a lan or wan policy"}),
+        Some(Ok(())) => json!({"installed": true, "detail": "nftables inet table installed"}),
+        Some(Err(e)) => json!({"installed": false, "detail": e}),
+    };
+    Json(host)
+}
+
+/// `POST /api/v1/providers/{name}/command` with `{"command": "...", "body": <JSON>}`:
+/// forwards a custom command and returns `{"body": <the provider's JSON reply>}`.
+async fn command(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let command = body["command"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                "\"command\" (a non-empty string) is required".into(),
+            )
+        })?
+        .to_string();
+    let arg = match body.get("body") {
+        None | Some(Value::Null) => "{}".to_string(),
+        Some(v) => v.to_string(),
+    };
+    let reply = s
+        .supervisor
+        .command(&name, command, arg)
+        .await
+        .map_err(|e| {
+            let status = match e {
+                CommandError::Unknown(_) => StatusCode::NOT_FOUND,
+                CommandError::NotRunning(_) | CommandError::Undeliverable(..) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                CommandError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                CommandError::NoReply(_) => StatusCode::GATEWAY_TIMEOUT,
+            };
+            ApiError(status, e.to_string())
+        })?;
+    // A reply that is not JSON is returned as a string.
+    let parsed = serde_json::from_str::<Value>(&reply).unwrap_or(Value::String(reply));
+    Ok(Json(json!({"body": parsed})))
 }
 
 async fn restart(

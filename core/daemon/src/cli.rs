@@ -215,6 +215,133 @@ impl Client {
     }
 
     /// `igloo watch`: prints each event until interrupted.
+    /// `igloo doctor`: host sandbox support, per-provider layers, serial ports.
+    ///
+    /// # Errors
+    /// When the core's API cannot be reached.
+    pub fn doctor(&self) -> anyhow::Result<()> {
+        let host = self.get("/api/v1/sandbox")?;
+        let providers = self.get("/api/v1/providers")?;
+        let grants = self.get("/api/v1/grants")?;
+        if self.json {
+            Self::print_json(
+                &serde_json::json!({"host": host, "providers": providers, "grants": grants}),
+            );
+            return Ok(());
+        }
+        let yes = |b: &Value| {
+            if b.as_bool() == Some(true) {
+                "yes"
+            } else {
+                "NO "
+            }
+        };
+        println!("host (kernel {})", host["kernel"].as_str().unwrap_or("?"));
+        println!("  root       {}", yes(&host["root"]));
+        println!(
+            "  landlock   {} kernel ABI {}, used ABI {} (highest tested {})",
+            yes(&host["landlock"]["available"]),
+            host["landlock"]["kernel_abi"],
+            host["landlock"]["used_abi"],
+            host["landlock"]["highest_tested_abi"]
+        );
+        for k in ["seccomp", "cgroups", "nftables"] {
+            println!(
+                "  {k:<10} {} {}",
+                yes(&host[k]["available"]),
+                host[k]["detail"].as_str().unwrap_or("")
+            );
+        }
+        println!(
+            "  firewall   {} {}",
+            yes(&host["firewall"]["installed"]),
+            host["firewall"]["detail"].as_str().unwrap_or("")
+        );
+        for p in providers.as_array().into_iter().flatten() {
+            let name = p["name"].as_str().unwrap_or("?");
+            let state = p["state"].as_str().unwrap_or("?");
+            println!(
+                "provider {name} ({state}{})",
+                p["uid"]
+                    .as_u64()
+                    .map(|u| format!(", uid {u}"))
+                    .unwrap_or_default()
+            );
+            let sb = &p["sandbox"];
+            if sb.is_null() {
+                println!("  not started yet");
+                continue;
+            }
+            if sb["enabled"] == Value::Bool(false) {
+                println!("  SANDBOX DISABLED in the config: runs unconfined");
+            }
+            for l in ["uid", "landlock", "seccomp", "network", "cgroup", "rlimits"] {
+                println!(
+                    "  {l:<10} {} {}",
+                    yes(&sb[l]["enforced"]),
+                    sb[l]["detail"].as_str().unwrap_or("")
+                );
+            }
+            for g in p["grants"].as_array().into_iter().flatten() {
+                println!(
+                    "  granted    {} (grant {})",
+                    g["device"].as_str().unwrap_or("?"),
+                    g["grant"]
+                );
+            }
+        }
+        println!(
+            "serial ports (hot-plug: {})",
+            grants["hotplug"].as_str().unwrap_or("?")
+        );
+        for port in grants["ports"].as_array().into_iter().flatten() {
+            let usb = &port["usb"];
+            let id = if usb.is_null() {
+                "no USB identity".to_string()
+            } else {
+                format!(
+                    "{}:{} {}",
+                    usb["vid"].as_str().unwrap_or("?"),
+                    usb["pid"].as_str().unwrap_or("?"),
+                    usb["product"].as_str().unwrap_or("")
+                )
+            };
+            let known = port["known"]["name"]
+                .as_str()
+                .map(|n| format!(" = {n}"))
+                .unwrap_or_default();
+            let holder = match (port["provider"].as_str(), port["error"].as_str()) {
+                (Some(p), _) => format!("granted to {p}"),
+                (None, Some(e)) => format!("not granted: {e}"),
+                (None, None) => "not granted (no rule matches)".to_string(),
+            };
+            println!(
+                "  {:<10} {id}{known}: {holder}",
+                port["device"].as_str().unwrap_or("?")
+            );
+        }
+        Ok(())
+    }
+
+    /// `igloo command PROVIDER COMMAND [JSON]`: prints the provider's reply.
+    ///
+    /// # Errors
+    /// Invalid JSON argument, or the API's error (unknown provider, not running, refused).
+    pub fn command(&self, provider: &str, command: &str, body: Option<&str>) -> anyhow::Result<()> {
+        let arg: Value = match body {
+            Some(b) => {
+                serde_json::from_str(b).with_context(|| format!("argument {b:?} is not JSON"))?
+            }
+            None => serde_json::json!({}),
+        };
+        let reply = self.post(
+            &format!("/api/v1/providers/{provider}/command"),
+            &serde_json::json!({"command": command, "body": arg}),
+        )?;
+        Self::print_json(&reply["body"]);
+        Ok(())
+    }
+
     pub fn watch(&self) -> anyhow::Result<()> {
         let resp = self
             .agent

@@ -9,6 +9,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use crate::grants::rules::GrantRule;
+pub use crate::sandbox::netpolicy::NetworkPolicy;
+
 /// A configuration error pointing at the place in the file.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}{}: {message}", location(*.line, *.column))]
@@ -58,7 +61,39 @@ pub struct CoreConfig {
     /// tracing filter directive (`RUST_LOG` overrides).
     pub log: String,
     /// Unix socket for providers started by hand (`IGLOO_SOCKET`), if any.
+    /// A name starting with `@` is an abstract socket (Linux), e.g. `@igloo`.
     pub provider_socket: Option<PathBuf>,
+    /// Sandbox and hardware-grant settings shared by all providers.
+    pub sandbox: CoreSandbox,
+}
+
+/// The sandbox-related keys of `[core]` (DESIGN §7, docs/configuration.md).
+#[derive(Debug, Clone)]
+pub struct CoreSandbox {
+    /// `uid_range = [first, last]`: providers without an explicit `uid` get
+    /// one from this range, assigned once per provider name and kept in the
+    /// database. Default `[64000, 64999]` (Debian policy §9.2.2 leaves
+    /// 60000–64999 to the local system; systemd's DynamicUser range starts at 61184
+    /// but its allocations are transient and do not clash with fixed ones above 64000).
+    pub uid_range: (u32, u32),
+    /// `cgroup = "igloo"`: name of the cgroup made under each hierarchy for
+    /// the providers' own cgroups; `""` turns cgroups off.
+    pub cgroup: Option<String>,
+    /// `nft_table = "igloo"`: the one nftables `inet` table the core owns for
+    /// `lan`/`wan` policies.
+    pub nft_table: String,
+    /// `lan_prefixes`: what `lan` may reach and `wan` may not.
+    pub lan_prefixes: Vec<ipnet::IpNet>,
+    /// `sysfs_root = "/sys"`: where USB attributes of serial ports are read.
+    pub sysfs_root: PathBuf,
+    /// `dev_root = "/dev"`: where device nodes of granted ports are opened.
+    pub dev_root: PathBuf,
+    /// `hotplug = true`: listen to kernel uevents and grant/revoke on plug/unplug.
+    pub hotplug: bool,
+    /// `landlock_max_abi = 7`: use Landlock at most at this ABI (0 = not at
+    /// all). Lower it to reproduce an older kernel; higher than the highest
+    /// tested ABI is capped.
+    pub landlock_max_abi: i32,
 }
 
 /// One `[[provider]]`.
@@ -76,6 +111,113 @@ pub struct ProviderConfig {
     pub restart: RestartPolicy,
     /// `[provider.config]` as TOML text, passed in `Welcome`.
     pub config_toml: String,
+    /// `network = "lan"`: what the provider may reach (default `lan`).
+    pub network: NetworkPolicy,
+    /// `untrusted = true`: never start it without Landlock, unless
+    /// `sandbox.allow_without_landlock` says so.
+    pub untrusted: bool,
+    /// `[provider.sandbox]`.
+    pub sandbox: SandboxSettings,
+    /// `[provider.limits]`.
+    pub limits: ProviderLimits,
+    /// `[[provider.grant]]` rules: devices the core opens and passes to it.
+    pub grants: Vec<GrantRule>,
+    /// `wait_for_grant = true`: start only once a device matching `grants` is present.
+    pub wait_for_grant: bool,
+}
+
+/// `[provider.sandbox]`: how one provider is confined (DESIGN §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxSettings {
+    /// `enabled = true`. `false` runs the provider unconfined (for tests
+    /// and debugging; the core logs a warning and the API shows it).
+    pub enabled: bool,
+    /// `uid`: fixed uid instead of one from `[core] uid_range`.
+    pub uid: Option<u32>,
+    /// `gid`: fixed gid (default: the uid's number).
+    pub gid: Option<u32>,
+    /// `allow_without_landlock = false`: start an untrusted provider even
+    /// when the kernel has no Landlock.
+    pub allow_without_landlock: bool,
+    /// `tcp_connect = [1883]`: TCP ports it may connect to (Landlock ABI ≥ 4).
+    /// Absent: any port.
+    pub tcp_connect: Option<Vec<u16>>,
+    /// `tcp_bind = []`: TCP ports it may bind (default none).
+    pub tcp_bind: Vec<u16>,
+    /// `socket_families = ["inet", "inet6"]`: address families it may create
+    /// sockets in (seccomp). Also: `unix`, `netlink`.
+    pub socket_families: Vec<SocketFamily>,
+    /// `read_paths`: extra files or directories it may read.
+    pub read_paths: Vec<PathBuf>,
+    /// `exec_paths`: extra files or directories it may read and execute
+    /// (e.g. an interpreter for a script provider).
+    pub exec_paths: Vec<PathBuf>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        SandboxSettings {
+            enabled: true,
+            uid: None,
+            gid: None,
+            allow_without_landlock: false,
+            tcp_connect: None,
+            tcp_bind: Vec::new(),
+            socket_families: vec![SocketFamily::Inet, SocketFamily::Inet6],
+            read_paths: Vec::new(),
+            exec_paths: Vec::new(),
+        }
+    }
+}
+
+/// An address family a provider may open sockets in (`socket_families`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SocketFamily {
+    /// `AF_INET`.
+    Inet,
+    /// `AF_INET6`.
+    Inet6,
+    /// `AF_UNIX` (lets it connect to pathname sockets Landlock < ABI 9 cannot guard).
+    Unix,
+    /// `AF_NETLINK` (e.g. to list network interfaces).
+    Netlink,
+}
+
+impl SocketFamily {
+    /// The `AF_*` number.
+    pub fn af(self) -> i32 {
+        match self {
+            SocketFamily::Inet => libc::AF_INET,
+            SocketFamily::Inet6 => libc::AF_INET6,
+            SocketFamily::Unix => libc::AF_UNIX,
+            SocketFamily::Netlink => libc::AF_NETLINK,
+        }
+    }
+}
+
+/// `[provider.limits]`: resource limits (rlimits and cgroup).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProviderLimits {
+    /// `memory_mib = 256`: cgroup memory limit, MiB (0 = none).
+    pub memory_mib: u64,
+    /// `pids = 128`: processes and threads (cgroup `pids.max` and `RLIMIT_NPROC`).
+    pub pids: u64,
+    /// `open_files = 1024`: `RLIMIT_NOFILE`.
+    pub open_files: u64,
+    /// `address_space_mib = 4096`: `RLIMIT_AS`, MiB (0 = unlimited).
+    pub address_space_mib: u64,
+}
+
+impl Default for ProviderLimits {
+    fn default() -> Self {
+        ProviderLimits {
+            memory_mib: 256,
+            pids: 128,
+            open_files: 1024,
+            address_space_mib: 4096,
+        }
+    }
 }
 
 /// Exponential back-off with jitter between restarts of one provider.
@@ -115,6 +257,45 @@ struct RawCore {
     log: String,
     #[serde(default)]
     provider_socket: Option<String>,
+    #[serde(default = "default_uid_range")]
+    uid_range: Spanned<[u32; 2]>,
+    #[serde(default = "default_cgroup")]
+    cgroup: String,
+    #[serde(default = "default_nft_table")]
+    nft_table: Spanned<String>,
+    #[serde(default)]
+    lan_prefixes: Option<Spanned<Vec<String>>>,
+    #[serde(default = "default_sysfs")]
+    sysfs_root: String,
+    #[serde(default = "default_dev")]
+    dev_root: String,
+    #[serde(default = "default_true")]
+    hotplug: bool,
+    #[serde(default = "default_landlock_abi")]
+    landlock_max_abi: u8,
+}
+
+fn default_landlock_abi() -> u8 {
+    crate::sandbox::landlock::HIGHEST_TESTED_ABI as u8
+}
+
+fn default_uid_range() -> Spanned<[u32; 2]> {
+    unspanned([64000, 64999])
+}
+fn default_cgroup() -> String {
+    "igloo".into()
+}
+fn default_nft_table() -> Spanned<String> {
+    unspanned("igloo".into())
+}
+fn default_sysfs() -> String {
+    "/sys".into()
+}
+fn default_dev() -> String {
+    "/dev".into()
+}
+fn default_true() -> bool {
+    true
 }
 
 impl Default for RawCore {
@@ -127,6 +308,14 @@ impl Default for RawCore {
             max_frame: default_max_frame(),
             log: default_log(),
             provider_socket: None,
+            uid_range: default_uid_range(),
+            cgroup: default_cgroup(),
+            nft_table: default_nft_table(),
+            lan_prefixes: None,
+            sysfs_root: default_sysfs(),
+            dev_root: default_dev(),
+            hotplug: true,
+            landlock_max_abi: default_landlock_abi(),
         }
     }
 }
@@ -166,6 +355,74 @@ struct RawProvider {
     restart: RawRestart,
     #[serde(default)]
     config: toml::Table,
+    #[serde(default = "default_network")]
+    network: NetworkPolicy,
+    #[serde(default)]
+    untrusted: bool,
+    #[serde(default)]
+    sandbox: RawSandbox,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    grant: Vec<Spanned<GrantRule>>,
+    #[serde(default)]
+    wait_for_grant: bool,
+}
+
+fn default_network() -> NetworkPolicy {
+    NetworkPolicy::Lan
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSandbox {
+    #[serde(default = "default_true")]
+    enabled: bool,
+    #[serde(default)]
+    uid: Option<u32>,
+    #[serde(default)]
+    gid: Option<u32>,
+    #[serde(default)]
+    allow_without_landlock: bool,
+    #[serde(default)]
+    tcp_connect: Option<Vec<u16>>,
+    #[serde(default)]
+    tcp_bind: Vec<u16>,
+    #[serde(default)]
+    socket_families: Option<Vec<SocketFamily>>,
+    #[serde(default)]
+    read_paths: Vec<String>,
+    #[serde(default)]
+    exec_paths: Vec<String>,
+}
+
+impl Default for RawSandbox {
+    fn default() -> Self {
+        RawSandbox {
+            enabled: true,
+            uid: None,
+            gid: None,
+            allow_without_landlock: false,
+            tcp_connect: None,
+            tcp_bind: Vec::new(),
+            socket_families: None,
+            read_paths: Vec::new(),
+            exec_paths: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde(default)]
+    memory_mib: Option<u64>,
+    #[serde(default)]
+    pids: Option<u64>,
+    #[serde(default)]
+    open_files: Option<u64>,
+    #[serde(default)]
+    address_space_mib: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +547,56 @@ impl Config {
                 format!("max_frame {max_frame} is outside 1024..=67108864 bytes"),
             ));
         }
+        let [uid_first, uid_last] = *c.uid_range.get_ref();
+        if uid_first == 0 || uid_last < uid_first || uid_last >= 0xFFFF_FFFE {
+            return Err(err_at(
+                Some(c.uid_range.span()),
+                format!(
+                    "uid_range [{uid_first}, {uid_last}] must be [first, last] with 0 < first <= last < 4294967294"
+                ),
+            ));
+        }
+        let table = c.nft_table.get_ref();
+        if !valid_provider_name(table) {
+            return Err(err_at(
+                Some(c.nft_table.span()),
+                format!("nft_table {table:?} must be 1-64 characters of a-z, 0-9, '-' and '_'"),
+            ));
+        }
+        let lan_prefixes = match &c.lan_prefixes {
+            None => crate::sandbox::netpolicy::default_lan_prefixes(),
+            Some(list) => {
+                let mut out = Vec::new();
+                for p in list.get_ref() {
+                    out.push(p.parse::<ipnet::IpNet>().map_err(|e| {
+                        err_at(
+                            Some(list.span()),
+                            format!("lan_prefixes: {p:?} is not a prefix like 192.168.0.0/16 or fd00::/8: {e}"),
+                        )
+                    })?);
+                }
+                out
+            }
+        };
+        if !c.cgroup.is_empty() && !valid_provider_name(&c.cgroup) {
+            return Err(err_at(
+                None,
+                format!(
+                    "cgroup {:?} must be empty or 1-64 characters of a-z, 0-9, '-' and '_'",
+                    c.cgroup
+                ),
+            ));
+        }
+        let sandbox = CoreSandbox {
+            uid_range: (uid_first, uid_last),
+            cgroup: (!c.cgroup.is_empty()).then(|| c.cgroup.clone()),
+            nft_table: table.clone(),
+            lan_prefixes,
+            sysfs_root: abs(&c.sysfs_root),
+            dev_root: abs(&c.dev_root),
+            hotplug: c.hotplug,
+            landlock_max_abi: i32::from(c.landlock_max_abi),
+        };
         let core = CoreConfig {
             data_dir: abs(c.data_dir.get_ref()),
             api_listen,
@@ -297,7 +604,14 @@ impl Config {
             heartbeat_timeout: Duration::from_millis(hbt),
             max_frame: max_frame as usize,
             log: c.log,
-            provider_socket: c.provider_socket.as_deref().map(abs),
+            provider_socket: c.provider_socket.as_deref().map(|p| {
+                if p.starts_with('@') {
+                    PathBuf::from(p)
+                } else {
+                    abs(p)
+                }
+            }),
+            sandbox,
         };
 
         let mut seen = HashSet::new();
@@ -336,6 +650,59 @@ impl Config {
                     format!("provider {name:?}: config section cannot be re-encoded: {e}"),
                 )
             })?;
+            let mut grants = Vec::new();
+            for rule in p.grant {
+                let span = rule.span();
+                let rule = rule.into_inner();
+                rule.validate().map_err(|e| {
+                    err_at(Some(span), format!("provider {name:?}: grant rule: {e}"))
+                })?;
+                grants.push(rule);
+            }
+            if p.wait_for_grant && grants.is_empty() {
+                return Err(err_at(
+                    Some(p.name.span()),
+                    format!(
+                        "provider {name:?}: wait_for_grant needs at least one [[provider.grant]] rule"
+                    ),
+                ));
+            }
+            let sb = p.sandbox;
+            if sb.uid == Some(0) || sb.gid == Some(0) {
+                return Err(err_at(
+                    Some(p.name.span()),
+                    format!(
+                        "provider {name:?}: sandbox uid/gid 0 (root) is not allowed; use `enabled = false` to run unconfined"
+                    ),
+                ));
+            }
+            let sandbox = SandboxSettings {
+                enabled: sb.enabled,
+                uid: sb.uid,
+                gid: sb.gid,
+                allow_without_landlock: sb.allow_without_landlock,
+                tcp_connect: sb.tcp_connect,
+                tcp_bind: sb.tcp_bind,
+                socket_families: sb
+                    .socket_families
+                    .unwrap_or_else(|| SandboxSettings::default().socket_families),
+                read_paths: sb.read_paths.iter().map(|x| abs(x)).collect(),
+                exec_paths: sb.exec_paths.iter().map(|x| abs(x)).collect(),
+            };
+            let d = ProviderLimits::default();
+            let l = p.limits;
+            let limits = ProviderLimits {
+                memory_mib: l.memory_mib.unwrap_or(d.memory_mib),
+                pids: l.pids.unwrap_or(d.pids),
+                open_files: l.open_files.unwrap_or(d.open_files),
+                address_space_mib: l.address_space_mib.unwrap_or(d.address_space_mib),
+            };
+            if limits.pids == 0 || limits.open_files < 16 {
+                return Err(err_at(
+                    Some(p.name.span()),
+                    format!("provider {name:?}: limits need pids >= 1 and open_files >= 16"),
+                ));
+            }
             providers.push(ProviderConfig {
                 name: name.clone(),
                 exec,
@@ -347,6 +714,12 @@ impl Config {
                     stable_after: Duration::from_millis(r.stable_after_ms),
                 },
                 config_toml,
+                network: p.network,
+                untrusted: p.untrusted,
+                sandbox,
+                limits,
+                grants,
+                wait_for_grant: p.wait_for_grant,
             });
         }
         Ok(Config {

@@ -11,9 +11,11 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::Config;
-use crate::supervisor::Supervisor;
-use crate::{api, store, tree};
+use crate::config::{Config, ProviderConfig};
+use crate::sandbox::netpolicy::{Firewall, NetworkPolicy};
+use crate::sandbox::{Host, probe};
+use crate::supervisor::{SandboxContext, Supervisor};
+use crate::{api, grants, store, tree};
 
 /// How long open API requests may delay shutdown.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
@@ -65,6 +67,37 @@ async fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data dir {}", data_dir.display()))?;
     let store = store::Store::open(&data_dir.join("igloo.redb"))?;
+    let sb = &config.core.sandbox;
+    let root = probe::is_root();
+    if root {
+        // Providers traverse to their own dirs; only the core lists or reads the rest.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o711));
+        let _ = std::fs::set_permissions(
+            data_dir.join("igloo.redb"),
+            std::fs::Permissions::from_mode(0o600),
+        );
+    }
+    let needs_uid: Vec<&str> = config
+        .providers
+        .iter()
+        .filter(|p| p.sandbox.enabled && p.sandbox.uid.is_none())
+        .map(|p| p.name.as_str())
+        .collect();
+    let uids = store.assign_uids(&needs_uid, sb.uid_range)?;
+    let (firewall, firewall_status) = install_firewall(&config, &uids, root);
+    let host = Host {
+        root,
+        cgroups: probe::cgroups(),
+        firewall: firewall_status,
+        landlock_max_abi: sb.landlock_max_abi,
+    };
+    let ctx = Arc::new(SandboxContext {
+        host: host.clone(),
+        uids,
+        cgroup_parent: sb.cgroup.clone(),
+        data_root: data_dir.clone(),
+    });
     let (events, _) = broadcast::channel(EVENT_BUS);
     let tree = tree::spawn(store, events.clone())?;
     let listener = tokio::net::TcpListener::bind(config.core.api_listen)
@@ -75,13 +108,29 @@ async fn run(config: Config) -> anyhow::Result<()> {
         &config.providers,
         tree.clone(),
         events.clone(),
+        ctx,
     ));
     let shutdown = CancellationToken::new();
+    let claimants = config
+        .providers
+        .iter()
+        .filter(|p| !p.grants.is_empty())
+        .filter_map(|p| {
+            supervisor.inbox(&p.name).map(|inbox| grants::Claimant {
+                name: p.name.clone(),
+                rules: p.grants.clone(),
+                inbox,
+            })
+        })
+        .collect();
+    let registry = grants::spawn(sb, claimants, shutdown.clone());
     let app = api::router(api::AppState {
         tree: tree.clone(),
         supervisor: supervisor.clone(),
         events,
         shutdown: shutdown.clone(),
+        grants: registry,
+        host: Arc::new(host),
     });
     if let Some(path) = config.core.provider_socket.clone() {
         let supervised = config.providers.iter().map(|p| p.name.clone()).collect();
@@ -121,8 +170,54 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down");
     supervisor.shutdown().await;
+    if let Some(fw) = firewall {
+        fw.remove();
+    }
     tree.flush().await;
     Ok(())
+}
+
+/// Installs the nftables table for providers with a `lan` or `wan` policy.
+/// Returns the table (removed at shutdown) and the status each provider's
+/// report shows; `None` when no provider needs it.
+fn install_firewall(
+    config: &Config,
+    uids: &std::collections::BTreeMap<String, u32>,
+    root: bool,
+) -> (Option<Firewall>, Option<Result<(), String>>) {
+    let uid_of = |p: &ProviderConfig| p.sandbox.uid.or_else(|| uids.get(&p.name).copied());
+    let rules: Vec<(u32, NetworkPolicy)> = config
+        .providers
+        .iter()
+        .filter(|p| {
+            p.sandbox.enabled && matches!(p.network, NetworkPolicy::Lan | NetworkPolicy::Wan)
+        })
+        .filter_map(|p| uid_of(p).map(|u| (u, p.network)))
+        .collect();
+    if rules.is_empty() {
+        return (None, None);
+    }
+    if !root {
+        return (None, Some(Err("the core is not running as root".into())));
+    }
+    let sb = &config.core.sandbox;
+    match Firewall::apply(&sb.nft_table, &rules, &sb.lan_prefixes) {
+        Ok(fw) => {
+            tracing::info!(
+                table = sb.nft_table,
+                providers = rules.len(),
+                "network policy table installed"
+            );
+            (Some(fw), Some(Ok(())))
+        }
+        Err(e) => {
+            tracing::error!(
+                table = sb.nft_table,
+                "cannot install the network policy table: {e}"
+            );
+            (None, Some(Err(e.to_string())))
+        }
+    }
 }
 
 async fn shutdown_signal() {

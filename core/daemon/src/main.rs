@@ -6,6 +6,8 @@ mod cli;
 mod config;
 mod daemon;
 mod events;
+mod grants;
+mod sandbox;
 mod store;
 mod supervisor;
 mod tree;
@@ -71,6 +73,20 @@ enum Command {
     },
     /// Stream changes as they happen.
     Watch,
+    /// Show what confines each provider (Landlock, seccomp, uid, network,
+    /// cgroup) and why a layer is missing, the host's sandbox support, and the
+    /// serial ports with who holds them. Asks the running core.
+    Doctor,
+    /// Send a provider-specific command: `igloo command mqtt mqtt.status`.
+    #[command(name = "command")]
+    Custom {
+        /// Provider name.
+        provider: String,
+        /// Command name.
+        command: String,
+        /// Argument: JSON (default `{}`).
+        body: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +111,12 @@ fn main() -> ExitCode {
             action: Some(ProvidersAction::Restart { name }),
         } => client.restart(&name),
         Command::Watch => client.watch(),
+        Command::Doctor => client.doctor(),
+        Command::Custom {
+            provider,
+            command,
+            body,
+        } => client.command(&provider, &command, body.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,8 @@ use serde_json::value::RawValue;
 const DEVICE_KEYS: TableDefinition<(&str, &str), u64> = TableDefinition::new("device_keys");
 const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Provider name → uid assigned from `[core] uid_range` (the gid is the same number).
+const PROVIDER_UIDS: TableDefinition<&str, u32> = TableDefinition::new("provider_uids");
 const NEXT_ID: &str = "next_device_id";
 /// redb page cache size, bytes.
 const CACHE_BYTES: usize = 2 << 20;
@@ -114,9 +116,67 @@ impl Store {
                 .map_err(|e| err(&store.path, "create tables", e))?;
             tx.open_table(META)
                 .map_err(|e| err(&store.path, "create tables", e))?;
+            tx.open_table(PROVIDER_UIDS)
+                .map_err(|e| err(&store.path, "create tables", e))?;
         }
         tx.commit().map_err(|e| err(&store.path, "commit", e))?;
         Ok(store)
+    }
+
+    /// The uid of each provider in `names`: the one assigned earlier, or the
+    /// lowest free one in `range` (inclusive), committed before returning so a
+    /// provider keeps its uid (and its files) for good. Names not given keep
+    /// their uids reserved.
+    ///
+    /// # Errors
+    /// [`StoreError`] on database failure, or when the range is exhausted.
+    pub fn assign_uids(
+        &self,
+        names: &[&str],
+        range: (u32, u32),
+    ) -> Result<BTreeMap<String, u32>, StoreError> {
+        let tx = self
+            .db
+            .begin_write()
+            .map_err(|e| err(&self.path, "begin", e))?;
+        let mut out = BTreeMap::new();
+        {
+            let mut t = tx
+                .open_table(PROVIDER_UIDS)
+                .map_err(|e| err(&self.path, "open provider_uids", e))?;
+            let mut used = std::collections::BTreeSet::new();
+            for row in t
+                .iter()
+                .map_err(|e| err(&self.path, "read provider_uids", e))?
+            {
+                let (k, v) = row.map_err(|e| err(&self.path, "read provider_uids", e))?;
+                used.insert(v.value());
+                if names.contains(&k.value()) {
+                    out.insert(k.value().to_string(), v.value());
+                }
+            }
+            for name in names {
+                if out.contains_key(*name) {
+                    continue;
+                }
+                let uid = (range.0..=range.1)
+                    .find(|u| !used.contains(u))
+                    .ok_or_else(|| StoreError {
+                        path: self.path.clone(),
+                        op: "assign uid",
+                        reason: format!(
+                            "uid_range [{}, {}] has no free uid left for provider {name:?}",
+                            range.0, range.1
+                        ),
+                    })?;
+                t.insert(*name, uid)
+                    .map_err(|e| err(&self.path, "write provider_uids", e))?;
+                used.insert(uid);
+                out.insert(name.to_string(), uid);
+            }
+        }
+        tx.commit().map_err(|e| err(&self.path, "commit", e))?;
+        Ok(out)
     }
 
     /// Calls `each` with every device record, one at a time (no full copy of the
@@ -272,6 +332,26 @@ mod tests {
         );
         assert_ne!(a, b);
         assert_eq!(s.load(|_, _| {}).unwrap(), 3);
+    }
+
+    #[test]
+    fn provider_uids_are_kept_and_never_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("igloo.redb");
+        let first = {
+            let s = Store::open(&path).unwrap();
+            s.assign_uids(&["mqtt", "esphome"], (100, 102)).unwrap()
+        };
+        assert_eq!(first["mqtt"], 100);
+        assert_eq!(first["esphome"], 101);
+        let s = Store::open(&path).unwrap();
+        // Reordered, one removed from the config, one added: old ones keep theirs,
+        // the removed one's uid stays reserved.
+        let again = s.assign_uids(&["serial", "esphome"], (100, 102)).unwrap();
+        assert_eq!(again["esphome"], 101);
+        assert_eq!(again["serial"], 102);
+        let e = s.assign_uids(&["extra"], (100, 102)).unwrap_err();
+        assert!(e.to_string().contains("no free uid"), "{e}");
     }
 
     #[test]

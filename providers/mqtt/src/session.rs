@@ -231,7 +231,7 @@ async fn pump(
             Err(e) => {
                 failures = failures.saturating_add(1);
                 let delay = backoff.next_delay();
-                if failures == 1 || failures % 12 == 0 {
+                if failures == 1 || failures.is_multiple_of(12) {
                     tracing::warn!(
                         broker,
                         failures,

@@ -137,7 +137,16 @@ impl Provider {
             std.set_nonblocking(true)?;
             UnixStream::from_std(std)?
         } else if let Ok(path) = std::env::var("IGLOO_SOCKET") {
-            UnixStream::connect(Path::new(&path)).await?
+            if let Some(name) = path.strip_prefix('@') {
+                // A Linux abstract socket name.
+                use std::os::linux::net::SocketAddrExt;
+                let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+                let std = std::os::unix::net::UnixStream::connect_addr(&addr)?;
+                std.set_nonblocking(true)?;
+                UnixStream::from_std(std)?
+            } else {
+                UnixStream::connect(Path::new(&path)).await?
+            }
         } else {
             return Err(SdkError::NoConnection(
                 "neither IGLOO_FD nor IGLOO_SOCKET is set".into(),
@@ -210,7 +219,13 @@ impl Provider {
             next_entity: Mutex::default(),
         });
         tokio::spawn(writer(write, out_rx));
-        tokio::spawn(reader(frames, ev_tx, outbox, shared.pending.clone(), grants));
+        tokio::spawn(reader(
+            frames,
+            ev_tx,
+            outbox,
+            shared.pending.clone(),
+            grants,
+        ));
         Ok((Provider { shared }, Events { rx: ev_rx }))
     }
 
@@ -497,13 +512,21 @@ async fn reader(
             },
             Message::Grant(g) => {
                 let Some(sock) = grants.as_mut() else {
-                    tracing::error!(grant = g.grant, device = g.name, "the core granted a device but this provider has no grant socket (IGLOO_GRANT_FD)");
+                    tracing::error!(
+                        grant = g.grant,
+                        device = g.name,
+                        "the core granted a device but this provider has no grant socket (IGLOO_GRANT_FD)"
+                    );
                     continue;
                 };
                 match sock.receive(g.grant).await {
                     Ok(fd) => Event::Granted(granted(g.grant, g.name, g.attributes, fd)),
                     Err(e) => {
-                        tracing::error!(grant = g.grant, device = g.name, "cannot receive the granted fd: {e}");
+                        tracing::error!(
+                            grant = g.grant,
+                            device = g.name,
+                            "cannot receive the granted fd: {e}"
+                        );
                         continue;
                     }
                 }

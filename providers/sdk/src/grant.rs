@@ -187,7 +187,12 @@ fn recv_fd(sock: BorrowedFd<'_>) -> std::io::Result<(u32, OwnedFd)> {
 }
 
 /// Builds a [`GrantedDevice`] (crate-internal).
-pub(crate) fn granted(grant: u32, name: String, attributes: Attributes, fd: OwnedFd) -> GrantedDevice {
+pub(crate) fn granted(
+    grant: u32,
+    name: String,
+    attributes: Attributes,
+    fd: OwnedFd,
+) -> GrantedDevice {
     GrantedDevice {
         grant,
         name,

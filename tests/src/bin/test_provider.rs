@@ -307,7 +307,7 @@ fn good(mut conn: Conn, config: &toml::Table) -> Result<(), String> {
             entity: 0,
             values: vec![Component::Number(n as f64)],
         }))?;
-        if n % 100 == 0 {
+        if n.is_multiple_of(100) {
             log(&format!("wrote Counter = {n}"));
         }
         std::thread::sleep(Duration::from_millis(50));

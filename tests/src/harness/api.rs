@@ -46,7 +46,7 @@ pub struct Provider {
     pub name: String,
     /// Executable.
     pub exec: String,
-    /// `starting` | `running` | `backoff` | `stopped`.
+    /// `starting` | `running` | `backoff` | `waiting_for_device` | `stopped`.
     pub state: String,
     /// Process id while it runs.
     pub pid: Option<u32>,
@@ -64,6 +64,15 @@ pub struct Provider {
     pub dropped_components: u64,
     /// Last error it caused.
     pub last_error: Option<String>,
+    /// The uid it runs as, when the sandbox switches ids.
+    #[serde(default)]
+    pub uid: Option<u32>,
+    /// Confinement layers (`docs/api.md`), once started.
+    #[serde(default)]
+    pub sandbox: Option<Value>,
+    /// Devices granted to it.
+    #[serde(default)]
+    pub grants: Vec<Value>,
 }
 
 impl Device {
@@ -253,6 +262,17 @@ impl Api {
     pub fn set(&self, id: u64, entity: &str, values: &Value) -> (u16, Value) {
         let path = format!("/api/v1/devices/{id}/entities/{}", encode_segment(entity));
         self.post(&path, values).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `POST /api/v1/providers/{name}/command`: sends a custom command and
+    /// returns (status, response JSON); on 200 the provider's reply is `["body"]`.
+    pub fn command(&self, provider: &str, command: &str, body: &Value) -> (u16, Value) {
+        let path = format!("/api/v1/providers/{}/command", encode_segment(provider));
+        self.post(
+            &path,
+            &serde_json::json!({"command": command, "body": body}),
+        )
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     /// `POST /api/v1/providers/{name}/restart`; returns (status, body).

@@ -37,6 +37,13 @@ pub struct ProviderSpec {
     pub stable_after_ms: u64,
     /// `[provider.config]` entries, in order.
     pub config: Vec<(String, toml::Value)>,
+    /// `network` (default `any` here, so tests never touch the host's nftables;
+    /// the core's own default is `lan`).
+    pub network: String,
+    /// Extra provider-level `key = value` lines (e.g. `untrusted = true`).
+    pub lines: Vec<String>,
+    /// Extra sub-tables appended verbatim (e.g. `[provider.sandbox]`, `[[provider.grant]]`).
+    pub tables: Vec<String>,
 }
 
 impl ProviderSpec {
@@ -51,7 +58,34 @@ impl ProviderSpec {
             max_backoff_ms: 2_000,
             stable_after_ms: 60_000,
             config: Vec::new(),
+            network: "any".to_string(),
+            lines: Vec::new(),
+            tables: Vec::new(),
         }
+    }
+
+    /// Sets `network = "<policy>"`.
+    pub fn network(mut self, policy: &str) -> ProviderSpec {
+        self.network = policy.to_string();
+        self
+    }
+
+    /// Adds a provider-level `key = value` line (value is TOML text).
+    pub fn line(mut self, line: &str) -> ProviderSpec {
+        self.lines.push(line.to_string());
+        self
+    }
+
+    /// Appends a sub-table, e.g. `"[provider.sandbox]\nenabled = false"`.
+    pub fn table(mut self, toml: &str) -> ProviderSpec {
+        self.tables.push(toml.to_string());
+        self
+    }
+
+    /// Runs the provider without any confinement (`[provider.sandbox] enabled = false`):
+    /// the baseline of the sandbox tests.
+    pub fn unconfined(self) -> ProviderSpec {
+        self.table("[provider.sandbox]\nenabled = false")
     }
 
     /// The MQTT provider (`igloo-mqtt`) on `broker` with base topic `zigbee2mqtt`.
@@ -90,11 +124,16 @@ impl ProviderSpec {
         let s = |v: &str| toml::Value::String(v.to_string()).to_string();
         let args: Vec<String> = self.args.iter().map(|a| s(a)).collect();
         let mut out = format!(
-            "[[provider]]\nname = {}\nexec = {}\nargs = [{}]\n\n[provider.restart]\n\
+            "[[provider]]\nname = {}\nexec = {}\nargs = [{}]\nnetwork = {}\n{}\n[provider.restart]\n\
              initial_backoff_ms = {}\nmax_backoff_ms = {}\nstable_after_ms = {}\n\n[provider.config]\n",
             s(&self.name),
             s(&self.exec.to_string_lossy()),
             args.join(", "),
+            s(&self.network),
+            self.lines
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>(),
             self.initial_backoff_ms,
             self.max_backoff_ms,
             self.stable_after_ms,
@@ -103,6 +142,10 @@ impl ProviderSpec {
             out.push_str(&format!("{k} = {v}\n"));
         }
         out.push('\n');
+        for t in &self.tables {
+            out.push_str(t);
+            out.push_str("\n\n");
+        }
         out
     }
 }
@@ -113,7 +156,7 @@ pub fn providers_toml(specs: &[ProviderSpec]) -> String {
 }
 
 /// Core timing settings written to `[core]`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CoreSettings {
     /// `heartbeat_interval_ms`.
     pub heartbeat_interval_ms: u64,
@@ -121,6 +164,8 @@ pub struct CoreSettings {
     pub heartbeat_timeout_ms: u64,
     /// Write `provider_socket = "<tempdir>/providers.sock"` (see [`Core::provider_socket`]).
     pub provider_socket: bool,
+    /// Extra `[core]` lines, verbatim (e.g. `sysfs_root = "..."`).
+    pub extra_core: String,
 }
 
 impl Default for CoreSettings {
@@ -129,6 +174,7 @@ impl Default for CoreSettings {
             heartbeat_interval_ms: 200,
             heartbeat_timeout_ms: 1_500,
             provider_socket: false,
+            extra_core: String::new(),
         }
     }
 }
@@ -144,6 +190,8 @@ pub struct Core {
     child: Option<Child>,
     /// Provider pids seen while this core ran, checked for leftovers on drop.
     provider_pids: HashSet<u32>,
+    /// The core's `[core] cgroup` name, removed on drop.
+    cgroup: String,
 }
 
 impl Core {
@@ -176,20 +224,35 @@ impl Core {
         } else {
             String::new()
         };
+        // Each core gets its own cgroup parent and nftables table name, so
+        // cores of tests running in parallel never share or remove each other's.
+        let unique = format!("igloo-test-{}-{}", std::process::id(), port);
+        let cgroup = if settings.extra_core.contains("cgroup =") {
+            String::new()
+        } else {
+            format!("cgroup = {}\n", s(&unique))
+        };
+        let table = if settings.extra_core.contains("nft_table =") {
+            String::new()
+        } else {
+            format!("nft_table = {}\n", s(&unique))
+        };
         let config = format!(
-            "# Written by the igloo-tests harness.\n[core]\ndata_dir = {}\napi_listen = {}\n\
-             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n{socket}\n{providers_toml}",
+            "# Written by the igloo-tests harness.\n[core]\n{cgroup}{table}data_dir = {}\napi_listen = {}\n\
+             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n{socket}{}\n\n{providers_toml}",
             s(&data.to_string_lossy()),
             s(&format!("127.0.0.1:{port}")),
             settings.heartbeat_interval_ms,
             settings.heartbeat_timeout_ms,
             s(&log_filter),
+            settings.extra_core,
         );
         let config_path = dir.path().join("igloo.toml");
         std::fs::write(&config_path, config)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
         let log = LogFile::new(dir.path().join("core.log"));
         let mut core = Core {
+            cgroup: unique,
             dir,
             config_path,
             port,
@@ -373,6 +436,52 @@ impl Core {
 
 impl Drop for Core {
     fn drop(&mut self) {
+        self.drop_inner();
+        remove_cgroups(&self.cgroup);
+    }
+}
+
+/// Removes what a killed core may have left of its cgroups (the `cgroup`
+/// parent under each hierarchy): kills the processes still in them, then
+/// removes the directories.
+fn remove_cgroups(parent: &str) {
+    for root in [
+        "/sys/fs/cgroup/memory",
+        "/sys/fs/cgroup/pids",
+        "/sys/fs/cgroup",
+        "/sys/fs/cgroup/unified",
+    ] {
+        let dir = Path::new(root).join(parent);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let sub = e.path();
+            if !sub.is_dir() {
+                continue;
+            }
+            for _ in 0..50 {
+                let procs = std::fs::read_to_string(sub.join("cgroup.procs")).unwrap_or_default();
+                let pids: Vec<i32> = procs
+                    .lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect();
+                if pids.is_empty() {
+                    break;
+                }
+                for pid in pids {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = std::fs::remove_dir(&sub);
+        }
+        let _ = std::fs::remove_dir(&dir);
+    }
+}
+
+impl Core {
+    fn drop_inner(&mut self) {
         if std::thread::panicking() {
             eprintln!(
                 "----- igloo core log tail ({}) -----\n{}\n-----",

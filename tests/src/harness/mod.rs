@@ -22,7 +22,9 @@ pub mod core;
 pub mod events;
 pub mod logfile;
 pub mod mosquitto;
+pub mod netns;
 pub mod ports;
+pub mod privileged;
 pub mod wait;
 
 pub use api::{Api, Device, Entity, Provider};

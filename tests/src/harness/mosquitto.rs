@@ -206,10 +206,10 @@ impl Mosquitto {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(msg) = MqttMessage::from_sub_json(&line) {
-                    if tx.send(msg).is_err() {
-                        break;
-                    }
+                if let Some(msg) = MqttMessage::from_sub_json(&line)
+                    && tx.send(msg).is_err()
+                {
+                    break;
                 }
             }
         });

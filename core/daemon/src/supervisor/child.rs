@@ -1,5 +1,7 @@
-//! Starting one provider process with its end of the socketpair as fd 3, and
-//! turning its stdout/stderr into the core's log lines tagged with its name.
+//! Starting one provider process, confined by its prepared sandbox, with its
+//! end of the connection socketpair as fd 3 and of the grant socketpair as
+//! fd 4, and turning its stdout/stderr into the core's log lines tagged with
+//! its name.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
@@ -14,9 +16,7 @@ use tokio::process::{Child, Command};
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, FramedRead};
 
 use crate::config::ProviderConfig;
-
-/// The fd number a provider finds its core connection on (`IGLOO_FD`).
-pub const PROVIDER_FD: i32 = 3;
+use crate::sandbox::{GRANT_FD, PROVIDER_FD, Prepared};
 /// Longest provider log line kept; longer lines are cut.
 const MAX_LOG_LINE: usize = 8192;
 
@@ -26,15 +26,24 @@ pub struct Spawned {
     pub child: Child,
     /// The core's end of the socketpair.
     pub socket: UnixStream,
+    /// The core's end of the grant socketpair (`SOCK_SEQPACKET`): granted
+    /// fds are sent here with `SCM_RIGHTS`.
+    pub grants: OwnedFd,
 }
 
-/// Starts `cfg`'s executable with fd 3 = its end of a new socketpair,
-/// `IGLOO_FD=3`, `IGLOO_PROVIDER`, `IGLOO_DATA_DIR`, stdin closed, and its
-/// stdout/stderr forwarded to the log.
+/// Starts `cfg`'s executable confined by `sandbox`, with fd 3 = its end of a
+/// new socketpair (`IGLOO_FD=3`), fd 4 = its end of the grant socketpair
+/// (`IGLOO_GRANT_FD=4`), `IGLOO_PROVIDER`, `IGLOO_DATA_DIR`, stdin from
+/// /dev/null, and its stdout/stderr forwarded to the log.
 ///
 /// # Errors
-/// I/O errors from `socketpair` or `exec` (e.g. not executable).
-pub fn spawn(cfg: &ProviderConfig, data_dir: &Path) -> std::io::Result<Spawned> {
+/// I/O errors from `socketpair`, from a confinement step in the child (its
+/// name is also written to the provider's stderr) or from `exec`.
+pub fn spawn(
+    cfg: &ProviderConfig,
+    data_dir: &Path,
+    mut sandbox: Prepared,
+) -> std::io::Result<Spawned> {
     let (ours, theirs): (OwnedFd, OwnedFd) = socketpair(
         AddressFamily::Unix,
         SockType::Stream,
@@ -42,11 +51,20 @@ pub fn spawn(cfg: &ProviderConfig, data_dir: &Path) -> std::io::Result<Spawned> 
         SockFlag::SOCK_CLOEXEC,
     )
     .map_err(std::io::Error::from)?;
+    let (grants, their_grants): (OwnedFd, OwnedFd) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(std::io::Error::from)?;
     let theirs_raw = theirs.as_raw_fd();
+    let grants_raw = their_grants.as_raw_fd();
     let mut cmd = Command::new(&cfg.exec);
     cmd.args(&cfg.args)
         .envs(&cfg.env)
         .env("IGLOO_FD", PROVIDER_FD.to_string())
+        .env("IGLOO_GRANT_FD", GRANT_FD.to_string())
         .env("IGLOO_PROVIDER", &cfg.name)
         .env("IGLOO_DATA_DIR", data_dir)
         .env_remove("IGLOO_SOCKET")
@@ -56,34 +74,14 @@ pub fn spawn(cfg: &ProviderConfig, data_dir: &Path) -> std::io::Result<Spawned> 
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (dup2, fcntl, prctl) on plain integers.
+    // async-signal-safe system calls on data prepared before fork
+    // (see `Prepared::apply_in_child`).
     unsafe {
-        cmd.pre_exec(move || {
-            if theirs_raw == PROVIDER_FD {
-                // Already fd 3: only clear close-on-exec.
-                if libc::fcntl(PROVIDER_FD, libc::F_SETFD, 0) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            } else if libc::dup2(theirs_raw, PROVIDER_FD) == -1 {
-                // dup2 leaves the new descriptor without FD_CLOEXEC.
-                return Err(std::io::Error::last_os_error());
-            }
-            // The provider dies with the core (the sandbox issue hardens this further).
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) == -1
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        cmd.pre_exec(move || sandbox.apply_in_child(theirs_raw, grants_raw));
     }
     let mut child = cmd.spawn()?;
     drop(theirs);
+    drop(their_grants);
     let name: Arc<str> = Arc::from(cfg.name.as_str());
     if let Some(out) = child.stdout.take() {
         tokio::spawn(forward_lines(out, name.clone(), "stdout"));
@@ -96,6 +94,7 @@ pub fn spawn(cfg: &ProviderConfig, data_dir: &Path) -> std::io::Result<Spawned> 
     Ok(Spawned {
         child,
         socket: UnixStream::from_std(std)?,
+        grants,
     })
 }
 

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
+use super::port::{Port, ToProvider};
 use crate::tree::{Link, TreeCmd, TreeHandle};
 
 /// How long a provider has to send `Hello` after start.
@@ -181,7 +182,9 @@ async fn write_one(w: &mut OwnedWriteHalf, msg: &Message) -> std::io::Result<()>
 
 /// Serves a connected provider until it closes, violates the protocol or
 /// stops answering pings. Registers the link with the tree; the caller sends
-/// `ProviderDown` afterwards.
+/// `ProviderDown` afterwards. A supervised provider also has a `port`: its
+/// grants are (re)sent at once, and grants, revocations and custom commands
+/// arriving on `inbox` are delivered while connected.
 pub async fn serve(
     mut frames: Frames,
     write: OwnedWriteHalf,
@@ -189,7 +192,12 @@ pub async fn serve(
     s: &Settings,
     tree: &TreeHandle,
     dropped: Arc<AtomicU64>,
+    port: Option<(&mut Port, &mut mpsc::Receiver<ToProvider>)>,
 ) -> End {
+    let (mut port, mut inbox) = match port {
+        Some((p, i)) => (Some(p), Some(i)),
+        None => (None, None),
+    };
     let (out_tx, out_rx) = mpsc::channel(OUTBOX);
     let writer = tokio::spawn(writer(write, out_rx));
     let link = Link::new(out_tx, negotiated, dropped);
@@ -198,6 +206,9 @@ pub async fn serve(
         link: link.clone(),
     })
     .await;
+    if let Some(p) = port.as_mut() {
+        p.connected(&link);
+    }
 
     let mut heartbeat =
         tokio::time::interval_at(Instant::now() + s.heartbeat_interval, s.heartbeat_interval);
@@ -225,14 +236,37 @@ pub async fn serve(
                             message: format!("the core has no command {:?}", c.command),
                         }));
                     }
-                    Message::CustomReply(_) => {}
-                    Message::Error(e) => tracing::warn!(provider = &*s.name, code = e.code.0, request = e.request_id, "provider reported: {}", e.message),
-                    other @ (Message::Hello(_) | Message::Welcome(_) | Message::DeviceCreated(_)) => {
+                    Message::CustomReply(r) => {
+                        let known = port.as_mut().is_some_and(|p| p.replied(r.request_id, r.body));
+                        if !known {
+                            tracing::debug!(provider = &*s.name, request = r.request_id, "reply to no pending command");
+                        }
+                    }
+                    Message::Error(e) => {
+                        let (code, message) = (e.code, e.message);
+                        let known = e.request_id != 0
+                            && port.as_mut().is_some_and(|p| p.refused(e.request_id, code, message.clone()));
+                        if !known {
+                            tracing::warn!(provider = &*s.name, code = code.0, request = e.request_id, "provider reported: {message}");
+                        }
+                    }
+                    other @ (Message::Hello(_) | Message::Welcome(_) | Message::DeviceCreated(_)
+                        | Message::Grant(_) | Message::Revoke(_)) => {
                         tracing::warn!(provider = &*s.name, msg_type = other.name(), "unexpected message after the handshake");
                         let _ = link.send(Message::Error(ErrorReply { request_id: 0, code: ErrorCode::PROTOCOL, message: format!("unexpected {}", other.name()) }));
                     }
                 },
             },
+            Some(msg) = async {
+                match inbox.as_mut() {
+                    Some(inbox) => inbox.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some(p) = port.as_mut() {
+                    p.handle(&link, msg);
+                }
+            }
             _ = heartbeat.tick() => {
                 if last_pong.elapsed() > s.heartbeat_timeout {
                     break End::Hung;
@@ -243,6 +277,9 @@ pub async fn serve(
         }
     };
     writer.abort();
+    if let Some(p) = port.as_mut() {
+        p.disconnected();
+    }
     end
 }
 

@@ -2,7 +2,10 @@
 //! (`[core] provider_socket`) and serves each connection like a supervised
 //! provider, named by its `Hello`. The core does not restart these; when one
 //! disconnects its devices become unavailable. The socket is owner-only
-//! (mode 0600): anyone who can connect can act as a provider.
+//! (mode 0600): anyone who can connect can act as a provider. A name starting
+//! with `@` is a Linux abstract socket instead: it has no file permissions
+//! (any process in the network namespace can connect, except Landlock-scoped
+//! providers), so use it only for development and tests.
 
 use std::collections::HashSet;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -30,17 +33,20 @@ pub async fn listen(
     tree: TreeHandle,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    if let Ok(meta) = std::fs::symlink_metadata(&path) {
-        if !meta.file_type().is_socket() {
-            return Err(std::io::Error::other(format!(
-                "{} exists and is not a socket; refusing to replace it",
-                path.display()
-            )));
+    let abstract_name = path
+        .to_str()
+        .and_then(|p| p.strip_prefix('@'))
+        .map(str::to_string);
+    let listener = match &abstract_name {
+        Some(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+            let std = std::os::unix::net::UnixListener::bind_addr(&addr)?;
+            std.set_nonblocking(true)?;
+            UnixListener::from_std(std)?
         }
-        std::fs::remove_file(&path)?;
-    }
-    let listener = UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        None => bind_path(&path)?,
+    };
     tracing::info!(socket = %path.display(), "accepting providers started by hand (IGLOO_SOCKET)");
     let connected: Arc<Mutex<HashSet<String>>> = Arc::default();
     let core = Arc::new(core);
@@ -56,8 +62,25 @@ pub async fn listen(
             _ = shutdown.cancelled() => break,
         }
     }
-    let _ = std::fs::remove_file(&path);
+    if abstract_name.is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
     Ok(())
+}
+
+fn bind_path(path: &Path) -> std::io::Result<UnixListener> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::other(format!(
+                "{} exists and is not a socket; refusing to replace it",
+                path.display()
+            )));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
 }
 
 async fn serve_one(
@@ -137,6 +160,7 @@ async fn serve_named(
                 &settings,
                 tree,
                 Arc::new(AtomicU64::new(0)),
+                None,
             )
             .await
         }

@@ -6,8 +6,10 @@
 mod child;
 mod connection;
 mod external;
+pub mod port;
 
 pub use external::listen as listen_for_providers;
+pub use port::{ActiveGrant, CommandError, CommandReply, ToProvider};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,8 +25,28 @@ use tokio::time::Instant;
 
 use crate::config::{CoreConfig, ProviderConfig, RestartPolicy};
 use crate::events::Event;
+use crate::sandbox::{self, Host, Layers};
 use crate::tree::{TreeCmd, TreeHandle};
 use connection::{End, Settings};
+use port::Port;
+
+/// How long the API waits for a provider to answer a custom command.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Queue depth of grants and commands to one provider.
+const INBOX: usize = 64;
+
+/// What the supervisor needs to confine providers, found once at start.
+#[derive(Debug, Clone)]
+pub struct SandboxContext {
+    /// Host facts (root, cgroups, nftables result).
+    pub host: Host,
+    /// uid per provider name, from the database (`Store::assign_uids`).
+    pub uids: BTreeMap<String, u32>,
+    /// `[core] cgroup`.
+    pub cgroup_parent: Option<String>,
+    /// `[core] data_dir`.
+    pub data_root: PathBuf,
+}
 
 /// Grace period between SIGTERM and SIGKILL when stopping a provider.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -38,6 +60,8 @@ pub enum State {
     Running,
     /// Waiting before the next restart.
     Backoff,
+    /// Not started until a device matching its grant rules is plugged in.
+    Waiting,
     /// Stopped for shutdown.
     Stopped,
 }
@@ -48,6 +72,7 @@ impl State {
             State::Starting => "starting",
             State::Running => "running",
             State::Backoff => "backoff",
+            State::Waiting => "waiting_for_device",
             State::Stopped => "stopped",
         }
     }
@@ -65,6 +90,8 @@ pub struct Status {
     version: Option<String>,
     protocol: Option<String>,
     dropped: Arc<AtomicU64>,
+    sandbox: Option<Layers>,
+    uid: Option<u32>,
 }
 
 impl Status {
@@ -81,6 +108,8 @@ impl Status {
             "protocol": self.protocol,
             "devices": devices,
             "dropped_components": self.dropped.load(Ordering::Relaxed),
+            "uid": self.uid,
+            "sandbox": self.sandbox,
         })
     }
 }
@@ -92,6 +121,7 @@ enum Control {
 struct Handle {
     status: Arc<Mutex<Status>>,
     control: mpsc::Sender<Control>,
+    inbox: mpsc::Sender<ToProvider>,
     /// Taken by [`Supervisor::shutdown`] to wait for the task.
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -117,6 +147,7 @@ impl Supervisor {
         providers: &[ProviderConfig],
         tree: TreeHandle,
         events: broadcast::Sender<Event>,
+        ctx: Arc<SandboxContext>,
     ) -> Supervisor {
         let (shutdown, _) = watch::channel(false);
         let mut map = BTreeMap::new();
@@ -131,8 +162,11 @@ impl Supervisor {
                 version: None,
                 protocol: None,
                 dropped: Arc::new(AtomicU64::new(0)),
+                sandbox: None,
+                uid: None,
             }));
             let (control, rx) = mpsc::channel(4);
+            let (inbox, inbox_rx) = mpsc::channel(INBOX);
             let data_dir = external::provider_data_dir(&core.data_dir, &cfg.name);
             let task = Task {
                 cfg: cfg.clone(),
@@ -150,6 +184,9 @@ impl Supervisor {
                 events: events.clone(),
                 control: rx,
                 shutdown: shutdown.subscribe(),
+                inbox: inbox_rx,
+                port: Port::new(Arc::from(cfg.name.as_str())),
+                ctx: ctx.clone(),
             };
             let task = tokio::spawn(task.run());
             map.insert(
@@ -157,6 +194,7 @@ impl Supervisor {
                 Handle {
                     status,
                     control,
+                    inbox,
                     task: Mutex::new(Some(task)),
                 },
             );
@@ -204,6 +242,35 @@ impl Supervisor {
         Ok(())
     }
 
+    /// The queue of grants and commands for provider `name`.
+    pub fn inbox(&self, name: &str) -> Option<mpsc::Sender<ToProvider>> {
+        self.providers.get(name).map(|h| h.inbox.clone())
+    }
+
+    /// Sends custom `command` with JSON text `body` to provider `name` and
+    /// waits (at most [`COMMAND_TIMEOUT`]) for its reply.
+    ///
+    /// # Errors
+    /// [`CommandError`]: unknown provider, not running, refused, no reply.
+    pub async fn command(&self, name: &str, command: String, body: String) -> CommandReply {
+        let inbox = self
+            .inbox(name)
+            .ok_or_else(|| CommandError::Unknown(name.to_string()))?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        inbox
+            .send(ToProvider::Command {
+                command,
+                body,
+                reply: tx,
+            })
+            .await
+            .map_err(|_| CommandError::NotRunning(name.to_string()))?;
+        match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+            Ok(Ok(r)) => r,
+            _ => Err(CommandError::NoReply(name.to_string())),
+        }
+    }
+
     /// Stops every provider (SIGTERM, then SIGKILL after a grace period) and waits for them.
     ///
     /// Works through a shared reference, so API handlers that still hold the
@@ -228,6 +295,9 @@ struct Task {
     events: broadcast::Sender<Event>,
     control: mpsc::Receiver<Control>,
     shutdown: watch::Receiver<bool>,
+    inbox: mpsc::Receiver<ToProvider>,
+    port: Port,
+    ctx: Arc<SandboxContext>,
 }
 
 /// Why one run of the provider ended.
@@ -278,17 +348,52 @@ impl Task {
         let _ = self.events.send(Event::Provider(Arc::new(json)));
     }
 
+    /// The uid/gid this provider runs as, when the sandbox can switch ids.
+    fn identity(&self) -> Option<(u32, u32)> {
+        if !self.cfg.sandbox.enabled || !self.ctx.host.root {
+            return None;
+        }
+        let uid = self
+            .cfg
+            .sandbox
+            .uid
+            .or_else(|| self.ctx.uids.get(&self.cfg.name).copied())?;
+        Some((uid, self.cfg.sandbox.gid.unwrap_or(uid)))
+    }
+
     async fn run(mut self) {
         let name = self.settings.name.clone();
-        if let Err(e) = std::fs::create_dir_all(&self.data_dir) {
+        let ids = self.identity();
+        let prepared_dir = match ids {
+            Some((uid, gid)) => {
+                sandbox::identity::own_data_dir(&self.ctx.data_root, &self.data_dir, uid, gid)
+            }
+            None => std::fs::create_dir_all(&self.data_dir),
+        };
+        if let Err(e) = prepared_dir {
             tracing::error!(
                 provider = &*name,
-                "cannot create data dir {}: {e}",
+                "cannot prepare data dir {}: {e}",
                 self.data_dir.display()
             );
         }
+        self.update(|s| s.uid = ids.map(|(u, _)| u));
         let mut backoff = new_backoff(self.cfg.restart);
         loop {
+            if self.cfg.wait_for_grant && self.port.grants.is_empty() {
+                self.update(|s| {
+                    s.state = State::Waiting;
+                    s.pid = None;
+                });
+                tracing::info!(
+                    provider = &*name,
+                    "waiting for a device matching its grant rules"
+                );
+                if !self.wait_for_device().await {
+                    self.update(|s| s.state = State::Stopped);
+                    return;
+                }
+            }
             self.update(|s| {
                 s.state = State::Starting;
                 s.pid = None;
@@ -304,7 +409,8 @@ impl Task {
             let reason = match (&outcome, &exit) {
                 (Outcome::Ended(e), Some(x)) => format!("{e}; {x}"),
                 (Outcome::Ended(e), None) => e.to_string(),
-                (Outcome::Exited(st), _) => describe_exit(*st),
+                (Outcome::Exited(st), Some(x)) => format!("{}; {x}", describe_exit(*st)),
+                (Outcome::Exited(st), None) => describe_exit(*st),
                 (Outcome::Restart, x) => format!(
                     "restart requested{}",
                     x.as_ref().map(|x| format!("; {x}")).unwrap_or_default()
@@ -342,34 +448,103 @@ impl Task {
                 s.last_exit = Some(reason);
                 s.restarts += 1;
             });
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                Some(Control::Restart) = self.control.recv() => { backoff = new_backoff(self.cfg.restart); }
-                _ = self.shutdown.changed() => {
-                    self.update(|s| s.state = State::Stopped);
-                    return;
+            let sleep = tokio::time::sleep(delay);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = &mut sleep => break,
+                    Some(Control::Restart) = self.control.recv() => {
+                        backoff = new_backoff(self.cfg.restart);
+                        break;
+                    }
+                    Some(msg) = self.inbox.recv() => self.port.absorb(msg),
+                    _ = self.shutdown.changed() => {
+                        self.update(|s| s.state = State::Stopped);
+                        return;
+                    }
                 }
             }
         }
+    }
+
+    /// Waits until a grant arrives; `false` on shutdown.
+    async fn wait_for_device(&mut self) -> bool {
+        while self.port.grants.is_empty() {
+            tokio::select! {
+                msg = self.inbox.recv() => match msg {
+                    Some(msg) => self.port.absorb(msg),
+                    None => return false,
+                },
+                _ = self.shutdown.changed() => return false,
+            }
+        }
+        true
     }
 
     /// Starts the process and serves it once. Returns why it ended and, when
     /// known, how the process exited.
     async fn run_once(&mut self) -> (Outcome, Option<String>) {
         let name = self.settings.name.clone();
-        let spawned = match child::spawn(&self.cfg, &self.data_dir) {
+        let ids = self.identity();
+        let not_started = |why: String| {
+            tracing::error!(provider = &*name, exec = %self.cfg.exec.display(), "cannot start: {why}");
+            (
+                Outcome::Ended(End::Handshake(format!(
+                    "cannot start {}: {why}",
+                    self.cfg.exec.display()
+                ))),
+                None,
+            )
+        };
+        if let Some((uid, _)) = ids
+            && let Err(e) = sandbox::identity::check_reachable(&self.cfg.exec, uid)
+        {
+            return not_started(e);
+        }
+        let mut prepared = match sandbox::prepare(
+            &self.cfg,
+            ids,
+            &self.data_dir,
+            &self.ctx.host,
+            self.ctx.cgroup_parent.as_deref(),
+        ) {
+            Ok(p) => p,
+            Err(e) => return not_started(e.to_string()),
+        };
+        let cgroup = prepared.cgroup.take();
+        let layers = prepared.layers.clone();
+        if !layers.enabled {
+            tracing::warn!(
+                provider = &*name,
+                "sandbox disabled in the config: running unconfined"
+            );
+        } else {
+            for (layer, l) in [
+                ("uid", &layers.uid),
+                ("landlock", &layers.landlock),
+                ("seccomp", &layers.seccomp),
+                ("network", &layers.network),
+                ("cgroup", &layers.cgroup),
+            ] {
+                if !l.enforced {
+                    tracing::warn!(provider = &*name, layer, "not enforced: {}", l.detail);
+                }
+            }
+        }
+        self.update(|s| s.sandbox = Some(layers));
+        let spawned = match child::spawn(&self.cfg, &self.data_dir, prepared) {
             Ok(s) => s,
             Err(e) => {
-                tracing::error!(provider = &*name, exec = %self.cfg.exec.display(), "cannot start: {e}");
-                return (
-                    Outcome::Ended(End::Handshake(format!(
-                        "cannot start {}: {e}",
-                        self.cfg.exec.display()
-                    ))),
-                    None,
-                );
+                if let Some(cg) = &cgroup {
+                    cg.remove();
+                }
+                return not_started(e.to_string());
             }
         };
+        if let Err(e) = set_nonblocking(&spawned.grants) {
+            tracing::warn!(provider = &*name, "grant socket: {e}");
+        }
+        self.port.socket = Some(spawned.grants);
         let mut child = spawned.child;
         let pid = child.id();
         self.update(|s| s.pid = pid);
@@ -381,7 +556,7 @@ impl Task {
             .unwrap_or_default();
 
         let outcome = tokio::select! {
-            r = serve_all(spawned.socket, &self.settings, &self.tree, dropped, &self.status, &self.events) => Outcome::Ended(r),
+            r = serve_all(spawned.socket, &self.settings, &self.tree, dropped, &self.status, &self.events, &mut self.port, &mut self.inbox) => Outcome::Ended(r),
             st = child.wait() => match st {
                 Ok(st) => Outcome::Exited(st),
                 Err(e) => Outcome::Ended(End::Protocol(format!("wait failed: {e}"))),
@@ -389,6 +564,7 @@ impl Task {
             Some(Control::Restart) = self.control.recv() => Outcome::Restart,
             _ = self.shutdown.changed() => Outcome::Shutdown,
         };
+        self.port.disconnected();
         if let Outcome::Ended(e) = &outcome {
             match e {
                 End::Protocol(_) | End::Handshake(_) | End::Hung => {
@@ -397,16 +573,36 @@ impl Task {
                 End::Closed => tracing::info!(provider = &*name, "{e}"),
             }
         }
-        let exit = match &outcome {
+        let mut exit = match &outcome {
             Outcome::Exited(_) => None,
             // A provider that broke the protocol or hung is killed at once.
             Outcome::Ended(End::Protocol(_) | End::Hung) => kill_now(&mut child).await,
             _ => stop_gently(&mut child).await,
         };
+        if let Some(cg) = cgroup {
+            if let Some(n) = cg.oom_kills().filter(|n| *n > 0) {
+                let note = format!("memory limit hit: {n} process(es) OOM-killed in its cgroup");
+                tracing::warn!(provider = &*name, "{note}");
+                exit = Some(match exit {
+                    Some(x) => format!("{x}; {note}"),
+                    None => note,
+                });
+            }
+            // Also kills what the provider left behind (forked children).
+            cg.remove();
+        }
         (outcome, exit)
     }
 }
 
+fn set_nonblocking(fd: &std::os::fd::OwnedFd) -> std::io::Result<()> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn serve_all(
     socket: tokio::net::UnixStream,
     s: &Settings,
@@ -414,6 +610,8 @@ async fn serve_all(
     dropped: Arc<AtomicU64>,
     status: &Mutex<Status>,
     events: &broadcast::Sender<Event>,
+    port: &mut Port,
+    inbox: &mut mpsc::Receiver<ToProvider>,
 ) -> End {
     let (frames, write, negotiated, peer) = match connection::handshake(socket, s).await {
         Ok(v) => v,
@@ -428,7 +626,16 @@ async fn serve_all(
     if let Some(j) = json {
         let _ = events.send(Event::Provider(Arc::new(j)));
     }
-    connection::serve(frames, write, negotiated, s, tree, dropped).await
+    connection::serve(
+        frames,
+        write,
+        negotiated,
+        s,
+        tree,
+        dropped,
+        Some((port, inbox)),
+    )
+    .await
 }
 
 async fn kill_now(child: &mut tokio::process::Child) -> Option<String> {

@@ -70,6 +70,11 @@ impl Link {
         }
     }
 
+    /// Whether the provider knows message id `id` (its `max_message_id`).
+    pub fn knows_message(&self, id: igloo_protocol::MessageId) -> bool {
+        self.negotiated.knows_message(id)
+    }
+
     /// Queues `msg` without waiting, after negotiation filtering.
     ///
     /// # Errors
