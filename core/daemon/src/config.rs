@@ -815,6 +815,72 @@ mod tests {
     }
 
     #[test]
+    fn sandbox_defaults_are_confining() {
+        let c = parse("[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n").unwrap();
+        let p = &c.providers[0];
+        assert_eq!(p.network, NetworkPolicy::Lan);
+        assert!(p.sandbox.enabled && !p.untrusted && !p.wait_for_grant);
+        assert_eq!(p.sandbox.tcp_connect, None);
+        assert!(p.sandbox.tcp_bind.is_empty());
+        assert_eq!(
+            p.sandbox.socket_families,
+            vec![SocketFamily::Inet, SocketFamily::Inet6]
+        );
+        assert_eq!(p.limits, ProviderLimits::default());
+        assert_eq!(c.core.sandbox.uid_range, (64000, 64999));
+        assert_eq!(c.core.sandbox.cgroup.as_deref(), Some("igloo"));
+        assert!(!c.core.sandbox.lan_prefixes.is_empty());
+    }
+
+    #[test]
+    fn sandbox_keys_parse() {
+        let text = "[core]\nuid_range = [5000, 5009]\ncgroup = \"\"\nlan_prefixes = [\"10.1.0.0/16\"]\n\
+                    [[provider]]\nname = \"z\"\nexec = \"/bin/sh\"\nnetwork = \"none\"\nuntrusted = true\nwait_for_grant = true\n\
+                    [provider.sandbox]\ntcp_connect = [1883, 8883]\nsocket_families = [\"inet\", \"netlink\"]\n\
+                    [provider.limits]\nmemory_mib = 64\npids = 16\n\
+                    [[provider.grant]]\nknown = \"zigbee\"\n[[provider.grant]]\nusb = \"10c4:ea60\"\nproduct = \"Sonoff\"\n";
+        let c = parse(text).unwrap();
+        assert_eq!(c.core.sandbox.uid_range, (5000, 5009));
+        assert_eq!(c.core.sandbox.cgroup, None);
+        assert_eq!(c.core.sandbox.lan_prefixes.len(), 1);
+        let p = &c.providers[0];
+        assert_eq!(p.network, NetworkPolicy::None);
+        assert!(p.untrusted && p.wait_for_grant);
+        assert_eq!(p.sandbox.tcp_connect, Some(vec![1883, 8883]));
+        assert_eq!(
+            p.sandbox.socket_families,
+            vec![SocketFamily::Inet, SocketFamily::Netlink]
+        );
+        assert_eq!(
+            (p.limits.memory_mib, p.limits.pids, p.limits.open_files),
+            (64, 16, 1024)
+        );
+        assert_eq!(p.grants.len(), 2);
+    }
+
+    #[test]
+    fn sandbox_mistakes_name_the_line() {
+        let e = parse("[[provider]]\nname = \"z\"\nexec = \"/bin/sh\"\nnetwork = \"internet\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = parse("[[provider]]\nname = \"z\"\nexec = \"/bin/sh\"\n[[provider.grant]]\nusb = \"1cf1-0030\"\n").unwrap_err();
+        // The rule's [[provider.grant]] header.
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("grant rule"), "{e}");
+        let e = parse("[[provider]]\nname = \"z\"\nexec = \"/bin/sh\"\nwait_for_grant = true\n")
+            .unwrap_err();
+        assert!(e.message.contains("wait_for_grant"), "{e}");
+        let e =
+            parse("[[provider]]\nname = \"z\"\nexec = \"/bin/sh\"\n[provider.sandbox]\nuid = 0\n")
+                .unwrap_err();
+        assert!(e.message.contains("root"), "{e}");
+        let e = parse("[core]\nlan_prefixes = [\"10.0.0.0/33\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = parse("[core]\nuid_range = [0, 10]\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
     fn provider_config_is_passed_as_toml() {
         let c = parse("[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n[provider.config]\nbroker = \"127.0.0.1:1883\"\n").unwrap();
         let t: toml::Table = toml::from_str(&c.providers[0].config_toml).unwrap();

@@ -92,6 +92,9 @@ pub struct Status {
     dropped: Arc<AtomicU64>,
     sandbox: Option<Layers>,
     uid: Option<u32>,
+    /// Microseconds from preparing the confinement and spawning the process
+    /// to its `Hello` being answered, at its last start.
+    spawn_to_hello_us: Option<u64>,
 }
 
 impl Status {
@@ -110,6 +113,7 @@ impl Status {
             "dropped_components": self.dropped.load(Ordering::Relaxed),
             "uid": self.uid,
             "sandbox": self.sandbox,
+            "spawn_to_hello_us": self.spawn_to_hello_us,
         })
     }
 }
@@ -164,6 +168,7 @@ impl Supervisor {
                 dropped: Arc::new(AtomicU64::new(0)),
                 sandbox: None,
                 uid: None,
+                spawn_to_hello_us: None,
             }));
             let (control, rx) = mpsc::channel(4);
             let (inbox, inbox_rx) = mpsc::channel(INBOX);
@@ -501,6 +506,8 @@ impl Task {
         {
             return not_started(e);
         }
+        // Spawn-to-hello includes building the confinement (ruleset, filter, cgroup).
+        let spawn_started = Instant::now();
         let mut prepared = match sandbox::prepare(
             &self.cfg,
             ids,
@@ -556,7 +563,7 @@ impl Task {
             .unwrap_or_default();
 
         let outcome = tokio::select! {
-            r = serve_all(spawned.socket, &self.settings, &self.tree, dropped, &self.status, &self.events, &mut self.port, &mut self.inbox) => Outcome::Ended(r),
+            r = serve_all(spawned.socket, spawn_started, &self.settings, &self.tree, dropped, &self.status, &self.events, &mut self.port, &mut self.inbox) => Outcome::Ended(r),
             st = child.wait() => match st {
                 Ok(st) => Outcome::Exited(st),
                 Err(e) => Outcome::Ended(End::Protocol(format!("wait failed: {e}"))),
@@ -588,8 +595,9 @@ impl Task {
                     None => note,
                 });
             }
-            // Also kills what the provider left behind (forked children).
-            cg.remove();
+            // Also kills what the provider left behind (forked children); this
+            // may wait for the kernel, so not on a runtime thread.
+            let _ = tokio::task::spawn_blocking(move || cg.remove()).await;
         }
         (outcome, exit)
     }
@@ -605,6 +613,7 @@ fn set_nonblocking(fd: &std::os::fd::OwnedFd) -> std::io::Result<()> {
 #[allow(clippy::too_many_arguments)]
 async fn serve_all(
     socket: tokio::net::UnixStream,
+    spawn_started: Instant,
     s: &Settings,
     tree: &TreeHandle,
     dropped: Arc<AtomicU64>,
@@ -619,6 +628,7 @@ async fn serve_all(
     };
     let json = status.lock().ok().map(|mut st| {
         st.state = State::Running;
+        st.spawn_to_hello_us = Some(spawn_started.elapsed().as_micros() as u64);
         st.version = Some(peer.version);
         st.protocol = Some(peer.protocol);
         st.to_json(0)
