@@ -433,3 +433,28 @@ fn untrusted_provider_is_not_started_without_landlock_unless_allowed() {
     assert_ne!(refused.state, "running");
     assert!(refused.pid.is_none(), "never started: {refused:?}");
 }
+
+#[test]
+fn untrusted_provider_cannot_opt_out_of_the_sandbox_silently() {
+    if !require_root("untrusted_provider_cannot_opt_out_of_the_sandbox_silently") {
+        return;
+    }
+    let core = Core::start(&providers_toml(&[
+        hostile("careless").line("untrusted = true").unconfined(),
+        ProviderSpec::test("fine", "good"),
+    ]));
+    let refused = wait_for(
+        TIMEOUT,
+        "the unconfined untrusted provider to be refused",
+        || {
+            let p = provider(&core, "careless");
+            match &p.last_exit {
+                Some(e) if e.contains("untrusted") && e.contains("disabled") => Ok(p),
+                _ => Err(format!("{p:?}")),
+            }
+        },
+    );
+    assert!(refused.pid.is_none(), "{refused:?}");
+    // The baseline: the same table without `untrusted` starts (see the fixture's `baseline`).
+    assert_eq!(provider(&core, "fine").state, "running");
+}

@@ -168,7 +168,7 @@ async fn grants(State(s): State<AppState>) -> Json<Value> {
 }
 
 async fn sandbox(State(s): State<AppState>) -> Json<Value> {
-    let mut host = crate::sandbox::probe::host_json(&s.host.cgroups);
+    let mut host = crate::sandbox::probe::host_json(&s.host.cgroups, s.host.landlock_max_abi);
     host["firewall"] = match &s.host.firewall {
         None => json!({"installed": false, "detail": "no provider has a lan or wan policy"}),
         Some(Ok(())) => json!({"installed": true, "detail": "nftables inet table installed"}),

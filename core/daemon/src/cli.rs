@@ -220,9 +220,9 @@ impl Client {
     /// # Errors
     /// When the core's API cannot be reached.
     pub fn doctor(&self) -> anyhow::Result<()> {
-        let host = self.get("/api/v1/sandbox")?;
-        let providers = self.get("/api/v1/providers")?;
-        let grants = self.get("/api/v1/grants")?;
+        let host = self.get("/sandbox")?;
+        let providers = self.get("/providers")?;
+        let grants = self.get("/grants")?;
         if self.json {
             Self::print_json(
                 &serde_json::json!({"host": host, "providers": providers, "grants": grants}),
@@ -269,7 +269,10 @@ impl Client {
             );
             let sb = &p["sandbox"];
             if sb.is_null() {
-                println!("  not started yet");
+                match p["last_exit"].as_str() {
+                    Some(why) => println!("  not started: {why}"),
+                    None => println!("  not started yet"),
+                }
                 continue;
             }
             if sb["enabled"] == Value::Bool(false) {
@@ -335,7 +338,7 @@ impl Client {
             None => serde_json::json!({}),
         };
         let reply = self.post(
-            &format!("/api/v1/providers/{provider}/command"),
+            &format!("/providers/{provider}/command"),
             &serde_json::json!({"command": command, "body": arg}),
         )?;
         Self::print_json(&reply["body"]);

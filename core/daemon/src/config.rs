@@ -615,6 +615,7 @@ impl Config {
         };
 
         let mut seen = HashSet::new();
+        let mut fixed_uids: HashSet<u32> = HashSet::new();
         let mut providers = Vec::new();
         for p in raw.provider {
             let name = p.name.get_ref();
@@ -675,6 +676,24 @@ impl Config {
                         "provider {name:?}: sandbox uid/gid 0 (root) is not allowed; use `enabled = false` to run unconfined"
                     ),
                 ));
+            }
+            if let Some(uid) = sb.uid {
+                if (uid_first..=uid_last).contains(&uid) {
+                    return Err(err_at(
+                        Some(p.name.span()),
+                        format!(
+                            "provider {name:?}: sandbox uid {uid} is inside [core] uid_range [{uid_first}, {uid_last}], where the core assigns uids; choose one outside it"
+                        ),
+                    ));
+                }
+                if !fixed_uids.insert(uid) {
+                    return Err(err_at(
+                        Some(p.name.span()),
+                        format!(
+                            "provider {name:?}: sandbox uid {uid} is already another provider's; each provider needs its own"
+                        ),
+                    ));
+                }
             }
             let sandbox = SandboxSettings {
                 enabled: sb.enabled,
@@ -874,6 +893,15 @@ mod tests {
             parse("[[provider]]\nname = \"z\"\nexec = \"/bin/sh\"\n[provider.sandbox]\nuid = 0\n")
                 .unwrap_err();
         assert!(e.message.contains("root"), "{e}");
+        let e = parse(
+            "[[provider]]\nname = \"z\"\nexec = \"/bin/sh\"\n[provider.sandbox]\nuid = 64001\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("inside [core] uid_range"), "{e}");
+        let two = "[[provider]]\nname = \"a\"\nexec = \"/bin/sh\"\n[provider.sandbox]\nuid = 5000\n\
+                   [[provider]]\nname = \"b\"\nexec = \"/bin/sh\"\n[provider.sandbox]\nuid = 5000\n";
+        let e = parse(two).unwrap_err();
+        assert!(e.message.contains("already another provider's"), "{e}");
         let e = parse("[core]\nlan_prefixes = [\"10.0.0.0/33\"]\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         let e = parse("[core]\nuid_range = [0, 10]\n").unwrap_err();

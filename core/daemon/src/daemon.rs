@@ -171,7 +171,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     supervisor.shutdown().await;
     if let Some(fw) = firewall {
-        fw.remove();
+        // Runs `nft`; not on a runtime thread.
+        let _ = tokio::task::spawn_blocking(move || fw.remove()).await;
     }
     tree.flush().await;
     Ok(())

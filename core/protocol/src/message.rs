@@ -202,7 +202,8 @@ pub struct Grant {
     pub name: String,
     /// What the core knows about the device: `vid`, `pid` (4 hex digits),
     /// `serial`, `manufacturer`, `product`, `known` (id from the core's dongle
-    /// table, e.g. `conbee2`), `rule` (index of the matching grant rule).
+    /// table, e.g. `conbee2`), `kind` (`zigbee`, `zwave`, `thread`, `serial`),
+    /// `rule` (index of the matching grant rule).
     pub attributes: Attributes,
 }
 

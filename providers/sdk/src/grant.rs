@@ -29,7 +29,8 @@ pub struct GrantedDevice {
     /// Kernel device name, e.g. `ttyUSB0` (for logs; there is no path to open).
     pub name: String,
     /// What the core knows about the device: `vid`, `pid` (4 hex digits),
-    /// `serial`, `manufacturer`, `product`, `known` (e.g. `conbee2`), `rule`.
+    /// `serial`, `manufacturer`, `product`, `known` (e.g. `conbee2`), `kind`
+    /// (e.g. `zigbee`), `rule`.
     pub attributes: Attributes,
     fd: Arc<OwnedFd>,
 }

@@ -3,7 +3,7 @@
 //! makes system calls on prepared data ([`Prepared::apply_in_child`]), in the
 //! order FIELD-NOTES gives: setsid → fds 3/4 → cgroup → network namespace →
 //! rlimits → groups/gid/uid → parent-death signal → close-on-exec for every fd
-//! above 4 → Landlock → seccomp → exec.
+//! above 4 → no_new_privs → Landlock → seccomp → exec.
 //!
 //! What was enforced is reported per provider as [`Layers`] (API, `igloo doctor`).
 
@@ -134,6 +134,11 @@ pub fn prepare(
     cgroup_parent: Option<&str>,
 ) -> Result<Prepared, PrepareError> {
     let policy = cfg.network;
+    if !cfg.sandbox.enabled && cfg.untrusted && !cfg.sandbox.allow_without_landlock {
+        return Err(PrepareError::NeedsLandlock(
+            "the sandbox is disabled in its config".into(),
+        ));
+    }
     if !cfg.sandbox.enabled {
         let off =
             || Layer::off("sandbox disabled in the config ([provider.sandbox] enabled = false)");

@@ -27,7 +27,7 @@ pub fn is_root() -> bool {
 }
 
 /// The host's confinement facts as JSON (see docs/api.md, `GET /api/v1/sandbox`).
-pub fn host_json(cgroups: &CgroupSupport) -> Json {
+pub fn host_json(cgroups: &CgroupSupport, landlock_max_abi: i32) -> Json {
     let abi = landlock::kernel_abi();
     let cg = match cgroups {
         CgroupSupport::V2 { root } => {
@@ -47,7 +47,7 @@ pub fn host_json(cgroups: &CgroupSupport) -> Json {
         "landlock": {
             "available": abi > 0,
             "kernel_abi": abi,
-            "used_abi": abi.min(landlock::HIGHEST_TESTED_ABI as i32),
+            "used_abi": abi.min(landlock::HIGHEST_TESTED_ABI as i32).min(landlock_max_abi.max(0)),
             "highest_tested_abi": landlock::HIGHEST_TESTED_ABI as i32,
         },
         "seccomp": {

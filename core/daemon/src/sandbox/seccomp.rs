@@ -165,9 +165,11 @@ fn eperm_rules(families: &[SocketFamily]) -> Result<BTreeMap<i64, Vec<SeccompRul
         let mirrored: Vec<(i64, Vec<SeccompRule>)> =
             rules.iter().map(|(nr, r)| (nr | X32, r.clone())).collect();
         rules.extend(mirrored);
-        // x32-only entry points of calls filtered by argument above
-        // (arch/x86/entry/syscalls/syscall_64.tbl: 512+): deny outright.
-        for nr in [514, 518, 519, 536, 538, 541] {
+        // x32-only entry points (arch/x86/entry/syscalls/syscall_64.tbl, 512+)
+        // of calls denied or filtered by argument above: deny outright.
+        // 514 ioctl, 518 sendmsg, 521 ptrace, 528 kexec_load, 538 sendmmsg,
+        // 539/540 process_vm_readv/writev, 541 setsockopt.
+        for nr in [514, 518, 521, 528, 538, 539, 540, 541] {
             rules.insert(X32 | nr, Vec::new());
         }
     }
@@ -208,6 +210,8 @@ pub fn build(families: &[SocketFamily]) -> Result<Filters, String> {
     .map_err(|e| e.to_string())?;
     let mut enosys_rules = BTreeMap::new();
     enosys_rules.insert(libc::SYS_clone3, Vec::new());
+    #[cfg(target_arch = "x86_64")]
+    enosys_rules.insert(libc::SYS_clone3 | X32, Vec::new());
     let enosys = SeccompFilter::new(
         enosys_rules,
         SeccompAction::Allow,
