@@ -396,12 +396,19 @@ fn unescape(field: &str) -> PathBuf {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // `\ooo` above `\377` is not a byte: kept as written.
         let octal = b
             .get(i + 1..i + 4)
-            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)))
+            .and_then(|d| {
+                let v = u16::from(d[0] - b'0') << 6
+                    | u16::from(d[1] - b'0') << 3
+                    | u16::from(d[2] - b'0');
+                u8::try_from(v).ok()
+            });
         match octal {
-            Some(d) => {
-                out.push((d[0] - b'0') << 6 | (d[1] - b'0') << 3 | (d[2] - b'0'));
+            Some(byte) => {
+                out.push(byte);
                 i += 4;
             }
             None => {
@@ -639,6 +646,14 @@ mod tests {
 
     fn ok_writable(_: &Path) -> Result<(), String> {
         Ok(())
+    }
+
+    #[test]
+    fn mountinfo_escapes_never_overflow() {
+        assert_eq!(unescape("/a\\040b"), PathBuf::from("/a b"));
+        // Not a byte, and a cut escape: both kept verbatim instead of panicking.
+        assert_eq!(unescape("/x\\777"), PathBuf::from("/x\\777"));
+        assert_eq!(unescape("/y\\04"), PathBuf::from("/y\\04"));
     }
 
     #[test]
