@@ -22,7 +22,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
 use crate::grants::Registry;
-use crate::sandbox::Host;
 use crate::supervisor::{CommandError, Supervisor};
 use crate::tree::{RequestError, TreeHandle};
 
@@ -39,8 +38,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Serial ports and grants.
     pub grants: Registry,
-    /// Host confinement facts.
-    pub host: Arc<Host>,
+    /// Host confinement facts (`GET /api/v1/sandbox`), probed once at start.
+    pub host_facts: Arc<Value>,
 }
 
 /// An API error: status + `{"error": message}`.
@@ -168,13 +167,7 @@ async fn grants(State(s): State<AppState>) -> Json<Value> {
 }
 
 async fn sandbox(State(s): State<AppState>) -> Json<Value> {
-    let mut host = crate::sandbox::probe::host_json(&s.host.cgroups, s.host.landlock_max_abi);
-    host["firewall"] = match &s.host.firewall {
-        None => json!({"installed": false, "detail": "no provider has a lan or wan policy"}),
-        Some(Ok(())) => json!({"installed": true, "detail": "nftables inet table installed"}),
-        Some(Err(e)) => json!({"installed": false, "detail": e}),
-    };
-    Json(host)
+    Json((*s.host_facts).clone())
 }
 
 /// `POST /api/v1/providers/{name}/command` with `{"command": "...", "body": <JSON>}`:

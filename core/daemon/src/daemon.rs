@@ -130,7 +130,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         events,
         shutdown: shutdown.clone(),
         grants: registry,
-        host: Arc::new(host),
+        host_facts: Arc::new(host_facts(&host)),
     });
     if let Some(path) = config.core.provider_socket.clone() {
         let supervised = config.providers.iter().map(|p| p.name.clone()).collect();
@@ -176,6 +176,22 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
     tree.flush().await;
     Ok(())
+}
+
+/// The host's confinement facts for `GET /api/v1/sandbox`. Runs `nft
+/// --version` and reads /proc once, at start, not per request.
+fn host_facts(host: &Host) -> serde_json::Value {
+    let mut facts = probe::host_json(&host.cgroups, host.landlock_max_abi);
+    facts["firewall"] = match &host.firewall {
+        None => {
+            serde_json::json!({"installed": false, "detail": "no provider has a lan or wan policy"})
+        }
+        Some(Ok(())) => {
+            serde_json::json!({"installed": true, "detail": "nftables inet table installed"})
+        }
+        Some(Err(e)) => serde_json::json!({"installed": false, "detail": e}),
+    };
+    facts
 }
 
 /// Installs the nftables table for providers with a `lan` or `wan` policy.
