@@ -12,8 +12,13 @@ use crate::message::{Hello, MAX_MESSAGE_ID, Message, MessageId, Welcome};
 
 /// The protocol major this build speaks. A different major is refused.
 pub const PROTOCOL_MAJOR: u16 = 1;
-/// The protocol minor of this build (informational).
-pub const PROTOCOL_MINOR: u16 = 0;
+/// The protocol minor of this build (informational: any minor of
+/// [`PROTOCOL_MAJOR`] is accepted; the max ids decide what is sent).
+///
+/// 1.0 (tag `protocol-v1`): messages 0–12, components 0–50.
+/// 1.1: adds messages `Grant` (13), `Revoke` (14) and components 51–57
+/// (`Gas` … `LockCommand`). Releases are listed in `core/protocol/releases.toml`.
+pub const PROTOCOL_MINOR: u16 = 1;
 
 /// A failed handshake.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -201,6 +206,37 @@ mod tests {
             n.prepare(Message::Ping(1)),
             Outgoing::Withheld { .. }
         ));
+    }
+
+    #[test]
+    fn a_1_0_peer_gets_nothing_added_in_1_1() {
+        // Protocol 1.0 (tag protocol-v1): components 0-50, messages 0-12.
+        let n = Negotiated::from_hello(&hello(PROTOCOL_MAJOR, 50, 12)).unwrap();
+        let w = Message::WriteComponents(WriteComponents {
+            device: DeviceId(1),
+            entity: 0,
+            values: vec![
+                Component::Energy(1.5),
+                Component::Gas(1234.5),
+                Component::ClimateAction(crate::component::ClimateAction::Heating),
+            ],
+        });
+        match n.prepare(w) {
+            Outgoing::Send {
+                message: Message::WriteComponents(w),
+                dropped,
+            } => {
+                assert_eq!(dropped, 2);
+                assert_eq!(w.values, vec![Component::Energy(1.5)]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let revoke = Message::Revoke(crate::message::Revoke {
+            grant: 1,
+            reason: "unplugged".into(),
+        });
+        assert_eq!(n.prepare(revoke), Outgoing::Withheld { dropped: 0 });
+        assert!(Negotiated::CURRENT.knows_component(57) && Negotiated::CURRENT.knows_message(14));
     }
 
     #[test]

@@ -14,6 +14,14 @@
 //!   than its own), which it does not own, and to an entity it never registered.
 //! - `old_major`: says Hello with protocol major 99.
 //! - `hang`: creates a device, then stops reading (answers no Pings).
+//! - `compat`: negotiates like a well-behaved provider of this build must: every
+//!   outgoing message passes through `Negotiated::prepare` for the core's max
+//!   ids. Creates device `key` (default `compat-1`) with entity `Reading`
+//!   (attribute `writable=true`) and writes `[Number(n), Gas(n)]` every 50 ms,
+//!   so an older core that does not know `Gas` never receives it (it is
+//!   dropped and counted; the total is logged as "withheld N components the
+//!   core does not know"). Answers a change request by writing the requested
+//!   values back as the confirmed state (through `prepare` too), logging them.
 //!
 //! Everything it does is logged to stderr, which the core collects into its log.
 //! It exits when the core closes the connection.
@@ -22,15 +30,17 @@ use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use igloo_protocol::handshake::Outgoing;
 use igloo_protocol::message::{
-    CreateDevice, Hello, RegisterEntity, SetAvailability, WriteComponents,
+    CreateDevice, Hello, RegisterEntity, SetAvailability, Welcome, WriteComponents,
 };
 use igloo_protocol::{
-    Component, DEFAULT_MAX_FRAME, DeviceId, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message,
+    Component, DEFAULT_MAX_FRAME, DeviceId, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, Negotiated,
     PROTOCOL_MAJOR, PROTOCOL_MINOR, encode_frame, try_decode_frame,
 };
 
@@ -70,6 +80,15 @@ struct Conn {
     read: UnixStream,
     buf: BytesMut,
     write: Arc<Mutex<UnixStream>>,
+    /// Set in `compat` mode: every message sent goes through it.
+    filter: Option<Arc<Filter>>,
+}
+
+/// Negotiation with the core (`compat` mode): what it decodes, and how many
+/// components were withheld because it does not.
+struct Filter {
+    negotiated: Negotiated,
+    dropped: AtomicU64,
 }
 
 impl Conn {
@@ -97,6 +116,7 @@ impl Conn {
             read,
             buf: BytesMut::with_capacity(4096),
             write: Arc::new(Mutex::new(write)),
+            filter: None,
         })
     }
 
@@ -119,16 +139,38 @@ impl Conn {
     }
 
     fn writer(&self) -> Writer {
-        Writer(self.write.clone())
+        Writer {
+            sock: self.write.clone(),
+            filter: self.filter.clone(),
+        }
     }
 }
 
 /// A cloneable handle that writes whole frames (or raw bytes) to the core.
 #[derive(Clone)]
-struct Writer(Arc<Mutex<UnixStream>>);
+struct Writer {
+    sock: Arc<Mutex<UnixStream>>,
+    /// With a filter, messages are first passed through `Negotiated::prepare`.
+    filter: Option<Arc<Filter>>,
+}
 
 impl Writer {
     fn send(&self, msg: &Message) -> Result<(), String> {
+        let prepared;
+        let msg = match &self.filter {
+            None => msg,
+            Some(f) => match f.negotiated.prepare(msg.clone()) {
+                Outgoing::Send { message, dropped } => {
+                    f.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+                    prepared = message;
+                    &prepared
+                }
+                Outgoing::Withheld { dropped } => {
+                    f.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+                    return Ok(());
+                }
+            },
+        };
         let mut buf = BytesMut::new();
         encode_frame(msg, &mut buf, DEFAULT_MAX_FRAME)
             .map_err(|e| format!("cannot encode {}: {e}", msg.name()))?;
@@ -137,7 +179,7 @@ impl Writer {
 
     fn raw(&self, bytes: &[u8]) -> Result<(), String> {
         let mut sock = self
-            .0
+            .sock
             .lock()
             .map_err(|_| "writer lock poisoned".to_string())?;
         sock.write_all(bytes)
@@ -197,6 +239,7 @@ fn run(mode_arg: Option<String>) -> Result<(), String> {
         "oversize" => oversize(conn),
         "foreign" => foreign(conn, &config),
         "hang" => hang(conn),
+        "compat" => compat(conn, &welcome, &config),
         "old_major" => {
             log("the core accepted protocol major 99; idling");
             drain_until_closed(&mut conn, &w);
@@ -387,6 +430,100 @@ fn foreign(mut conn: Conn, config: &toml::Table) -> Result<(), String> {
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
+}
+
+fn compat(mut conn: Conn, welcome: &Welcome, config: &toml::Table) -> Result<(), String> {
+    let negotiated = Negotiated::from_welcome(welcome).map_err(|e| e.to_string())?;
+    log(&format!(
+        "core {} decodes components up to id {} and messages up to id {}; this build knows up to {} and {}",
+        welcome.core_version,
+        negotiated.peer_max_component_id,
+        negotiated.peer_max_message_id,
+        MAX_COMPONENT_ID,
+        MAX_MESSAGE_ID
+    ));
+    let filter = Arc::new(Filter {
+        negotiated,
+        dropped: AtomicU64::new(0),
+    });
+    conn.filter = Some(filter.clone());
+    let key = config
+        .get("key")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("compat-1")
+        .to_string();
+    let device = create_device(&mut conn, &key)?;
+    let w = conn.writer();
+    w.send(&Message::RegisterEntity(RegisterEntity {
+        device,
+        entity: 0,
+        name: "Reading".to_string(),
+        attributes: vec![("writable".to_string(), "true".to_string())],
+    }))?;
+    w.send(&Message::SetAvailability(SetAvailability {
+        device,
+        available: true,
+    }))?;
+    log("writing Reading = [Number(n), Gas(n)] every 50 ms");
+    std::thread::spawn(move || compat_serve(conn));
+    let mut n: u64 = 0;
+    let mut logged = 0;
+    loop {
+        n += 1;
+        w.send(&Message::WriteComponents(WriteComponents {
+            device,
+            entity: 0,
+            values: vec![Component::Number(n as f64), Component::Gas(n as f64)],
+        }))?;
+        let dropped = filter.dropped.load(Ordering::Relaxed);
+        if dropped != logged && (logged == 0 || n.is_multiple_of(20)) {
+            log(&format!(
+                "withheld {dropped} components the core does not know (Reading = {n})"
+            ));
+            logged = dropped;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `compat` mode's reader: answers Pings and confirms change requests by
+/// writing the requested values back (all through the negotiation filter).
+fn compat_serve(mut conn: Conn) -> ! {
+    let w = conn.writer();
+    loop {
+        match conn.recv() {
+            Ok(Some(Message::Ping(n))) => {
+                if let Err(e) = w.send(&Message::Pong(n)) {
+                    log(&format!("cannot answer a Ping: {e}"));
+                    break;
+                }
+            }
+            Ok(Some(Message::WriteComponents(c))) => {
+                log(&format!(
+                    "change request for device {} entity {}: {:?}; confirming it",
+                    c.device, c.entity, c.values
+                ));
+                if let Err(e) = w.send(&Message::WriteComponents(c)) {
+                    log(&format!("cannot confirm a change request: {e}"));
+                    break;
+                }
+            }
+            Ok(Some(Message::Error(e))) => log(&format!(
+                "core replied Error code {} (request {}): {}",
+                e.code.0, e.request_id, e.message
+            )),
+            Ok(Some(other)) => log(&format!("ignoring {}", other.name())),
+            Ok(None) => {
+                log("the core closed the connection");
+                break;
+            }
+            Err(e) => {
+                log(&e);
+                break;
+            }
+        }
+    }
+    std::process::exit(0);
 }
 
 fn hang(mut conn: Conn) -> Result<(), String> {

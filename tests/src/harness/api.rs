@@ -73,6 +73,15 @@ pub struct Provider {
     /// Devices granted to it.
     #[serde(default)]
     pub grants: Vec<Value>,
+    /// Label of the version that runs (`configured` = the config's exec).
+    #[serde(default)]
+    pub installed_version: Option<String>,
+    /// Labels installed side by side under `versions_dir`.
+    #[serde(default)]
+    pub versions: Vec<String>,
+    /// The last update: `state` (`trial` | `kept` | `rolled_back`), `from`, `to`, `reason`, `failures`.
+    #[serde(default)]
+    pub update: Option<Value>,
 }
 
 impl Device {
@@ -285,6 +294,16 @@ impl Api {
             &Value::Object(Map::new()),
         )
         .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `POST /api/v1/providers/{name}/update` with `body` (`{"path", "version"}`
+    /// or `{"version"}`); returns (status, body).
+    ///
+    /// # Panics
+    /// On a transport error.
+    pub fn update_provider(&self, name: &str, body: &Value) -> (u16, Value) {
+        self.post(&format!("/api/v1/providers/{name}/update"), body)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

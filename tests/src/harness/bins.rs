@@ -23,6 +23,15 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
+/// The cargo target directory holding [`bin_dir`] (`target/` for
+/// `target/debug`); release builds for the compatibility tests go below it
+/// (`compat/`, see [`crate::harness::compat`]).
+pub fn target_dir() -> PathBuf {
+    let bins = bin_dir();
+    bins.parent()
+        .map_or_else(|| bins.clone(), std::path::Path::to_path_buf)
+}
+
 /// The path of workspace binary `name`.
 ///
 /// # Panics

@@ -121,15 +121,30 @@ impl ProviderSpec {
 
     /// The `[[provider]]` table as TOML text.
     pub fn to_toml(&self) -> String {
+        self.render(false)
+    }
+
+    /// The `[[provider]]` table in the schema of the first release's core
+    /// (`protocol-v1`, which refuses unknown keys): without `network`. Extra
+    /// lines and tables are still written verbatim.
+    pub fn to_toml_v1(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, legacy_v1: bool) -> String {
         let s = |v: &str| toml::Value::String(v.to_string()).to_string();
         let args: Vec<String> = self.args.iter().map(|a| s(a)).collect();
+        let network = if legacy_v1 {
+            String::new()
+        } else {
+            format!("network = {}\n", s(&self.network))
+        };
         let mut out = format!(
-            "[[provider]]\nname = {}\nexec = {}\nargs = [{}]\nnetwork = {}\n{}\n[provider.restart]\n\
+            "[[provider]]\nname = {}\nexec = {}\nargs = [{}]\n{network}{}\n[provider.restart]\n\
              initial_backoff_ms = {}\nmax_backoff_ms = {}\nstable_after_ms = {}\n\n[provider.config]\n",
             s(&self.name),
             s(&self.exec.to_string_lossy()),
             args.join(", "),
-            s(&self.network),
             self.lines
                 .iter()
                 .map(|l| format!("{l}\n"))
@@ -155,6 +170,13 @@ pub fn providers_toml(specs: &[ProviderSpec]) -> String {
     specs.iter().map(ProviderSpec::to_toml).collect()
 }
 
+/// The `[[provider]]` tables for `specs` in the first release's schema
+/// (see [`ProviderSpec::to_toml_v1`]), for a core started with
+/// [`CoreSettings::legacy_v1`].
+pub fn providers_toml_v1(specs: &[ProviderSpec]) -> String {
+    specs.iter().map(ProviderSpec::to_toml_v1).collect()
+}
+
 /// Core timing settings written to `[core]`.
 #[derive(Debug, Clone)]
 pub struct CoreSettings {
@@ -166,6 +188,13 @@ pub struct CoreSettings {
     pub provider_socket: bool,
     /// Extra `[core]` lines, verbatim (e.g. `sysfs_root = "..."`).
     pub extra_core: String,
+    /// The core executable; `None` = today's `igloo` from the target dir.
+    /// See [`Core::start_release`] for a released core.
+    pub binary: Option<PathBuf>,
+    /// Write only what the first release's config schema accepts (its
+    /// `[core]` refuses unknown keys): no `cgroup` and `nft_table`. The
+    /// provider tables must then come from [`providers_toml_v1`].
+    pub legacy_v1: bool,
 }
 
 impl Default for CoreSettings {
@@ -175,6 +204,8 @@ impl Default for CoreSettings {
             heartbeat_timeout_ms: 1_500,
             provider_socket: false,
             extra_core: String::new(),
+            binary: None,
+            legacy_v1: false,
         }
     }
 }
@@ -192,6 +223,8 @@ pub struct Core {
     provider_pids: HashSet<u32>,
     /// The core's `[core] cgroup` name, removed on drop.
     cgroup: String,
+    /// The core executable ([`CoreSettings::binary`]).
+    binary: Option<PathBuf>,
 }
 
 impl Core {
@@ -199,6 +232,18 @@ impl Core {
     /// and waits for `GET /api/v1/health`.
     pub fn start(providers_toml: &str) -> Core {
         Core::start_with(CoreSettings::default(), providers_toml)
+    }
+
+    /// A core built from the source of release `tag` (see [`crate::harness::compat`];
+    /// built on first use) with the given `[[provider]]` tables, which must be
+    /// in that release's schema ([`providers_toml_v1`] for `protocol-v1`).
+    pub fn start_release(tag: &str, providers_toml: &str) -> Core {
+        let settings = CoreSettings {
+            binary: Some(crate::harness::compat::release_bin(tag, "igloo")),
+            legacy_v1: true,
+            ..CoreSettings::default()
+        };
+        Core::start_with(settings, providers_toml)
     }
 
     /// [`Core::start`] with explicit timing settings.
@@ -227,12 +272,12 @@ impl Core {
         // Each core gets its own cgroup parent and nftables table name, so
         // cores of tests running in parallel never share or remove each other's.
         let unique = format!("igloo-test-{}-{}", std::process::id(), port);
-        let cgroup = if settings.extra_core.contains("cgroup =") {
+        let cgroup = if settings.legacy_v1 || settings.extra_core.contains("cgroup =") {
             String::new()
         } else {
             format!("cgroup = {}\n", s(&unique))
         };
-        let table = if settings.extra_core.contains("nft_table =") {
+        let table = if settings.legacy_v1 || settings.extra_core.contains("nft_table =") {
             String::new()
         } else {
             format!("nft_table = {}\n", s(&unique))
@@ -260,13 +305,14 @@ impl Core {
             api: Api::new(format!("http://127.0.0.1:{port}")),
             child: None,
             provider_pids: HashSet::new(),
+            binary: settings.binary,
         };
         core.spawn();
         core
     }
 
     fn spawn(&mut self) {
-        let exe = bin("igloo");
+        let exe = self.binary.clone().unwrap_or_else(|| bin("igloo"));
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -354,6 +400,11 @@ impl Core {
     /// The core's data dir.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// The core executable this harness runs.
+    pub fn binary(&self) -> PathBuf {
+        self.binary.clone().unwrap_or_else(|| bin("igloo"))
     }
 
     /// The core's pid.
@@ -493,11 +544,12 @@ impl Core {
             self.stop();
         }
         // Providers that outlived the core (they should not: PR_SET_PDEATHSIG)
-        // must not outlive the test. Only pids running one of our binaries.
-        let ours = bin_dir();
+        // must not outlive the test. Only pids running one of our binaries
+        // (today's or a release's).
+        let ours = [bin_dir(), crate::harness::compat::compat_root()];
         for pid in &self.provider_pids {
             let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
-            if exe.is_ok_and(|e| e.starts_with(&ours))
+            if exe.is_ok_and(|e| ours.iter().any(|o| e.starts_with(o)))
                 && let Ok(raw) = i32::try_from(*pid)
             {
                 let _ = kill(Pid::from_raw(raw), Signal::SIGKILL);

@@ -11,6 +11,8 @@
 //! - [`events`]: a reader of the server-sent event stream.
 //! - [`cli`]: runs the `igloo` CLI as a subprocess.
 //! - [`logfile`]: searching captured logs.
+//! - [`compat`]: binaries built from a released protocol version's source
+//!   (`core/protocol/releases.toml`), for the compatibility tests.
 //!
 //! Everything binds to 127.0.0.1 only, and every process started here is
 //! killed when its owner is dropped.
@@ -18,6 +20,7 @@
 pub mod api;
 pub mod bins;
 pub mod cli;
+pub mod compat;
 pub mod core;
 pub mod events;
 pub mod logfile;
@@ -30,7 +33,9 @@ pub mod wait;
 pub use api::{Api, Device, Entity, Provider};
 pub use bins::bin;
 pub use cli::CliOutput;
-pub use core::{Core, CoreSettings, ProviderSpec, RefusedRun, providers_toml, run_config};
+pub use core::{
+    Core, CoreSettings, ProviderSpec, RefusedRun, providers_toml, providers_toml_v1, run_config,
+};
 pub use events::EventStream;
 pub use logfile::LogFile;
 pub use mosquitto::{Mosquitto, MqttMessage, Subscriber};
