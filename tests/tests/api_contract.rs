@@ -49,6 +49,9 @@ fn health_and_provider_status_have_the_documented_fields() {
         "protocol",
         "devices",
         "dropped_components",
+        "installed_version",
+        "versions",
+        "update",
     ];
     let missing: Vec<&str> = documented
         .iter()
@@ -61,5 +64,11 @@ fn health_and_provider_status_have_the_documented_fields() {
         keys(p)
     );
     assert_eq!(p["devices"], 1, "{p}");
-    assert_eq!(p["protocol"], "1.0", "{p}");
+    let protocol = format!(
+        "{}.{}",
+        igloo_protocol::PROTOCOL_MAJOR,
+        igloo_protocol::PROTOCOL_MINOR
+    );
+    assert_eq!(p["protocol"], protocol.as_str(), "{p}");
+    assert_eq!(p["installed_version"], "configured", "{p}");
 }

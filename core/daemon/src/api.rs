@@ -22,8 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
 use crate::grants::Registry;
-use crate::supervisor::{CommandError, Supervisor};
+use crate::supervisor::{CommandError, Supervisor, UpdateError, UpdateTarget};
 use crate::tree::{RequestError, TreeHandle};
+use crate::versions::VersionError;
 
 /// Shared state of the API handlers.
 #[derive(Clone)]
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/providers", get(providers))
         .route("/api/v1/providers/{name}/restart", post(restart))
         .route("/api/v1/providers/{name}/command", post(command))
+        .route("/api/v1/providers/{name}/update", post(update))
         .route("/api/v1/grants", get(grants))
         .route("/api/v1/sandbox", get(sandbox))
         .route("/api/v1/events", get(events))
@@ -220,6 +222,60 @@ async fn restart(
         .restart(&name)
         .map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?;
     Ok((StatusCode::ACCEPTED, Json(json!({"status": "restarting"}))))
+}
+
+/// `POST /api/v1/providers/{name}/update` with `{"path": "/abs/exe", "version": "LABEL"?}`
+/// (install, then switch) or `{"version": "LABEL"}` (switch to an installed
+/// version, or `configured`). 202 with the switch; the outcome (`kept` or
+/// `rolled_back`) shows in the provider's `update` field.
+async fn update(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let text = |key: &str| -> Result<Option<String>, ApiError> {
+        match body.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(v)) => Ok(Some(v.clone())),
+            Some(_) => Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("\"{key}\" must be a string"),
+            )),
+        }
+    };
+    let target = match (text("path")?, text("version")?) {
+        (Some(path), label) => UpdateTarget::Install {
+            path: path.into(),
+            label,
+        },
+        (None, Some(label)) => UpdateTarget::Installed(label),
+        (None, None) => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                "give \"path\" (an executable to install) or \"version\" (an installed version)"
+                    .into(),
+            ));
+        }
+    };
+    let answer = s.supervisor.update(&name, target).await.map_err(|e| {
+        let status = match &e {
+            UpdateError::Unknown(_) | UpdateError::Version(VersionError::NotInstalled { .. }) => {
+                StatusCode::NOT_FOUND
+            }
+            UpdateError::Version(VersionError::Label(_) | VersionError::Source { .. }) => {
+                StatusCode::BAD_REQUEST
+            }
+            UpdateError::Version(VersionError::Exists { .. }) | UpdateError::Refused(_) => {
+                StatusCode::CONFLICT
+            }
+            UpdateError::Version(VersionError::Io { .. } | VersionError::Damaged { .. }) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        ApiError(status, e.to_string())
+    })?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
 async fn events(

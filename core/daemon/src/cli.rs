@@ -183,12 +183,17 @@ impl Client {
             return Ok(());
         }
         println!(
-            "{:<12} {:<9} {:>7} {:>8} {:>7}  LAST EXIT",
-            "NAME", "STATE", "PID", "RESTARTS", "DEVICES"
+            "{:<12} {:<9} {:>7} {:>8} {:>7}  {:<20} LAST EXIT",
+            "NAME", "STATE", "PID", "RESTARTS", "DEVICES", "VERSION"
         );
         for p in v.as_array().into_iter().flatten() {
+            // The installed label, the version the provider reports, and an update in progress or undone.
+            let mut version = p["installed_version"].as_str().unwrap_or("-").to_string();
+            if let Some(reported) = p["version"].as_str() {
+                version.push_str(&format!(" ({reported})"));
+            }
             println!(
-                "{:<12} {:<9} {:>7} {:>8} {:>7}  {}",
+                "{:<12} {:<9} {:>7} {:>8} {:>7}  {:<20} {}",
                 p["name"].as_str().unwrap_or("?"),
                 p["state"].as_str().unwrap_or("?"),
                 p["pid"]
@@ -197,8 +202,22 @@ impl Client {
                     .unwrap_or_else(|| "-".into()),
                 p["restarts"].as_u64().unwrap_or(0),
                 p["devices"].as_u64().unwrap_or(0),
+                version,
                 p["last_exit"].as_str().unwrap_or("-")
             );
+            let u = &p["update"];
+            if let Some(state) = u["state"].as_str() {
+                println!(
+                    "{:<12} update {} -> {}: {state}{}",
+                    "",
+                    u["from"].as_str().unwrap_or("?"),
+                    u["to"].as_str().unwrap_or("?"),
+                    u["reason"]
+                        .as_str()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                );
+            }
         }
         Ok(())
     }
@@ -210,6 +229,38 @@ impl Client {
             Self::print_json(&v);
         } else {
             println!("restarting provider {name}");
+        }
+        Ok(())
+    }
+
+    /// `igloo providers update NAME PATH|VERSION [--as VERSION]`: an existing
+    /// file is sent as an absolute path to install; anything else names an
+    /// installed version.
+    ///
+    /// # Errors
+    /// When the path cannot be made absolute, or the core refuses.
+    pub fn update(&self, name: &str, target: &str, label: Option<&str>) -> anyhow::Result<()> {
+        let path = std::path::Path::new(target);
+        let body = if path.exists() {
+            let abs = std::path::absolute(path)
+                .map_err(|e| anyhow::anyhow!("cannot make {target} absolute: {e}"))?;
+            serde_json::json!({"path": abs.to_string_lossy(), "version": label})
+        } else if label.is_some() {
+            anyhow::bail!("{target}: no such file (--as names the version of a file to install)");
+        } else {
+            serde_json::json!({"version": target})
+        };
+        let v = self.post(&format!("/providers/{name}/update"), &body)?;
+        if self.json {
+            Self::print_json(&v);
+        } else {
+            println!(
+                "provider {name}: {} -> {} (on trial for {} ms; it returns to {} by itself if it fails)",
+                v["from"].as_str().unwrap_or("?"),
+                v["to"].as_str().unwrap_or("?"),
+                v["window_ms"],
+                v["from"].as_str().unwrap_or("?"),
+            );
         }
         Ok(())
     }

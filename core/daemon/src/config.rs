@@ -65,6 +65,11 @@ pub struct CoreConfig {
     pub provider_socket: Option<PathBuf>,
     /// Sandbox and hardware-grant settings shared by all providers.
     pub sandbox: CoreSandbox,
+    /// `versions_dir`: where provider versions are installed side by side,
+    /// `<versions_dir>/<provider>/<version>/<executable>` (default
+    /// `<data_dir>/provider-versions`). Owned by the core and never writable
+    /// by a provider, unlike the providers' data dirs.
+    pub versions_dir: PathBuf,
 }
 
 /// The sandbox-related keys of `[core]` (DESIGN §7, docs/configuration.md).
@@ -124,6 +129,30 @@ pub struct ProviderConfig {
     pub grants: Vec<GrantRule>,
     /// `wait_for_grant = true`: start only once a device matching `grants` is present.
     pub wait_for_grant: bool,
+    /// `[provider.update]`: when a newly switched-to version counts as failed.
+    pub update: UpdatePolicy,
+}
+
+/// `[provider.update]`: the trial of a new provider version after
+/// `igloo providers update` (docs/compatibility.md). A version that fails its
+/// handshake, or ends `max_failures` times within `window` of the switch, is
+/// replaced by the previous version; one that survives the window is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdatePolicy {
+    /// `window_ms = 60000`: how long a new version is on trial.
+    pub window: Duration,
+    /// `max_failures = 3`: exits or lost connections within the window that
+    /// send the provider back to the previous version (1..=100).
+    pub max_failures: u32,
+}
+
+impl Default for UpdatePolicy {
+    fn default() -> Self {
+        UpdatePolicy {
+            window: Duration::from_millis(60_000),
+            max_failures: 3,
+        }
+    }
 }
 
 /// `[provider.sandbox]`: how one provider is confined (DESIGN §7).
@@ -273,6 +302,8 @@ struct RawCore {
     hotplug: bool,
     #[serde(default = "default_landlock_abi")]
     landlock_max_abi: u8,
+    #[serde(default)]
+    versions_dir: Option<String>,
 }
 
 fn default_landlock_abi() -> u8 {
@@ -316,6 +347,7 @@ impl Default for RawCore {
             dev_root: default_dev(),
             hotplug: true,
             landlock_max_abi: default_landlock_abi(),
+            versions_dir: None,
         }
     }
 }
@@ -367,6 +399,30 @@ struct RawProvider {
     grant: Vec<Spanned<GrantRule>>,
     #[serde(default)]
     wait_for_grant: bool,
+    #[serde(default)]
+    update: RawUpdate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpdate {
+    #[serde(default = "d60000")]
+    window_ms: u64,
+    #[serde(default = "d3")]
+    max_failures: u32,
+}
+
+impl Default for RawUpdate {
+    fn default() -> Self {
+        RawUpdate {
+            window_ms: d60000(),
+            max_failures: d3(),
+        }
+    }
+}
+
+fn d3() -> u32 {
+    3
 }
 
 fn default_network() -> NetworkPolicy {
@@ -597,8 +653,14 @@ impl Config {
             hotplug: c.hotplug,
             landlock_max_abi: i32::from(c.landlock_max_abi),
         };
+        let data_dir = abs(c.data_dir.get_ref());
+        let versions_dir = c
+            .versions_dir
+            .as_deref()
+            .map_or_else(|| data_dir.join("provider-versions"), &abs);
         let core = CoreConfig {
-            data_dir: abs(c.data_dir.get_ref()),
+            versions_dir,
+            data_dir,
             api_listen,
             heartbeat_interval: Duration::from_millis(hb),
             heartbeat_timeout: Duration::from_millis(hbt),
@@ -716,6 +778,19 @@ impl Config {
                 open_files: l.open_files.unwrap_or(d.open_files),
                 address_space_mib: l.address_space_mib.unwrap_or(d.address_space_mib),
             };
+            let u = p.update;
+            if u.window_ms == 0 || !(1..=100).contains(&u.max_failures) {
+                return Err(err_at(
+                    Some(p.name.span()),
+                    format!(
+                        "provider {name:?}: [provider.update] needs window_ms > 0 and max_failures in 1..=100"
+                    ),
+                ));
+            }
+            let update = UpdatePolicy {
+                window: Duration::from_millis(u.window_ms),
+                max_failures: u.max_failures,
+            };
             if limits.pids == 0 || limits.open_files < 16 {
                 return Err(err_at(
                     Some(p.name.span()),
@@ -739,6 +814,7 @@ impl Config {
                 limits,
                 grants,
                 wait_for_grant: p.wait_for_grant,
+                update,
             });
         }
         Ok(Config {
@@ -831,6 +907,37 @@ mod tests {
         assert!(e.message.contains("not found"));
         let e = parse("[core]\napi_listen = \"localhost\"\n").unwrap_err();
         assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn update_policy_and_versions_dir() {
+        let c =
+            parse("[core]\ndata_dir = \"/d\"\n[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n")
+                .unwrap();
+        assert_eq!(c.core.versions_dir, PathBuf::from("/d/provider-versions"));
+        assert_eq!(c.providers[0].update, UpdatePolicy::default());
+        let c = parse("[core]\nversions_dir = \"/v\"\n[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n[provider.update]\nwindow_ms = 5000\nmax_failures = 1\n").unwrap();
+        assert_eq!(c.core.versions_dir, PathBuf::from("/v"));
+        assert_eq!(
+            c.providers[0].update,
+            UpdatePolicy {
+                window: Duration::from_secs(5),
+                max_failures: 1
+            }
+        );
+        for bad in ["window_ms = 0", "max_failures = 0", "max_failures = 101"] {
+            let e = parse(&format!(
+                "[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n[provider.update]\n{bad}\n"
+            ))
+            .unwrap_err();
+            assert!(e.message.contains("[provider.update] needs"), "{bad}: {e}");
+            assert_eq!(e.line, Some(2), "{bad}: {e}");
+        }
+        let e = parse(
+            "[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n[provider.update]\nwindow = 1\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("window"), "{e}");
     }
 
     #[test]

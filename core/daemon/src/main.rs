@@ -11,6 +11,7 @@ mod sandbox;
 mod store;
 mod supervisor;
 mod tree;
+mod versions;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,6 +97,21 @@ enum ProvidersAction {
         /// Provider name.
         name: String,
     },
+    /// Switch one provider to another version without restarting the core
+    /// or any other provider: `igloo providers update mqtt ./igloo-mqtt --as 0.3.0`
+    /// installs a file as a new version; `igloo providers update mqtt 0.2.0`
+    /// switches to an installed one (`configured` = the config's exec). A new
+    /// version that fails its handshake or crash-loops goes back by itself.
+    Update {
+        /// Provider name.
+        name: String,
+        /// An executable to install (an existing file), or an installed version.
+        #[arg(value_name = "PATH|VERSION")]
+        target: String,
+        /// Version label for an installed PATH (default: from its SHA-256).
+        #[arg(long = "as", value_name = "VERSION")]
+        label: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -110,6 +126,14 @@ fn main() -> ExitCode {
         Command::Providers {
             action: Some(ProvidersAction::Restart { name }),
         } => client.restart(&name),
+        Command::Providers {
+            action:
+                Some(ProvidersAction::Update {
+                    name,
+                    target,
+                    label,
+                }),
+        } => client.update(&name, &target, label.as_deref()),
         Command::Watch => client.watch(),
         Command::Doctor => client.doctor(),
         Command::Custom {

@@ -200,7 +200,7 @@ pub async fn serve(
     };
     let (out_tx, out_rx) = mpsc::channel(OUTBOX);
     let writer = tokio::spawn(writer(write, out_rx));
-    let link = Link::new(out_tx, negotiated, dropped);
+    let link = Link::new(s.name.clone(), out_tx, negotiated, dropped);
     tree.send(TreeCmd::ProviderUp {
         provider: s.name.clone(),
         link: link.clone(),

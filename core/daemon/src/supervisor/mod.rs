@@ -27,6 +27,7 @@ use crate::config::{CoreConfig, ProviderConfig, RestartPolicy};
 use crate::events::Event;
 use crate::sandbox::{self, Host, Layers};
 use crate::tree::{TreeCmd, TreeHandle};
+use crate::versions::{Selection, Version, VersionError, Versions};
 use connection::{End, Settings};
 use port::Port;
 
@@ -95,6 +96,36 @@ pub struct Status {
     /// Microseconds from preparing the confinement and spawning the process
     /// to its `Hello` being answered, at its last start.
     spawn_to_hello_us: Option<u64>,
+    /// Label of the version that runs (`configured` for the config's `exec`).
+    installed_version: String,
+    /// Labels installed under `versions_dir`.
+    versions: Vec<String>,
+    /// The last update of this provider and how it went.
+    update: Option<UpdateReport>,
+}
+
+/// The last `igloo providers update` of a provider (`update` in the providers API).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UpdateReport {
+    /// `trial` (the new version runs, within its window), `kept` (it survived
+    /// the window) or `rolled_back` (it failed; the previous version runs again).
+    pub state: &'static str,
+    /// The version updated from (the fallback).
+    pub from: String,
+    /// The new version.
+    pub to: String,
+    /// Why it was rolled back.
+    pub reason: Option<String>,
+    /// Failures of the new version counted within its window.
+    pub failures: u32,
+    /// When the state was reached, milliseconds since the Unix epoch.
+    pub at_ms: u64,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Status {
@@ -114,18 +145,58 @@ impl Status {
             "uid": self.uid,
             "sandbox": self.sandbox,
             "spawn_to_hello_us": self.spawn_to_hello_us,
+            "installed_version": self.installed_version,
+            "versions": self.versions,
+            "update": self.update,
         })
     }
 }
 
+/// The answer to an update request: the switch as JSON, or why it was refused.
+type UpdateReply = tokio::sync::oneshot::Sender<Result<Json, String>>;
+
 enum Control {
     Restart,
+    Update {
+        version: Version,
+        reply: UpdateReply,
+    },
+}
+
+/// What `igloo providers update` asks for.
+#[derive(Debug, Clone)]
+pub enum UpdateTarget {
+    /// Install this executable (absolute path) as a new version, labelled
+    /// `label` or from its SHA-256, and switch to it.
+    Install {
+        /// The executable to copy in.
+        path: PathBuf,
+        /// The version label.
+        label: Option<String>,
+    },
+    /// Switch to an installed version (or `configured`).
+    Installed(String),
+}
+
+/// An update that could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    /// No provider with that name.
+    #[error("no provider named {0:?}")]
+    Unknown(String),
+    /// Installing or finding the version failed.
+    #[error(transparent)]
+    Version(#[from] VersionError),
+    /// The provider's supervisor refused (already running it, another update on trial).
+    #[error("{0}")]
+    Refused(String),
 }
 
 struct Handle {
     status: Arc<Mutex<Status>>,
     control: mpsc::Sender<Control>,
     inbox: mpsc::Sender<ToProvider>,
+    versions: Arc<Versions>,
     /// Taken by [`Supervisor::shutdown`] to wait for the task.
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -156,6 +227,29 @@ impl Supervisor {
         let (shutdown, _) = watch::channel(false);
         let mut map = BTreeMap::new();
         for cfg in providers {
+            let versions = Arc::new(Versions::new(&core.versions_dir, &cfg.name, &cfg.exec));
+            let (selection, note) = versions.initial();
+            if let Some(note) = note {
+                tracing::warn!(provider = cfg.name.as_str(), "{note}");
+            }
+            let trial = selection.trial.then(|| {
+                tracing::info!(
+                    provider = cfg.name.as_str(),
+                    version = selection.active.label.as_str(),
+                    "the version was on trial when the core stopped: its trial starts again"
+                );
+                Trial {
+                    from: selection
+                        .previous
+                        .clone()
+                        .unwrap_or_else(|| versions.configured()),
+                    to: selection.active.clone(),
+                    deadline: None,
+                    failures: 0,
+                }
+            });
+            let mut cfg = cfg.clone();
+            cfg.exec = selection.active.exec.clone();
             let status = Arc::new(Mutex::new(Status {
                 name: cfg.name.clone(),
                 exec: cfg.exec.clone(),
@@ -169,11 +263,17 @@ impl Supervisor {
                 sandbox: None,
                 uid: None,
                 spawn_to_hello_us: None,
+                installed_version: selection.active.label.clone(),
+                versions: versions.installed(),
+                update: trial.as_ref().map(|t| t.report("trial", None)),
             }));
             let (control, rx) = mpsc::channel(4);
             let (inbox, inbox_rx) = mpsc::channel(INBOX);
             let data_dir = external::provider_data_dir(&core.data_dir, &cfg.name);
             let task = Task {
+                versions: versions.clone(),
+                selection,
+                trial,
                 cfg: cfg.clone(),
                 settings: Settings {
                     name: Arc::from(cfg.name.as_str()),
@@ -200,6 +300,7 @@ impl Supervisor {
                     status,
                     control,
                     inbox,
+                    versions,
                     task: Mutex::new(Some(task)),
                 },
             );
@@ -247,6 +348,41 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Switches provider `name` to another version without touching the core
+    /// or any other provider: installs it first when `target` is a path,
+    /// stops the running version gently and starts the new one on trial
+    /// (`[provider.update]`). Returns the switch as JSON
+    /// (`{"provider", "from", "to", "state": "trial", "window_ms", "max_failures"}`).
+    ///
+    /// # Errors
+    /// [`UpdateError`]: unknown provider, bad or missing version, or refused
+    /// (that version already runs, or another update is still on trial).
+    pub async fn update(&self, name: &str, target: UpdateTarget) -> Result<Json, UpdateError> {
+        let h = self
+            .providers
+            .get(name)
+            .ok_or_else(|| UpdateError::Unknown(name.to_string()))?;
+        let versions = h.versions.clone();
+        // Copying and hashing an executable is blocking file I/O.
+        let version = tokio::task::spawn_blocking(move || match target {
+            UpdateTarget::Install { path, label } => versions.install(&path, label.as_deref()),
+            UpdateTarget::Installed(label) => versions.get(&label),
+        })
+        .await
+        .map_err(|e| UpdateError::Refused(format!("the install task failed: {e}")))??;
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        h.control
+            .send(Control::Update { version, reply })
+            .await
+            .map_err(|_| UpdateError::Refused(format!("provider {name:?} has stopped")))?;
+        match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+            Ok(Ok(r)) => r.map_err(UpdateError::Refused),
+            _ => Err(UpdateError::Refused(format!(
+                "provider {name:?}: no answer from its supervisor"
+            ))),
+        }
+    }
+
     /// The queue of grants and commands for provider `name`.
     pub fn inbox(&self, name: &str) -> Option<mpsc::Sender<ToProvider>> {
         self.providers.get(name).map(|h| h.inbox.clone())
@@ -291,7 +427,38 @@ impl Supervisor {
     }
 }
 
+/// A new version on trial after an update.
+struct Trial {
+    /// The version to return to.
+    from: Version,
+    /// The new version.
+    to: Version,
+    /// End of the window; set when the new version first starts.
+    deadline: Option<Instant>,
+    /// Ends of the new version counted within the window.
+    failures: u32,
+}
+
+impl Trial {
+    fn report(&self, state: &'static str, reason: Option<String>) -> UpdateReport {
+        UpdateReport {
+            state,
+            from: self.from.label.clone(),
+            to: self.to.label.clone(),
+            reason,
+            failures: self.failures,
+            at_ms: unix_ms(),
+        }
+    }
+}
+
 struct Task {
+    /// This provider's installed versions.
+    versions: Arc<Versions>,
+    /// Which version runs (`cfg.exec` is its executable).
+    selection: Selection,
+    /// The new version on trial, if any.
+    trial: Option<Trial>,
     cfg: ProviderConfig,
     settings: Settings,
     data_dir: PathBuf,
@@ -313,6 +480,8 @@ enum Outcome {
     Exited(ExitStatus),
     /// A restart was requested.
     Restart,
+    /// A switch to another version was requested (and passed its checks).
+    Update(Version, UpdateReply),
     /// The core is shutting down.
     Shutdown,
 }
@@ -399,12 +568,18 @@ impl Task {
                     return;
                 }
             }
+            if let Some(t) = &mut self.trial
+                && t.deadline.is_none()
+            {
+                t.deadline = Some(Instant::now() + self.cfg.update.window);
+            }
             self.update(|s| {
                 s.state = State::Starting;
                 s.pid = None;
             });
             let started = Instant::now();
             let (outcome, exit) = self.run_once().await;
+            let handshook = self.status.lock().is_ok_and(|s| s.state == State::Running);
             self.tree
                 .send(TreeCmd::ProviderDown {
                     provider: name.clone(),
@@ -420,6 +595,11 @@ impl Task {
                     "restart requested{}",
                     x.as_ref().map(|x| format!("; {x}")).unwrap_or_default()
                 ),
+                (Outcome::Update(v, _), x) => format!(
+                    "switching to version {:?}{}",
+                    v.label,
+                    x.as_ref().map(|x| format!("; {x}")).unwrap_or_default()
+                ),
                 (Outcome::Shutdown, _) => "core shutdown".to_string(),
             };
             if shutting_down {
@@ -431,12 +611,22 @@ impl Task {
                 });
                 return;
             }
-            if started.elapsed() >= self.cfg.restart.stable_after
-                || matches!(outcome, Outcome::Restart)
-            {
+            let mut now = matches!(outcome, Outcome::Restart);
+            match outcome {
+                Outcome::Update(version, reply) => {
+                    let r = self.begin_switch(version);
+                    now = r.is_ok();
+                    let _ = reply.send(r);
+                }
+                Outcome::Ended(_) | Outcome::Exited(_) => {
+                    now = self.trial_failed(handshook, &reason)
+                }
+                Outcome::Restart | Outcome::Shutdown => {}
+            }
+            if started.elapsed() >= self.cfg.restart.stable_after || now {
                 backoff = new_backoff(self.cfg.restart);
             }
-            let delay = if matches!(outcome, Outcome::Restart) {
+            let delay = if now {
                 Duration::ZERO
             } else {
                 backoff.next().unwrap_or(self.cfg.restart.max_backoff)
@@ -458,10 +648,21 @@ impl Task {
             loop {
                 tokio::select! {
                     _ = &mut sleep => break,
-                    Some(Control::Restart) = self.control.recv() => {
-                        backoff = new_backoff(self.cfg.restart);
-                        break;
-                    }
+                    Some(c) = self.control.recv() => match c {
+                        Control::Restart => {
+                            backoff = new_backoff(self.cfg.restart);
+                            break;
+                        }
+                        Control::Update { version, reply } => {
+                            let r = self.begin_switch(version);
+                            let switched = r.is_ok();
+                            let _ = reply.send(r);
+                            if switched {
+                                backoff = new_backoff(self.cfg.restart);
+                                break;
+                            }
+                        }
+                    },
                     Some(msg) = self.inbox.recv() => self.port.absorb(msg),
                     _ = self.shutdown.changed() => {
                         self.update(|s| s.state = State::Stopped);
@@ -472,7 +673,8 @@ impl Task {
         }
     }
 
-    /// Waits until a grant arrives; `false` on shutdown.
+    /// Waits until a grant arrives; `false` on shutdown. A version switch
+    /// meanwhile is recorded (its trial starts with the first start).
     async fn wait_for_device(&mut self) -> bool {
         while self.port.grants.is_empty() {
             tokio::select! {
@@ -480,9 +682,121 @@ impl Task {
                     Some(msg) => self.port.absorb(msg),
                     None => return false,
                 },
+                Some(c) = self.control.recv() => {
+                    if let Control::Update { version, reply } = c {
+                        let r = self.begin_switch(version);
+                        let _ = reply.send(r);
+                    }
+                }
                 _ = self.shutdown.changed() => return false,
             }
         }
+        true
+    }
+
+    /// Makes `version` the running one, on trial. Called with no process running.
+    fn begin_switch(&mut self, version: Version) -> Result<Json, String> {
+        check_switch(&self.trial, &self.selection, &version)?;
+        let from = self.selection.active.clone();
+        let selection = Selection {
+            configured_exec: self.selection.configured_exec.clone(),
+            active: version.clone(),
+            previous: Some(from.clone()),
+            trial: true,
+        };
+        self.versions.save(&selection).map_err(|e| e.to_string())?;
+        tracing::info!(
+            provider = &*self.settings.name,
+            from = from.label.as_str(),
+            to = version.label.as_str(),
+            window_ms = self.cfg.update.window.as_millis() as u64,
+            "switching version; the new one is on trial"
+        );
+        self.selection = selection;
+        self.cfg.exec = version.exec.clone();
+        let trial = Trial {
+            from,
+            to: version,
+            deadline: None,
+            failures: 0,
+        };
+        let report = trial.report("trial", None);
+        let answer = json!({
+            "provider": &*self.settings.name,
+            "from": trial.from.label,
+            "to": trial.to.label,
+            "state": "trial",
+            "window_ms": self.cfg.update.window.as_millis() as u64,
+            "max_failures": self.cfg.update.max_failures,
+        });
+        let installed = self.versions.installed();
+        let exec = self.cfg.exec.clone();
+        let label = trial.to.label.clone();
+        self.trial = Some(trial);
+        self.update(|s| {
+            s.exec = exec;
+            s.installed_version = label;
+            s.versions = installed;
+            s.update = Some(report);
+        });
+        Ok(answer)
+    }
+
+    /// Counts an end of a version on trial; returns to the previous version
+    /// when it never completed its handshake or failed too often within its
+    /// window. `true` when it returned (restart at once).
+    fn trial_failed(&mut self, handshook: bool, reason: &str) -> bool {
+        let Some(t) = &mut self.trial else {
+            return false;
+        };
+        let why = if !handshook {
+            format!("version {:?} failed its handshake: {reason}", t.to.label)
+        } else if t.deadline.is_some_and(|d| Instant::now() < d) {
+            t.failures += 1;
+            if t.failures < self.cfg.update.max_failures {
+                let report = t.report("trial", None);
+                self.update(|s| s.update = Some(report));
+                return false;
+            }
+            format!(
+                "version {:?} failed {} times within {} ms: {reason}",
+                t.to.label,
+                t.failures,
+                self.cfg.update.window.as_millis()
+            )
+        } else {
+            return false;
+        };
+        let Some(t) = self.trial.take() else {
+            return false;
+        };
+        tracing::error!(
+            provider = &*self.settings.name,
+            from = t.to.label.as_str(),
+            to = t.from.label.as_str(),
+            "{why}; returning to the previous version"
+        );
+        let selection = Selection {
+            configured_exec: self.selection.configured_exec.clone(),
+            active: t.from.clone(),
+            previous: Some(t.to.clone()),
+            trial: false,
+        };
+        if let Err(e) = self.versions.save(&selection) {
+            tracing::error!(
+                provider = &*self.settings.name,
+                "cannot record the return: {e}"
+            );
+        }
+        self.selection = selection;
+        self.cfg.exec = t.from.exec.clone();
+        let report = t.report("rolled_back", Some(why));
+        let exec = self.cfg.exec.clone();
+        self.update(|s| {
+            s.exec = exec;
+            s.installed_version = t.from.label.clone();
+            s.update = Some(report);
+        });
         true
     }
 
@@ -562,14 +876,51 @@ impl Task {
             .map(|s| s.dropped.clone())
             .unwrap_or_default();
 
-        let outcome = tokio::select! {
-            r = serve_all(spawned.socket, spawn_started, &self.settings, &self.tree, dropped, &self.status, &self.events, &mut self.port, &mut self.inbox) => Outcome::Ended(r),
-            st = child.wait() => match st {
-                Ok(st) => Outcome::Exited(st),
-                Err(e) => Outcome::Ended(End::Protocol(format!("wait failed: {e}"))),
-            },
-            Some(Control::Restart) = self.control.recv() => Outcome::Restart,
-            _ = self.shutdown.changed() => Outcome::Shutdown,
+        // The connection borrows the port and the inbox until it ends.
+        let outcome = {
+            let serve = serve_all(
+                spawned.socket,
+                spawn_started,
+                &self.settings,
+                &self.tree,
+                dropped,
+                &self.status,
+                &self.events,
+                &mut self.port,
+                &mut self.inbox,
+            );
+            tokio::pin!(serve);
+            // A version on trial is kept once it is still up at the end of its window.
+            let trial_end = self.trial.as_ref().and_then(|t| t.deadline);
+            let mut armed = trial_end.is_some();
+            let window_end = tokio::time::sleep_until(trial_end.unwrap_or_else(Instant::now));
+            tokio::pin!(window_end);
+            loop {
+                tokio::select! {
+                    r = &mut serve => break Outcome::Ended(r),
+                    st = child.wait() => break match st {
+                        Ok(st) => Outcome::Exited(st),
+                        Err(e) => Outcome::Ended(End::Protocol(format!("wait failed: {e}"))),
+                    },
+                    Some(c) = self.control.recv() => match c {
+                        Control::Restart => break Outcome::Restart,
+                        Control::Update { version, reply } => {
+                            // Refuse before stopping anything.
+                            match check_switch(&self.trial, &self.selection, &version) {
+                                Ok(()) => break Outcome::Update(version, reply),
+                                Err(e) => {
+                                    let _ = reply.send(Err(e));
+                                }
+                            }
+                        }
+                    },
+                    _ = self.shutdown.changed() => break Outcome::Shutdown,
+                    () = &mut window_end, if armed => {
+                        armed = false;
+                        keep_trial(&self.settings.name, &mut self.trial, &mut self.selection, &self.versions, &self.status, &self.events);
+                    }
+                }
+            }
         };
         self.port.disconnected();
         if let Outcome::Ended(e) = &outcome {
@@ -600,6 +951,60 @@ impl Task {
             let _ = tokio::task::spawn_blocking(move || cg.remove()).await;
         }
         (outcome, exit)
+    }
+}
+
+/// Why a switch to `version` cannot start now, if it cannot.
+fn check_switch(
+    trial: &Option<Trial>,
+    selection: &Selection,
+    version: &Version,
+) -> Result<(), String> {
+    if let Some(t) = trial {
+        return Err(format!(
+            "version {:?} is still on trial; update again once it is kept or rolled back",
+            t.to.label
+        ));
+    }
+    if selection.active == *version {
+        return Err(format!("version {:?} is already running", version.label));
+    }
+    Ok(())
+}
+
+/// Ends a trial that survived its window: the new version stays.
+fn keep_trial(
+    name: &str,
+    trial: &mut Option<Trial>,
+    selection: &mut Selection,
+    versions: &Versions,
+    status: &Mutex<Status>,
+    events: &broadcast::Sender<Event>,
+) {
+    let running = status.lock().is_ok_and(|s| s.state == State::Running);
+    if !running {
+        // Still in its handshake: it is judged when this run ends.
+        return;
+    }
+    let Some(t) = trial.take() else {
+        return;
+    };
+    selection.trial = false;
+    if let Err(e) = versions.save(selection) {
+        tracing::error!(provider = name, "cannot record the kept version: {e}");
+    }
+    tracing::info!(
+        provider = name,
+        version = t.to.label.as_str(),
+        failures = t.failures,
+        "the new version survived its trial and is kept"
+    );
+    let json = status.lock().ok().map(|mut s| {
+        s.update = Some(t.report("kept", None));
+        s.to_json(0)
+    });
+    if let Some(j) = json {
+        let _ = events.send(Event::Provider(Arc::new(j)));
     }
 }
 

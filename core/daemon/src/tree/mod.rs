@@ -41,6 +41,7 @@ const PERSIST_EVERY: Duration = Duration::from_secs(1);
 /// The sending side of one provider connection, as the tree sees it.
 #[derive(Clone)]
 pub struct Link {
+    provider: Arc<str>,
     tx: mpsc::Sender<Message>,
     negotiated: Negotiated,
     dropped: Arc<AtomicU64>,
@@ -61,9 +62,15 @@ pub enum LinkError {
 }
 
 impl Link {
-    /// A link over a connection's outbox; `dropped` counts components withheld from the provider.
-    pub fn new(tx: mpsc::Sender<Message>, negotiated: Negotiated, dropped: Arc<AtomicU64>) -> Link {
+    /// A link over `provider`'s outbox; `dropped` counts components withheld from it.
+    pub fn new(
+        provider: Arc<str>,
+        tx: mpsc::Sender<Message>,
+        negotiated: Negotiated,
+        dropped: Arc<AtomicU64>,
+    ) -> Link {
         Link {
+            provider,
             tx,
             negotiated,
             dropped,
@@ -75,6 +82,19 @@ impl Link {
         self.negotiated.knows_message(id)
     }
 
+    /// Counts and logs components the provider does not know (change
+    /// requests are user actions, so this is rare enough to log each time).
+    fn withheld(&self, dropped: usize) {
+        let total = self.dropped.fetch_add(dropped as u64, Ordering::Relaxed) + dropped as u64;
+        tracing::info!(
+            provider = &*self.provider,
+            dropped,
+            total,
+            max_component_id = self.negotiated.peer_max_component_id,
+            "components withheld from a provider that does not know them"
+        );
+    }
+
     /// Queues `msg` without waiting, after negotiation filtering.
     ///
     /// # Errors
@@ -83,11 +103,7 @@ impl Link {
         match self.negotiated.prepare(msg) {
             Outgoing::Send { message, dropped } => {
                 if dropped > 0 {
-                    self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
-                    tracing::debug!(
-                        dropped,
-                        "components withheld from a provider that does not know them"
-                    );
+                    self.withheld(dropped);
                 }
                 self.tx.try_send(message).map_err(|e| match e {
                     mpsc::error::TrySendError::Full(_) => LinkError::Full,
@@ -95,7 +111,9 @@ impl Link {
                 })
             }
             Outgoing::Withheld { dropped } => {
-                self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+                if dropped > 0 {
+                    self.withheld(dropped);
+                }
                 Err(LinkError::Unknown { dropped })
             }
         }

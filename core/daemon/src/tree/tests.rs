@@ -34,7 +34,7 @@ async fn connect(
     let p: Arc<str> = Arc::from(name);
     tree.send(TreeCmd::ProviderUp {
         provider: p.clone(),
-        link: Link::new(tx, negotiated, Arc::new(AtomicU64::new(0))),
+        link: Link::new(Arc::from("p"), tx, negotiated, Arc::new(AtomicU64::new(0))),
     })
     .await;
     (p, rx)
