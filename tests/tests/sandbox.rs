@@ -456,5 +456,12 @@ fn untrusted_provider_cannot_opt_out_of_the_sandbox_silently() {
     );
     assert!(refused.pid.is_none(), "{refused:?}");
     // The baseline: the same table without `untrusted` starts (see the fixture's `baseline`).
-    assert_eq!(provider(&core, "fine").state, "running");
+    wait_for(TIMEOUT, "the trusted provider next to it to run", || {
+        let p = provider(&core, "fine");
+        if p.state == "running" {
+            Ok(())
+        } else {
+            Err(format!("{p:?}"))
+        }
+    });
 }
