@@ -49,6 +49,9 @@ pub struct SandboxContext {
     pub data_root: PathBuf,
 }
 
+/// How often a version whose trial window ended during its handshake is looked at again.
+const TRIAL_RECHECK: Duration = Duration::from_millis(250);
+
 /// Grace period between SIGTERM and SIGKILL when stopping a provider.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
@@ -916,8 +919,11 @@ impl Task {
                     },
                     _ = self.shutdown.changed() => break Outcome::Shutdown,
                     () = &mut window_end, if armed => {
-                        armed = false;
-                        keep_trial(&self.settings.name, &mut self.trial, &mut self.selection, &self.versions, &self.status, &self.events);
+                        armed = !keep_trial(&self.settings.name, &mut self.trial, &mut self.selection, &self.versions, &self.status, &self.events);
+                        if armed {
+                            // Still in its handshake: look again shortly.
+                            window_end.as_mut().reset(Instant::now() + TRIAL_RECHECK);
+                        }
                     }
                 }
             }
@@ -972,7 +978,9 @@ fn check_switch(
     Ok(())
 }
 
-/// Ends a trial that survived its window: the new version stays.
+/// Ends a trial that survived its window: the new version stays. `false`
+/// when the version is not serving yet (still in its handshake), so the
+/// caller looks again.
 fn keep_trial(
     name: &str,
     trial: &mut Option<Trial>,
@@ -980,14 +988,13 @@ fn keep_trial(
     versions: &Versions,
     status: &Mutex<Status>,
     events: &broadcast::Sender<Event>,
-) {
+) -> bool {
     let running = status.lock().is_ok_and(|s| s.state == State::Running);
     if !running {
-        // Still in its handshake: it is judged when this run ends.
-        return;
+        return false;
     }
     let Some(t) = trial.take() else {
-        return;
+        return true;
     };
     selection.trial = false;
     if let Err(e) = versions.save(selection) {
@@ -1006,6 +1013,7 @@ fn keep_trial(
     if let Some(j) = json {
         let _ = events.send(Event::Provider(Arc::new(j)));
     }
+    true
 }
 
 fn set_nonblocking(fd: &std::os::fd::OwnedFd) -> std::io::Result<()> {
