@@ -108,22 +108,6 @@ fn wait_z2m_devices(api: &Api) -> BTreeMap<&'static str, u64> {
         .collect()
 }
 
-/// `Ok` if `entity.component` is `want` (numbers within 0.01).
-fn has(d: &Device, entity: &str, component: &str, want: &Value) -> Result<(), String> {
-    let got = d
-        .value(entity, component)
-        .ok_or_else(|| format!("{entity}.{component} missing"))?;
-    let same = match (got.as_f64(), want.as_f64()) {
-        (Some(g), Some(w)) => (g - w).abs() < 0.01,
-        _ => got == want,
-    };
-    if same {
-        Ok(())
-    } else {
-        Err(format!("{entity}.{component} is {got}, expected {want}"))
-    }
-}
-
 fn lamp_state(on: bool, brightness: u32) -> Value {
     json!({
         "state": if on { "ON" } else { "OFF" },
@@ -230,11 +214,11 @@ fn v1_providers_work_under_todays_core() {
         false,
     );
     wait_device(&api, LAMP, "on at 100 %", |d| {
-        has(d, "Light", "Switch", &json!(true))?;
-        has(d, "Light", "Brightness", &json!(100.0))
+        d.has("Light", "Switch", &json!(true))?;
+        d.has("Light", "Brightness", &json!(100.0))
     });
     wait_device(&api, SENSOR, "21.5 °C", |d| {
-        has(d, "Temperature", "Temperature", &json!(21.5))
+        d.has("Temperature", "Temperature", &json!(21.5))
     });
 
     // A change request reaches the old MQTT provider, which publishes it.
@@ -253,8 +237,8 @@ fn v1_providers_work_under_todays_core() {
     assert_eq!(msg.json(), json!({"state": "OFF", "brightness": 127}));
     broker.publish_json("zigbee2mqtt/living_lamp", &lamp_state(false, 127), false);
     wait_device(&api, LAMP, "confirmed off at 50 %", |d| {
-        has(d, "Light", "Switch", &json!(false))?;
-        has(d, "Light", "Brightness", &json!(50.0))
+        d.has("Light", "Switch", &json!(false))?;
+        d.has("Light", "Brightness", &json!(50.0))
     });
 
     // Mixed with a component the v1 provider does not know (Gas, id 51): only
@@ -424,7 +408,7 @@ fn todays_providers_work_under_v1_core() {
     let lamp = ids[LAMP];
     broker.publish_json("zigbee2mqtt/living_lamp", &lamp_state(false, 20), false);
     wait_device(&api, LAMP, "off", |d| {
-        has(d, "Light", "Switch", &json!(false))
+        d.has("Light", "Switch", &json!(false))
     });
     let mut set_topic = broker.subscribe(&["zigbee2mqtt/living_lamp/set"]);
     core.cli(&[
@@ -441,8 +425,8 @@ fn todays_providers_work_under_v1_core() {
     assert_eq!(msg.json(), json!({"state": "ON", "brightness": 127}));
     broker.publish_json("zigbee2mqtt/living_lamp", &lamp_state(true, 127), false);
     wait_device(&api, LAMP, "confirmed on at 50 %", |d| {
-        has(d, "Light", "Switch", &json!(true))?;
-        has(d, "Light", "Brightness", &json!(50.0))
+        d.has("Light", "Switch", &json!(true))?;
+        d.has("Light", "Brightness", &json!(50.0))
     });
 
     // Seconds of Gas-bearing writes later: never restarted, nothing undecodable.

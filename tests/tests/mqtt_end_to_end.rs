@@ -137,22 +137,6 @@ fn show(d: &Device) -> String {
     )
 }
 
-/// `Ok` if entity/component equals `want` (numbers within 0.01).
-fn has(d: &Device, entity: &str, component: &str, want: &Value) -> Result<(), String> {
-    let got = d
-        .value(entity, component)
-        .ok_or_else(|| format!("{entity}.{component} missing"))?;
-    let same = match (got.as_f64(), want.as_f64()) {
-        (Some(g), Some(w)) => (g - w).abs() < 0.01,
-        _ => got == want,
-    };
-    if same {
-        Ok(())
-    } else {
-        Err(format!("{entity}.{component} is {got}, expected {want}"))
-    }
-}
-
 fn all(checks: &[Result<(), String>]) -> Result<(), String> {
     let errors: Vec<&String> = checks.iter().filter_map(|c| c.as_ref().err()).collect();
     if errors.is_empty() {
@@ -246,10 +230,10 @@ fn zigbee2mqtt_devices_appear_with_entities_and_units() {
 
     let lamp = z.wait_device(LAMP, "light state applied", |d| {
         all(&[
-            has(d, "Light", "Light", &json!(true)),
-            has(d, "Light", "Switch", &json!(true)),
-            has(d, "Light", "Brightness", &json!(100.0)),
-            has(d, "Light", "ColorTemperature", &json!(370)),
+            d.has("Light", "Light", &json!(true)),
+            d.has("Light", "Switch", &json!(true)),
+            d.has("Light", "Brightness", &json!(100.0)),
+            d.has("Light", "ColorTemperature", &json!(370)),
         ])
     });
     assert_unit(&lamp, "Light", "Brightness", "%");
@@ -263,10 +247,10 @@ fn zigbee2mqtt_devices_appear_with_entities_and_units() {
 
     let sensor = z.wait_device(SENSOR, "sensor state applied", |d| {
         all(&[
-            has(d, "Temperature", "Temperature", &json!(21.5)),
-            has(d, "Humidity", "Humidity", &json!(55.2)),
-            has(d, "Pressure", "Pressure", &json!(1012.3)),
-            has(d, "Battery", "Battery", &json!(97)),
+            d.has("Temperature", "Temperature", &json!(21.5)),
+            d.has("Humidity", "Humidity", &json!(55.2)),
+            d.has("Pressure", "Pressure", &json!(1012.3)),
+            d.has("Battery", "Battery", &json!(97)),
         ])
     });
     assert_unit(&sensor, "Temperature", "Temperature", "°C");
@@ -275,7 +259,7 @@ fn zigbee2mqtt_devices_appear_with_entities_and_units() {
     assert_unit(&sensor, "Battery", "Battery", "%");
 
     let door = z.wait_device(DOOR, "contact state applied", |d| {
-        has(d, "Contact", "Contact", &json!(true))
+        d.has("Contact", "Contact", &json!(true))
     });
     assert_eq!(
         door.entity("Contact").unit("Contact"),
@@ -301,7 +285,7 @@ fn state_messages_update_values() {
         json!({"temperature": 21.5, "humidity": 55.2, "pressure": 1012.3, "battery": 97, "linkquality": 120}),
     );
     z.wait_device(SENSOR, "first state", |d| {
-        has(d, "Temperature", "Temperature", &json!(21.5))
+        d.has("Temperature", "Temperature", &json!(21.5))
     });
 
     let mut events = z.core.events();
@@ -311,9 +295,9 @@ fn state_messages_update_values() {
     );
     z.wait_device(SENSOR, "second state", |d| {
         all(&[
-            has(d, "Temperature", "Temperature", &json!(19.25)),
-            has(d, "Humidity", "Humidity", &json!(61.0)),
-            has(d, "Pressure", "Pressure", &json!(1003.9)),
+            d.has("Temperature", "Temperature", &json!(19.25)),
+            d.has("Humidity", "Humidity", &json!(61.0)),
+            d.has("Pressure", "Pressure", &json!(1003.9)),
         ])
     });
     let sensor = ids[SENSOR];
@@ -326,7 +310,7 @@ fn state_messages_update_values() {
     // A contact sensor opening: contact false.
     z.state("front_door", json!({"contact": false, "battery": 91}));
     z.wait_device(DOOR, "door open", |d| {
-        has(d, "Contact", "Contact", &json!(false))
+        d.has("Contact", "Contact", &json!(false))
     });
     let door = ids[DOOR];
     events.wait_event(SHORT, "state Contact=false of the door", |ev| {
@@ -340,7 +324,7 @@ fn cli_set_publishes_z2m_json_and_confirmed_state_returns() {
     let lamp = z.wait_devices()[LAMP];
     z.state("living_lamp", lamp_state(false, 20, 370));
     z.wait_device(LAMP, "initially off", |d| {
-        has(d, "Light", "Switch", &json!(false))
+        d.has("Light", "Switch", &json!(false))
     });
 
     let mut set_topic = z.broker.subscribe(&["zigbee2mqtt/living_lamp/set"]);
@@ -384,8 +368,8 @@ fn cli_set_publishes_z2m_json_and_confirmed_state_returns() {
     z.state("living_lamp", lamp_state(true, 127, 370));
     z.wait_device(LAMP, "confirmed on at 50 %", |d| {
         all(&[
-            has(d, "Light", "Switch", &json!(true)),
-            has(d, "Light", "Brightness", &json!(50.0)),
+            d.has("Light", "Switch", &json!(true)),
+            d.has("Light", "Brightness", &json!(50.0)),
         ])
     });
     events.wait_event(SHORT, "state Switch=true Brightness=50 of the lamp", |ev| {
@@ -541,7 +525,7 @@ fn provider_sigkill_restarts_with_backoff_and_keeps_ids() {
     // And it works: a new state arrives through the new process.
     z.state("bedroom_sensor", json!({"temperature": 24.75}));
     z.wait_device(SENSOR, "state after restart", |d| {
-        has(d, "Temperature", "Temperature", &json!(24.75))
+        d.has("Temperature", "Temperature", &json!(24.75))
     });
 }
 
@@ -552,7 +536,7 @@ fn broker_restart_resubscribes() {
     let pid = z.core.wait_provider_running("mqtt", TIMEOUT);
     z.state("bedroom_sensor", json!({"temperature": 21.0}));
     z.wait_device(SENSOR, "state before the broker restart", |d| {
-        has(d, "Temperature", "Temperature", &json!(21.0))
+        d.has("Temperature", "Temperature", &json!(21.0))
     });
 
     z.broker.restart();
@@ -579,13 +563,13 @@ fn broker_restart_resubscribes() {
                 .into_iter()
                 .find(|d| d.key == SENSOR)
                 .ok_or("sensor not listed")?;
-            has(&d, "Temperature", "Temperature", &json!(23.4))
+            d.has("Temperature", "Temperature", &json!(23.4))
         },
     );
     // Every subscription is back, not just one: another device's topic.
     z.state("front_door", json!({"contact": false}));
     z.wait_device(DOOR, "door state after the broker restart", |d| {
-        has(d, "Contact", "Contact", &json!(false))
+        d.has("Contact", "Contact", &json!(false))
     });
     let p = z.api().provider("mqtt");
     assert_eq!(
@@ -609,7 +593,7 @@ fn core_restart_keeps_device_ids() {
     z.core.wait_provider_running("mqtt", TIMEOUT);
     z.state("bedroom_sensor", json!({"temperature": 18.5}));
     z.wait_device(SENSOR, "state after the core restart", |d| {
-        has(d, "Temperature", "Temperature", &json!(18.5))
+        d.has("Temperature", "Temperature", &json!(18.5))
     });
     assert_eq!(wait_devices(z.api()), ids);
 }
@@ -639,7 +623,7 @@ fn core_sigkill_restart_keeps_device_ids() {
     z.core.wait_provider_running("mqtt", TIMEOUT);
     z.state("bedroom_sensor", json!({"temperature": 17.0}));
     z.wait_device(SENSOR, "state after the core restart", |d| {
-        has(d, "Temperature", "Temperature", &json!(17.0))
+        d.has("Temperature", "Temperature", &json!(17.0))
     });
 }
 
@@ -650,7 +634,7 @@ fn malformed_mqtt_payloads_are_skipped() {
     let pid = z.core.wait_provider_running("mqtt", TIMEOUT);
     z.state("bedroom_sensor", json!({"temperature": 21.5}));
     z.wait_device(SENSOR, "first state", |d| {
-        has(d, "Temperature", "Temperature", &json!(21.5))
+        d.has("Temperature", "Temperature", &json!(21.5))
     });
 
     let b = &z.broker;
@@ -686,8 +670,8 @@ fn malformed_mqtt_payloads_are_skipped() {
     );
     z.wait_device(SENSOR, "the good state after the bad ones", |d| {
         all(&[
-            has(d, "Temperature", "Temperature", &json!(19.5)),
-            has(d, "Humidity", "Humidity", &json!(40.0)),
+            d.has("Temperature", "Temperature", &json!(19.5)),
+            d.has("Humidity", "Humidity", &json!(40.0)),
         ])
     });
 

@@ -110,6 +110,25 @@ impl Device {
     pub fn number(&self, entity: &str, component: &str) -> Option<f64> {
         self.value(entity, component)?.as_f64()
     }
+    /// `Ok` if `entity`.`component` equals `want` (numbers within 0.01), else
+    /// what it is instead: for [`crate::wait_for`] loops.
+    ///
+    /// # Errors
+    /// The component is missing or has another value.
+    pub fn has(&self, entity: &str, component: &str, want: &Value) -> Result<(), String> {
+        let got = self
+            .value(entity, component)
+            .ok_or_else(|| format!("{entity}.{component} missing"))?;
+        let same = match (got.as_f64(), want.as_f64()) {
+            (Some(g), Some(w)) => (g - w).abs() < 0.01,
+            _ => got == want,
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(format!("{entity}.{component} is {got}, expected {want}"))
+        }
+    }
 }
 
 impl Entity {

@@ -26,7 +26,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use nix::fcntl::{Flock, FlockArg};
-use serde::Deserialize;
 
 use crate::harness::bins::target_dir;
 use crate::harness::core::ProviderSpec;
@@ -38,25 +37,11 @@ pub const RELEASE_BINARIES: [&str; 3] = ["igloo", "igloo-test-provider", "igloo-
 /// The first protocol release (core 0.1.0, protocol 1.0).
 pub const PROTOCOL_V1: &str = "protocol-v1";
 
-/// One `[[release]]` of `core/protocol/releases.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Release {
-    /// The annotated git tag, e.g. `protocol-v1`.
-    pub tag: String,
-    /// The commit the tag must point at (40 hex digits).
-    pub commit: String,
-    /// `major.minor` the release speaks.
-    pub protocol: String,
-    /// The highest component id the release knows.
-    pub max_component_id: u16,
-    /// The highest message id the release knows.
-    pub max_message_id: u16,
-}
+#[path = "../../../core/protocol/releases.rs"]
+mod releases;
 
-#[derive(Deserialize)]
-struct ReleasesFile {
-    release: Vec<Release>,
-}
+pub use releases::Release;
+use releases::Releases;
 
 /// The workspace this test crate belongs to (the parent of `tests/`).
 pub fn workspace_root() -> PathBuf {
@@ -80,7 +65,7 @@ pub fn releases() -> Vec<Release> {
     let path = releases_file();
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let file: ReleasesFile =
+    let file: Releases =
         toml::from_str(&text).unwrap_or_else(|e| panic!("{} is invalid: {e}", path.display()));
     file.release
 }

@@ -474,38 +474,10 @@ fn hash_objects(root: &Path, paths: &[&String]) -> Result<Vec<String>, String> {
 // ---------------------------------------------------------------------------
 // releases.toml
 
-/// The whole `releases.toml`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Releases {
-    /// Releases, oldest first.
-    #[serde(default)]
-    pub release: Vec<Release>,
-}
+#[path = "../../releases.rs"]
+mod releases;
 
-/// One released protocol version.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Release {
-    /// The annotated tag on the release commit, e.g. `protocol-v1`.
-    pub tag: String,
-    /// The full id of the release commit.
-    pub commit: String,
-    /// `major.minor`.
-    pub protocol: String,
-    /// The highest component id of the release.
-    pub max_component_id: u16,
-    /// The highest message id of the release.
-    pub max_message_id: u16,
-}
-
-impl Release {
-    /// `(major, minor)` of [`Release::protocol`].
-    pub fn version(&self) -> Option<(u16, u16)> {
-        let (major, minor) = self.protocol.split_once('.')?;
-        Some((major.parse().ok()?, minor.parse().ok()?))
-    }
-}
+pub use releases::{Release, Releases};
 
 /// Parses `releases.toml` text; `origin` names where it came from.
 pub fn parse_releases(text: &str, origin: &str) -> Result<Vec<Release>, String> {
