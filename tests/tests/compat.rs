@@ -475,11 +475,7 @@ fn todays_provider_with_another_major_is_refused_by_v1_core() {
         TIMEOUT,
         "old_major to be restarted after the refusal",
         || {
-            let p = api
-                .try_get_ok::<Vec<igloo_tests::Provider>>("/api/v1/providers")?
-                .into_iter()
-                .find(|p| p.name == "old_major")
-                .ok_or("not listed")?;
+            let p = api.try_provider("old_major")?;
             if p.restarts >= 1 && p.last_exit.as_deref().is_some_and(|e| e.contains("99")) {
                 Ok(p)
             } else {

@@ -410,11 +410,7 @@ fn kill_provider_and_wait_restart(z: &mut Z2m, restarts_before: u64) -> (u32, Du
         TIMEOUT,
         "provider mqtt running again with a new pid",
         || {
-            let p = api
-                .try_get_ok::<Vec<igloo_tests::Provider>>("/api/v1/providers")?
-                .into_iter()
-                .find(|p| p.name == "mqtt")
-                .ok_or("mqtt not listed")?;
+            let p = api.try_provider("mqtt")?;
             match p.pid {
                 Some(new) if new != pid && p.state == "running" => Ok(new),
                 _ => Err(format!("{p:?}")),

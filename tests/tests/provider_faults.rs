@@ -95,11 +95,7 @@ impl Faults {
             TIMEOUT,
             format!("provider {name} restarted with last_exit containing {reason:?}"),
             || {
-                let all = api.try_get_ok::<Vec<igloo_tests::Provider>>("/api/v1/providers")?;
-                let p = all
-                    .into_iter()
-                    .find(|p| p.name == name)
-                    .ok_or("not listed")?;
+                let p = api.try_provider(name)?;
                 if p.restarts >= 1 && p.last_exit.as_deref().is_some_and(|e| e.contains(reason)) {
                     Ok(p)
                 } else {
@@ -271,11 +267,7 @@ fn hung_provider_is_restarted() {
         TIMEOUT,
         "the hanging provider to run again under a new pid",
         || {
-            let p = api
-                .try_get_ok::<Vec<igloo_tests::Provider>>("/api/v1/providers")?
-                .into_iter()
-                .find(|p| p.name == "hang")
-                .ok_or("not listed")?;
+            let p = api.try_provider("hang")?;
             match p.pid {
                 Some(pid) if pid != first_pid => Ok(()),
                 _ => Err(format!("{p:?}")),

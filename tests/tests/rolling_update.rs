@@ -35,11 +35,7 @@ fn wait_provider(
 ) -> Provider {
     let api = core.api().clone();
     wait_for(LONG, format!("provider {name}: {what}"), || {
-        let p = api
-            .try_get_ok::<Vec<Provider>>("/api/v1/providers")?
-            .into_iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| format!("{name} not listed"))?;
+        let p = api.try_provider(name)?;
         if pred(&p) {
             Ok(p)
         } else {
@@ -77,8 +73,7 @@ fn script(dir: &Path, name: &str, args: &str) -> PathBuf {
     path
 }
 
-/// A scratch dir every provider uid can read (scripts to install are read by the core only,
-/// but a world-readable dir keeps failures about the update, not about permissions).
+/// A world-readable scratch dir for the executables a test installs.
 fn scratch() -> tempfile::TempDir {
     let d = tempfile::Builder::new()
         .prefix("igloo-rolling-")

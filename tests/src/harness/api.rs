@@ -271,6 +271,17 @@ impl Api {
         self.get_ok("/api/v1/providers")
     }
 
+    /// The provider called `name`, without panicking (for [`crate::wait_for`] loops).
+    ///
+    /// # Errors
+    /// The request failed or the provider is not listed.
+    pub fn try_provider(&self, name: &str) -> Result<Provider, String> {
+        self.try_get_ok::<Vec<Provider>>("/api/v1/providers")?
+            .into_iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| format!("provider {name:?} not listed"))
+    }
+
     /// The provider called `name`.
     ///
     /// # Panics
