@@ -423,7 +423,7 @@ fn scratch_edited_release_is_refused() {
 }
 
 #[test]
-fn scratch_moved_or_missing_release_tag_is_refused() {
+fn scratch_moved_release_tag_is_refused_and_a_missing_one_is_not() {
     let s = Scratch::new("tag");
     git(
         &s.dir,
@@ -436,11 +436,15 @@ fn scratch_moved_or_missing_release_tag_is_refused() {
             "release tags are never moved",
         ],
     );
+    // A clone of one branch carries no tags: the recorded commit is what
+    // identifies the release, so a missing tag is not a violation.
     git(&s.dir, &["tag", "-d", "protocol-v1"]);
-    s.expect_violation(
-        "a clone without tag protocol-v1",
-        &["tag protocol-v1 is not in this clone; run `git fetch --tags`"],
-    );
+    if let Err(v) = history::check_all(&s.dir) {
+        panic!(
+            "a clone without tag protocol-v1 must pass (the release commit identifies it):{}",
+            history::report(&v, 20)
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //!
 //! Releases are listed in `core/protocol/releases.toml` (tag, commit, max
 //! ids). For a release the harness
-//! 1. checks that the git tag exists and points at the recorded commit,
+//! 1. checks that the recorded commit is in the clone and, where the clone
+//!    has the git tag (a single-branch clone has none), that the tag points
+//!    at it,
 //! 2. extracts `git archive <commit>` into `<target dir>/compat/<tag>/src`
 //!    (once; `src.stamp` holding the commit marks a complete extraction, so a
 //!    half-extracted tree is redone),
@@ -199,18 +201,28 @@ fn git(args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("cannot run git ({e}); is git installed?"))
 }
 
-/// Panics unless tag `r.tag` exists and points at `r.commit`.
+/// Panics unless commit `r.commit` is in this clone and, where the clone has
+/// tag `r.tag` (a clone of one branch has none), the tag points at it.
 fn check_tag(r: &Release) {
-    let spec = format!("{}^{{commit}}", r.tag);
-    let out = git(&["rev-parse", "--verify", "--quiet", &spec]);
-    if !out.status.success() {
+    let root = workspace_root();
+    let spec = format!("{}^{{commit}}", r.commit);
+    if !git(&["cat-file", "-e", &spec]).status.success() {
         panic!(
-            "git tag {tag} is missing from this clone ({root}); the compatibility tests build \
-             release {tag} from it: run `git fetch --tags` (and `git fetch --unshallow` in a \
-             shallow clone)",
+            "release {tag}: commit {commit} is not in this clone ({root}); the compatibility \
+             tests build the release from it: run `git fetch --unshallow` in a shallow clone",
             tag = r.tag,
-            root = workspace_root().display()
+            commit = r.commit,
+            root = root.display()
         );
+    }
+    let out = git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("refs/tags/{}^{{commit}}", r.tag),
+    ]);
+    if !out.status.success() {
+        return;
     }
     let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(

@@ -499,7 +499,8 @@ fn max_ids(components: &str, messages: &str, origin: &str) -> Result<(i64, i64),
 }
 
 /// Every release in `releases.toml` is consistent with the repository:
-/// its tag resolves to its commit, that commit declares its max ids, today
+/// its commit is in HEAD's history (and its tag, where the clone has tags,
+/// still points at it), that commit declares its max ids, today
 /// declares at least as much, the list is ordered, and the file only grows.
 pub fn check_releases(root: &Path) -> Result<(), Violations> {
     require_full_history(root).map_err(|e| vec![e])?;
@@ -563,15 +564,10 @@ pub fn check_releases(root: &Path) -> Result<(), Violations> {
                 r.max_message_id
             ));
         }
-        // The tag.
+        // The tag, when this clone has it (a clone of one branch has none:
+        // the commit below is what identifies the release).
         let tag_ref = format!("refs/tags/{}", r.tag);
-        if !git_ok(root, &["rev-parse", "--verify", "--quiet", &tag_ref]) {
-            out.push(format!(
-                "{name}: tag {} is not in this clone; run `git fetch --tags` (release tags \
-                 are never deleted)",
-                r.tag
-            ));
-        } else {
+        if git_ok(root, &["rev-parse", "--verify", "--quiet", &tag_ref]) {
             match git(
                 root,
                 &["rev-parse", "--verify", &format!("{tag_ref}^{{commit}}")],
@@ -593,11 +589,18 @@ pub fn check_releases(root: &Path) -> Result<(), Violations> {
             &["cat-file", "-e", &format!("{}^{{commit}}", r.commit)],
         ) {
             out.push(format!(
-                "{name}: commit {} is not in this clone (run `git fetch --tags`; it must be \
+                "{name}: commit {} is not in this clone (run `git fetch --unshallow`; it must be \
                  the full 40-hex id)",
                 r.commit
             ));
             continue;
+        }
+        if !git_ok(root, &["merge-base", "--is-ancestor", &r.commit, "HEAD"]) {
+            out.push(format!(
+                "{name}: commit {} is not an ancestor of HEAD: a release is a commit of this \
+                 branch's history",
+                short(&r.commit)
+            ));
         }
         let at = |path: &str| git(root, &["cat-file", "blob", &format!("{}:{path}", r.commit)]);
         match (at(COMPONENTS), at(MESSAGES)) {
