@@ -27,6 +27,17 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# ensure_python_venv: python3 with its venv module (Debian: python3-venv).
+ensure_python_venv() {
+    ensure_packages python3:python3
+    python3 -c 'import ensurepip, venv' 2>/dev/null && return 0
+    local sudo
+    sudo=$(apt_prefix)
+    echo "==> installing python3-venv (apt)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+}
+
 # ensure_cargo: fails with instructions when the Rust toolchain is missing.
 ensure_cargo() {
     if ! command -v cargo >/dev/null 2>&1; then

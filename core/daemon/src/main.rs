@@ -88,6 +88,35 @@ enum Command {
         /// Argument: JSON (default `{}`).
         body: Option<String>,
     },
+    /// ESPHome devices: `igloo esphome add 192.168.1.50 --key KEY`,
+    /// `igloo esphome list`, `igloo esphome remove 192.168.1.50`.
+    Esphome {
+        /// The ESPHome provider's name (default: the one running igloo-esphome).
+        #[arg(long, global = true)]
+        provider: Option<String>,
+        #[command(subcommand)]
+        action: EsphomeAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum EsphomeAction {
+    /// Add a device by address, or give a discovered one its API encryption
+    /// key. The key is stored owner-only in the provider's data dir.
+    Add {
+        /// `HOST`, `HOST:PORT` or `[IPV6]:PORT` (port 6053 by default).
+        address: String,
+        /// The device's `api: encryption: key:` (base64); `-` reads it from stdin.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// List devices with their connection state and last error.
+    List,
+    /// Forget a device added by address.
+    Remove {
+        /// `HOST` or `HOST:PORT`.
+        address: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +170,15 @@ fn main() -> ExitCode {
             command,
             body,
         } => client.command(&provider, &command, body.as_deref()),
+        Command::Esphome { provider, action } => match action {
+            EsphomeAction::Add { address, key } => {
+                client.esphome_add(provider.as_deref(), &address, key.as_deref())
+            }
+            EsphomeAction::List => client.esphome_list(provider.as_deref()),
+            EsphomeAction::Remove { address } => {
+                client.esphome_remove(provider.as_deref(), &address)
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -100,9 +100,13 @@ impl ProviderSpec {
         ProviderSpec::new(name, bin("igloo-test-provider")).config("mode", mode)
     }
 
-    /// Adds a `[provider.config]` entry.
+    /// Sets a `[provider.config]` entry (replacing an earlier value of `key`).
     pub fn config(mut self, key: &str, value: impl Into<toml::Value>) -> ProviderSpec {
-        self.config.push((key.to_string(), value.into()));
+        let value = value.into();
+        match self.config.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.config.push((key.to_string(), value)),
+        }
         self
     }
 

@@ -11,6 +11,8 @@
 //! - [`events`]: a reader of the server-sent event stream.
 //! - [`cli`]: runs the `igloo` CLI as a subprocess.
 //! - [`logfile`]: searching captured logs.
+//! - [`esphome`]: the fake ESPHome device (Python, aioesphomeapi's own
+//!   message definitions) and the ESPHome provider's spec.
 //! - [`compat`]: binaries built from a released protocol version's source
 //!   (`core/protocol/releases.toml`), for the compatibility tests.
 //!
@@ -22,6 +24,7 @@ pub mod bins;
 pub mod cli;
 pub mod compat;
 pub mod core;
+pub mod esphome;
 pub mod events;
 pub mod logfile;
 pub mod mosquitto;

@@ -1,4 +1,7 @@
 //! The command-line client: subcommands that call the HTTP API (`docs/api.md`).
+//! Provider-specific subcommands live in submodules ([`esphome`]).
+
+pub mod esphome;
 
 use std::io::{BufRead, BufReader};
 

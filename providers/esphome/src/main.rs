@@ -1,0 +1,82 @@
+//! `igloo-esphome`: the Igloo provider for ESPHome devices (DESIGN §8).
+//!
+//! Started by the core with its `[provider.config]` section (see
+//! `igloo_esphome::config`). It connects to every configured, added and
+//! discovered device over ESPHome's native API and mirrors its entities; see
+//! the library's code map in `src/lib.rs`.
+//!
+//! Exit codes: 0 when the core closes the connection, 1 when the core cannot
+//! be reached, 2 when the config is invalid. Device trouble never exits: each
+//! device reconnects on its own and is reported unavailable meanwhile.
+
+use std::process::ExitCode;
+
+use igloo_esphome::{config, discovery, manager::Manager};
+use igloo_provider::Provider;
+use tokio::sync::mpsc;
+use tracing_subscriber::EnvFilter;
+
+/// Exit code for an invalid config section.
+const EXIT_CONFIG: u8 = 2;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    // The core timestamps and prefixes each stderr line with the provider name.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let (provider, events) =
+        match Provider::connect("igloo-esphome", env!("CARGO_PKG_VERSION")).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let settings = match provider
+        .config::<config::Config>()
+        .map_err(|e| e.to_string())
+        .and_then(config::Config::validate)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("invalid [provider.config] for igloo-esphome: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    tracing::info!(
+        devices = settings.devices.len(),
+        discovery = settings.discovery,
+        "starting"
+    );
+    // Keep the mDNS daemon alive for the whole run.
+    let (_mdns, discovered) = if settings.discovery {
+        match discovery::start() {
+            Ok((d, rx)) => (Some(d), rx),
+            Err(e) => {
+                tracing::error!("discovery is off: {e}");
+                (None, mpsc::channel(1).1)
+            }
+        }
+    } else {
+        (None, mpsc::channel(1).1)
+    };
+    let data_dir = provider.data_dir().to_path_buf();
+    let manager = Manager::start(provider, settings, &data_dir);
+    match manager.run(events, discovered).await {
+        Ok(()) => {
+            tracing::info!("the core closed the connection; exiting");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
