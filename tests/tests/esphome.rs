@@ -189,6 +189,12 @@ fn plaintext_device_entities_states_and_live_updates() {
     let s = status(core.api(), dev.port);
     assert_eq!(s["state"], "connected");
     assert_eq!(s["entities"], 5);
+
+    // A provider that stops says goodbye: DisconnectRequest, as ESPHome clients do.
+    let from = dev.events().len();
+    let (code, body) = core.api().restart_provider("esphome");
+    assert!(code < 300, "restart: {code} {body}");
+    dev.wait_message(from, "DisconnectRequest", SHORT);
 }
 
 #[test]

@@ -159,6 +159,13 @@ async fn run(config: Config) -> anyhow::Result<()> {
             shutdown.cancel();
         }
     });
+    // TCP_NODELAY: event streams write one small chunk per event; with Nagle's
+    // algorithm a chunk waits for the client's delayed ACK (40 ms on Linux).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY on an API connection: {e}");
+        }
+    });
     let server =
         axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
     // Event streams end on cancellation; any other request gets a grace period.

@@ -69,7 +69,19 @@ async fn main() -> ExitCode {
     };
     let data_dir = provider.data_dir().to_path_buf();
     let manager = Manager::start(provider, settings, &data_dir);
-    match manager.run(events, discovered).await {
+    // The core stops providers with SIGTERM: say goodbye to the devices first.
+    let shutdown = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot watch SIGTERM ({e}); devices are not told when it stops");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    match manager.run(events, discovered, shutdown).await {
         Ok(()) => {
             tracing::info!("the core closed the connection; exiting");
             ExitCode::SUCCESS

@@ -132,7 +132,8 @@ impl Manager {
         handle
     }
 
-    /// Runs until the core closes the connection.
+    /// Runs until the core closes the connection or `shutdown` completes
+    /// (SIGTERM), then disconnects every device cleanly.
     ///
     /// # Errors
     /// The connection to the core failed while replying.
@@ -140,9 +141,15 @@ impl Manager {
         mut self,
         mut events: Events,
         mut discovered: mpsc::Receiver<Discovered>,
+        shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), SdkError> {
+        let mut shutdown = std::pin::pin!(shutdown);
         loop {
             tokio::select! {
+                () = &mut shutdown => {
+                    tracing::info!("stopping: disconnecting from the devices");
+                    break;
+                }
                 event = events.next() => match event {
                     None => break,
                     Some(e) => self.on_event(e).await?,
@@ -150,8 +157,20 @@ impl Manager {
                 Some(d) = discovered.recv() => self.on_discovered(d).await,
             }
         }
+        // Disconnect cleanly (DisconnectRequest to each device), for at most 2 s.
         for h in self.sessions.values() {
             let _ = h.tx.send(Command::Stop).await;
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while tokio::time::Instant::now() < deadline
+            && self.sessions.values().any(|h| {
+                h.status
+                    .lock()
+                    .map(|s| s.state != session::State::Stopped)
+                    .unwrap_or(false)
+            })
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         Ok(())
     }

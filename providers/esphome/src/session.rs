@@ -345,6 +345,8 @@ impl Session {
                 if let Some(id) = self.device
                     && self.provider.set_available(id, false).await.is_err()
                 {
+                    // The core is gone: the provider is exiting.
+                    self.finish();
                     return;
                 }
                 let failure = match end {
