@@ -11,8 +11,11 @@
 //! - [`events`]: a reader of the server-sent event stream.
 //! - [`cli`]: runs the `igloo` CLI as a subprocess.
 //! - [`logfile`]: searching captured logs.
+//! - [`fake`]: Python fakes of real peers (JSON events out, JSON commands in).
 //! - [`esphome`]: the fake ESPHome device (Python, aioesphomeapi's own
 //!   message definitions) and the ESPHome provider's spec.
+//! - [`serial`]: fake UARTs (socat ptys granted through the core's sysfs
+//!   path) and the pymodbus RTU server.
 //! - [`compat`]: binaries built from a released protocol version's source
 //!   (`core/protocol/releases.toml`), for the compatibility tests.
 //!
@@ -26,11 +29,13 @@ pub mod compat;
 pub mod core;
 pub mod esphome;
 pub mod events;
+pub mod fake;
 pub mod logfile;
 pub mod mosquitto;
 pub mod netns;
 pub mod ports;
 pub mod privileged;
+pub mod serial;
 pub mod wait;
 
 pub use api::{Api, Device, Entity, Provider};
