@@ -4,6 +4,7 @@
 //! the test writing DSMR P1 telegrams.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -210,6 +211,22 @@ fn modbus_values_writes_and_availability_against_a_real_pymodbus_server() {
     });
     let p = api.provider("serial");
     assert_eq!(p.restarts, 0, "{p:?}");
+}
+
+/// CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF; sent low byte first).
+fn modbus_crc(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0xFFFF;
+    for b in data {
+        crc ^= u16::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xA001
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
 }
 
 fn crc16_arc(data: &[u8]) -> u16 {
@@ -461,6 +478,70 @@ fn garbage_and_line_noise_never_panic_the_provider() {
         write_all(&bus_pty.peer, &chunk[..300]);
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Then the test answers the polls itself: first with a bad CRC (counted
+    // as such, not as a timeout), then correctly (the value arrives).
+    let mut peer = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&bus_pty.peer)
+        .unwrap_or_else(|e| panic!("open {}: {e}", bus_pty.peer.display()));
+    let crc_before = modbus_health(api, 7)["crc_errors"].as_u64().unwrap_or(0);
+    let answer = |peer: &mut std::fs::File, good: bool| {
+        // Requests sent while nobody listened are stale: drop them, then
+        // wait for a fresh request for unit 7 (07 03 00 00 00 01 + CRC).
+        let mut buf = [0u8; 4096];
+        while std::io::Read::read(peer, &mut buf).is_ok_and(|n| n > 0) {}
+        let mut got = Vec::new();
+        while !got.windows(6).any(|w| w == [7, 3, 0, 0, 0, 1]) {
+            match std::io::Read::read(peer, &mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+        let mut frame = vec![7u8, 3, 2, 0, 42];
+        let crc = modbus_crc(&frame);
+        frame.extend_from_slice(&crc.to_le_bytes());
+        if !good {
+            frame[5] ^= 0xff;
+        }
+        peer.write_all(&frame)
+            .unwrap_or_else(|e| panic!("answer: {e}"));
+    };
+    for _ in 0..3 {
+        answer(&mut peer, false);
+    }
+    wait_for(SHORT, "bad-CRC answers counted as CRC errors", || {
+        let h = modbus_health(api, 7);
+        if h["crc_errors"].as_u64().unwrap_or(0) >= crc_before + 2 {
+            Ok(())
+        } else {
+            Err(h.to_string())
+        }
+    });
+    let noisy = wait_for(SHORT, "the noisy device listed", || {
+        api.try_devices()?
+            .into_iter()
+            .find(|d| d.key == "modbus:ttyNOISE1:7")
+            .ok_or("not yet".to_string())
+    });
+    assert!(
+        noisy.value("Value", "Number") != Some(&json!(42.0)),
+        "a bad-CRC answer was applied"
+    );
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let answering = std::thread::spawn(move || {
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            answer(&mut peer, true);
+        }
+    });
+    wait_device(api, "modbus:ttyNOISE1:7", "the good answer applied", |d| {
+        d.has("Value", "Number", &json!(42.0))
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(answering);
+
     // A good telegram still gets through afterwards.
     write_all(&p1_pty.peer, &v5("000100.000", "00.100"));
     wait_device(

@@ -69,6 +69,7 @@ pub async fn run(
     let mut last_good = Instant::now();
     let mut available = false;
     let mut buf = vec![0u8; 4096];
+    let mut last_warning: Option<Instant> = None;
     'open: loop {
         let stream = granted
             .try_clone_fd()
@@ -122,7 +123,13 @@ pub async fn run(
                                 set(&health, |h| { h.available = true; h.device_id = Some(id); });
                             }
                             Err(e) => {
-                                tracing::warn!(port = granted.name, "telegram rejected: {e}");
+                                // Line noise can reject many in a row: one warning per 10 s.
+                                if last_warning.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(10)) {
+                                    tracing::warn!(port = granted.name, "telegram rejected: {e} (counted in serial.status; further rejections within 10 s are logged at debug)");
+                                    last_warning = Some(Instant::now());
+                                } else {
+                                    tracing::debug!(port = granted.name, "telegram rejected: {e}");
+                                }
                                 set(&health, |h| h.last_error = Some(e.to_string()));
                             }
                         }

@@ -14,6 +14,7 @@
 //! its group is read back at once and the read value is what gets reported.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use igloo_provider::protocol::Component;
@@ -60,7 +61,8 @@ pub struct DeviceHealth {
     pub answers: u64,
     /// Requests without an answer within the timeout.
     pub timeouts: u64,
-    /// Answers whose CRC did not match.
+    /// Answers that came back garbled or with a CRC that does not match
+    /// (bytes arrived, no valid frame).
     pub crc_errors: u64,
     /// Modbus exception answers.
     pub exceptions: u64,
@@ -175,6 +177,8 @@ pub async fn run(
         ctx: None,
         last: None,
         gap: frame_gap(&line.line),
+        received: Arc::new(AtomicU64::new(0)),
+        mark: 0,
     };
     loop {
         // The next group due.
@@ -214,11 +218,60 @@ pub async fn run(
     }
 }
 
-/// The connection to the line, and when its last exchange ended.
+/// The connection to the line, when its last exchange ended, and how many
+/// bytes it has received (see [`Tap`]).
 struct Bus {
     ctx: Option<Context>,
     last: Option<Instant>,
     gap: std::time::Duration,
+    received: Arc<AtomicU64>,
+    /// `received` when the current request was sent.
+    mark: u64,
+}
+
+/// Counts the bytes read from the line. tokio-modbus drops a frame whose
+/// CRC does not match and waits for a good one, so such an answer surfaces
+/// as a timeout; bytes received during a request that timed out tell a
+/// garbled or bad-CRC answer apart from no answer at all.
+struct Tap<T> {
+    inner: T,
+    received: Arc<AtomicU64>,
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tap<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before);
+        self.received.fetch_add(n as u64, Ordering::Relaxed);
+        r
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tap<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// The connection, rebuilt from a fresh copy of the granted fd when needed;
@@ -237,8 +290,13 @@ async fn connect<'a>(
             .try_clone_fd()
             .map_err(|e| format!("cannot copy the granted fd: {e}"))?;
         let stream = port::open(fd, &line.line)?;
-        bus.ctx = Some(tokio_modbus::client::rtu::attach_slave(stream, Slave(1)));
+        let tap = Tap {
+            inner: stream,
+            received: bus.received.clone(),
+        };
+        bus.ctx = Some(tokio_modbus::client::rtu::attach_slave(tap, Slave(1)));
     }
+    bus.mark = bus.received.load(Ordering::Relaxed);
     bus.ctx.as_mut().ok_or_else(|| "no connection".to_string())
 }
 
@@ -303,7 +361,17 @@ fn settle<T>(
         }
         Err(_) => {
             bus.ctx = None;
-            Err(Failure::Timeout)
+            let got = bus
+                .received
+                .load(Ordering::Relaxed)
+                .saturating_sub(bus.mark);
+            if got > 0 {
+                Err(Failure::Crc(format!(
+                    "{got} bytes came back but no valid answer: bad CRC or garbled frame"
+                )))
+            } else {
+                Err(Failure::Timeout)
+            }
         }
     }
 }
