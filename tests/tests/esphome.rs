@@ -743,20 +743,5 @@ fn mdns_announced_devices_are_discovered_and_connected() {
 /// plaintext device, reboot and every fault op behave as a real device's.
 #[test]
 fn the_fake_device_passes_the_reference_client_check() {
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fakes/check_esphome_device.py");
-    let out = std::process::Command::new(igloo_tests::esphome::python())
-        .arg(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "the fake failed the reference client's checks:\n{text}"
-    );
-    assert!(text.contains("checks passed"), "{text}");
+    igloo_tests::fake::run_self_check("check_esphome_device.py");
 }

@@ -614,20 +614,5 @@ fn a_wrong_register_map_is_refused_with_a_clear_error() {
 /// The fake bus is checked against pymodbus's own client.
 #[test]
 fn the_modbus_server_passes_the_pymodbus_client_check() {
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fakes/check_modbus_server.py");
-    let out = std::process::Command::new(igloo_tests::fake::python())
-        .arg(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "the fake bus failed pymodbus's checks:\n{text}"
-    );
-    assert!(text.contains("checks passed"), "{text}");
+    igloo_tests::fake::run_self_check("check_modbus_server.py");
 }

@@ -26,42 +26,21 @@ mod z2m;
 
 use std::process::ExitCode;
 
-use igloo_provider::Provider;
-use tracing_subscriber::EnvFilter;
-
-/// Exit code for an invalid config section.
-const EXIT_CONFIG: u8 = 2;
+use igloo_provider::start;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    // The core timestamps and prefixes each stderr line with the provider name.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .without_time()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-
-    let (provider, events) = match Provider::connect("igloo-mqtt", env!("CARGO_PKG_VERSION")).await
+    start::init_logging();
+    let pid = std::process::id();
+    let (provider, events, settings) = match start::connect_with_config(
+        "igloo-mqtt",
+        env!("CARGO_PKG_VERSION"),
+        |c: config::Config| c.validate(pid).map_err(|e| e.to_string()),
+    )
+    .await
     {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let settings = match provider
-        .config::<config::Config>()
-        .map_err(|e| e.to_string())
-        .and_then(|c| c.validate(std::process::id()).map_err(|e| e.to_string()))
-    {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("invalid [provider.config] for igloo-mqtt: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        Ok(v) => v,
+        Err(code) => return code,
     };
     tracing::info!(
         broker = format!("{}:{}", settings.host, settings.port),

@@ -33,6 +33,7 @@
 mod connection;
 mod error;
 mod grant;
+pub mod start;
 
 pub use connection::{Event, Events, Provider};
 pub use error::SdkError;

@@ -10,41 +10,21 @@
 
 use std::process::ExitCode;
 
-use igloo_provider::Provider;
+use igloo_provider::start;
 use igloo_serial::{config, manager};
-use tracing_subscriber::EnvFilter;
-
-/// Exit code for an invalid config section.
-const EXIT_CONFIG: u8 = 2;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .without_time()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    let (provider, events) =
-        match Provider::connect("igloo-serial", env!("CARGO_PKG_VERSION")).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!("{e}");
-                return ExitCode::FAILURE;
-            }
-        };
-    let settings = match provider
-        .config::<config::Config>()
-        .map_err(|e| e.to_string())
-        .and_then(config::Config::validate)
+    start::init_logging();
+    let (provider, events, settings) = match start::connect_with_config(
+        "igloo-serial",
+        env!("CARGO_PKG_VERSION"),
+        config::Config::validate,
+    )
+    .await
     {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("invalid [provider.config] for igloo-serial: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        Ok(v) => v,
+        Err(code) => return code,
     };
     tracing::info!(
         modbus_lines = settings.modbus.len(),

@@ -41,6 +41,27 @@ pub fn fakes_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fakes")
 }
 
+/// Runs a fake's self-check script (`tests/fakes/check_*.py`, which drives
+/// the fake with the peer's own client library) and returns its output.
+///
+/// # Panics
+/// If it cannot run, exits non-zero, or does not report `checks passed`.
+pub fn run_self_check(script: &str) -> String {
+    let path = fakes_dir().join(script);
+    let out = Command::new(python())
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{script} failed:\n{text}");
+    assert!(text.contains("checks passed"), "{script}: {text}");
+    text
+}
+
 /// A running fake; killed on drop.
 pub struct FakeProcess {
     label: String,
