@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import os
 import sys
 import time
-import traceback
 from importlib.metadata import version
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from selfcheck import EVENT_TIMEOUT, VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, require, run_checks
 
 try:
     import aioesphomeapi
@@ -43,20 +43,8 @@ except ImportError as import_err:  # pragma: no cover - environment problem
     sys.exit(2)
 
 FAKE = Path(__file__).resolve().with_name("esphome_device.py")
-VERBOSE = bool({"-v", "-vv"} & set(sys.argv[1:]))
 NAME = "fake-check"
 MAC = "AA:BB:CC:DD:EE:FF"
-CHECK_TIMEOUT = 30.0
-EVENT_TIMEOUT = 5.0
-
-
-class CheckFailed(AssertionError):
-    pass
-
-
-def require(cond: bool, what: str) -> None:
-    if not cond:
-        raise CheckFailed(what)
 
 
 def close(a: float, b: float) -> bool:
@@ -68,96 +56,22 @@ def close(a: float, b: float) -> bool:
 # --------------------------------------------------------------------------
 
 
-class Fake:
+class Fake(FakeProcess):
+    """The fake device with a fixed name and MAC on a free port."""
+
     def __init__(self, *args: str) -> None:
-        self.args = args
-        self.events: list[dict[str, Any]] = []
-        self.stderr = bytearray()
+        super().__init__(FAKE, "--port", "0", "--name", NAME, "--mac", MAC, *args)
         self.port = 0
-        self._proc: asyncio.subprocess.Process | None = None
-        self._changed = asyncio.Condition()
-        self._tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Fake:
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(FAKE),
-            "--port",
-            "0",
-            "--name",
-            NAME,
-            "--mac",
-            MAC,
-            *self.args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._tasks = [
-            asyncio.create_task(self._read_events()),
-            asyncio.create_task(self._read_stderr()),
-        ]
-        listening = await self.expect(lambda e: e["event"] == "listening", what="listening")
+        listening = await self.start()
         self.port = listening["port"]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop(check_exit=exc[0] is None)
-        if exc[0] is not None and self.stderr:
-            tail = self.stderr.decode(errors="replace")[-2000:]
-            print(f"    fake stderr:\n{tail}", flush=True)
-
-    async def _read_events(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        async for raw in self._proc.stdout:
-            line = raw.decode().strip()
-            if not line:
-                continue
-            if VERBOSE:
-                print(f"    fake> {line}", flush=True)
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = {"event": "unparsable", "line": line}
-            async with self._changed:
-                self.events.append(event)
-                self._changed.notify_all()
-        async with self._changed:
-            self.events.append({"event": "_eof"})
-            self._changed.notify_all()
-
-    async def _read_stderr(self) -> None:
-        assert self._proc is not None and self._proc.stderr is not None
-        async for raw in self._proc.stderr:
-            self.stderr += raw
-
-    def mark(self) -> int:
-        return len(self.events)
-
-    async def expect(
-        self,
-        pred: Callable[[dict[str, Any]], bool],
-        *,
-        since: int = 0,
-        what: str = "event",
-        timeout: float = EVENT_TIMEOUT,
-    ) -> dict[str, Any]:
-        def find() -> dict[str, Any] | None:
-            for event in self.events[since:]:
-                if event["event"] == "_eof":
-                    raise CheckFailed(f"fake exited while waiting for {what}")
-                if pred(event):
-                    return event
-            return None
-
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._changed:
-                    while (found := find()) is None:
-                        await self._changed.wait()
-                    return found
-        except TimeoutError:
-            raise CheckFailed(f"timed out waiting for {what}; events: {self.events[since:]}") from None
+        if exc[0] is not None:
+            self.print_stderr_tail()
 
     async def expect_message(self, type_name: str, since: int) -> dict[str, Any]:
         return await self.expect(
@@ -165,49 +79,6 @@ class Fake:
             since=since,
             what=f"message {type_name}",
         )
-
-    async def op(self, op: dict[str, Any], *, ok: bool = True, timeout: float = 10) -> dict[str, Any]:
-        assert self._proc is not None and self._proc.stdin is not None
-        since = self.mark()
-        self._proc.stdin.write((json.dumps(op) + "\n").encode())
-        await self._proc.stdin.drain()
-        reply = await self.expect(
-            lambda e: e["event"] in ("done", "error") and e.get("op") == op["op"],
-            since=since,
-            what=f"reply to {op}",
-            timeout=timeout,
-        )
-        if ok and reply["event"] != "done":
-            raise CheckFailed(f"op {op} failed: {reply}")
-        return reply
-
-    async def stop(self, *, check_exit: bool = True) -> None:
-        proc = self._proc
-        if proc is None:
-            return
-        self._proc = None
-        if proc.returncode is None and proc.stdin is not None:
-            try:
-                proc.stdin.write(b'{"op":"quit"}\n')
-                await proc.stdin.drain()
-                proc.stdin.close()
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-        try:
-            async with asyncio.timeout(5):
-                code = await proc.wait()
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise CheckFailed("fake did not exit on quit") from None
-        for task in self._tasks:
-            try:
-                async with asyncio.timeout(2):
-                    await task
-            except TimeoutError:
-                task.cancel()
-        if check_exit and code != 0:
-            raise CheckFailed(f"fake exited with {code}: {self.stderr.decode(errors='replace')}")
 
 
 # --------------------------------------------------------------------------
@@ -643,26 +514,13 @@ CHECKS: list[tuple[str, Callable[[], Awaitable[str]]]] = [
 async def main() -> int:
     # aioesphomeapi logs connection errors at WARNING; they are expected here.
     logging.basicConfig(
-        level=logging.DEBUG if "-vv" in sys.argv[1:] else logging.WARNING if VERBOSE else logging.CRITICAL,
+        level=logging.DEBUG if VERY_VERBOSE else logging.WARNING if VERBOSE else logging.CRITICAL,
         format="    client log: %(message)s",
     )
-    print(f"aioesphomeapi {version('aioesphomeapi')}, python {sys.version.split()[0]}; fake {FAKE}")
-    failed = 0
-    for name, check in CHECKS:
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(CHECK_TIMEOUT):
-                detail = await check()
-        except Exception as err:  # noqa: BLE001 - report every check
-            failed += 1
-            print(f"FAIL {name}: {type(err).__name__}: {err}", flush=True)
-            if VERBOSE:
-                traceback.print_exc()
-            continue
-        print(f"PASS {name} ({time.monotonic() - started:.1f}s): {detail}", flush=True)
-    print(f"{len(CHECKS) - failed}/{len(CHECKS)} checks passed")
-    return 1 if failed else 0
-
+    return await run_checks(
+        f"aioesphomeapi {version('aioesphomeapi')}, python {sys.version.split()[0]}; fake {FAKE}",
+        CHECKS,
+    )
 
 if __name__ == "__main__":
     sys.exit(asyncio.run(main()))

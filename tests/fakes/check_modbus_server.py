@@ -13,17 +13,17 @@ check fails.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from selfcheck import VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, require, run_checks
 
 try:
     from pymodbus.client import AsyncModbusSerialClient
@@ -37,20 +37,8 @@ except ImportError as import_err:  # pragma: no cover - environment problem
     sys.exit(2)
 
 FAKE = Path(__file__).resolve().with_name("modbus_server.py")
-VERBOSE = bool({"-v", "-vv"} & set(sys.argv[1:]))
-CHECK_TIMEOUT = 30.0
-EVENT_TIMEOUT = 5.0
 CLIENT_TIMEOUT = 0.5  # s per request; the fake answers in a few ms
 DT = AsyncModbusSerialClient.DATATYPE
-
-
-class CheckFailed(AssertionError):
-    pass
-
-
-def require(cond: bool, what: str) -> None:
-    if not cond:
-        raise CheckFailed(what)
 
 
 def rtu(frame: bytes) -> bytes:
@@ -63,23 +51,34 @@ def rtu(frame: bytes) -> bytes:
 # --------------------------------------------------------------------------
 
 
-class Bus:
+class Bus(FakeProcess):
+    """A socat pty pair, the fake on one end, a pymodbus client on the other."""
+
     def __init__(self, *fake_args: str, units: tuple[int, ...] = (1,), serial: dict[str, Any] | None = None) -> None:
-        self.fake_args = fake_args
-        self.units = units
         self.serial = {"baudrate": 9600, "parity": "N", "bytesize": 8, "stopbits": 1, **(serial or {})}
-        self.events: list[dict[str, Any]] = []
-        self.stderr = bytearray()
         self.dir = Path(tempfile.mkdtemp(prefix="fake-modbus-"))
         self.server_end = str(self.dir / "server")
         self.client_end = str(self.dir / "client")
+        unit_args = [a for u in units for a in ("--unit", str(u))]
+        super().__init__(
+            FAKE,
+            "--port",
+            self.server_end,
+            "--baud",
+            str(self.serial["baudrate"]),
+            "--parity",
+            self.serial["parity"],
+            "--bytesize",
+            str(self.serial["bytesize"]),
+            "--stopbits",
+            str(self.serial["stopbits"]),
+            *unit_args,
+            *fake_args,
+        )
         self.client: AsyncModbusSerialClient | None = None
         self.listening: dict[str, Any] = {}
         self.rx = bytearray()
         self._socat: asyncio.subprocess.Process | None = None
-        self._proc: asyncio.subprocess.Process | None = None
-        self._changed = asyncio.Condition()
-        self._tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Bus:
         try:
@@ -104,31 +103,7 @@ class Bus:
             if time.monotonic() > deadline or self._socat.returncode is not None:
                 raise CheckFailed("socat did not create the pty pair")
             await asyncio.sleep(0.02)
-        unit_args = [a for u in self.units for a in ("--unit", str(u))]
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(FAKE),
-            "--port",
-            self.server_end,
-            "--baud",
-            str(self.serial["baudrate"]),
-            "--parity",
-            self.serial["parity"],
-            "--bytesize",
-            str(self.serial["bytesize"]),
-            "--stopbits",
-            str(self.serial["stopbits"]),
-            *unit_args,
-            *self.fake_args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._tasks = [
-            asyncio.create_task(self._read_events()),
-            asyncio.create_task(self._read_stderr()),
-        ]
-        self.listening = await self.expect(lambda e: e["event"] == "listening", what="listening")
+        self.listening = await self.start()
         # The fake reports the line it really uses: some kernels refuse parity on
         # a pty and the fake then falls back to 8N; the client must do the same.
         baud, frame = self.listening["line"].split()
@@ -145,9 +120,8 @@ class Bus:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._teardown(check_exit=exc[0] is None)
-        if exc[0] is not None and self.stderr:
-            tail = self.stderr.decode(errors="replace")[-2000:]
-            print(f"    fake stderr:\n{tail}", flush=True)
+        if exc[0] is not None:
+            self.print_stderr_tail()
 
     async def _teardown(self, *, check_exit: bool) -> None:
         try:
@@ -172,131 +146,12 @@ class Bus:
         assert self.client is not None
         return self.client
 
-    async def _read_events(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        async for raw in self._proc.stdout:
-            line = raw.decode().strip()
-            if not line:
-                continue
-            if VERBOSE:
-                print(f"    fake> {line}", flush=True)
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = {"event": "unparsable", "line": line}
-            async with self._changed:
-                self.events.append(event)
-                self._changed.notify_all()
-        async with self._changed:
-            self.events.append({"event": "_eof"})
-            self._changed.notify_all()
-
-    async def _read_stderr(self) -> None:
-        assert self._proc is not None and self._proc.stderr is not None
-        async for raw in self._proc.stderr:
-            self.stderr += raw
-
-    def mark(self) -> int:
-        return len(self.events)
-
-    async def expect(
-        self,
-        pred: Callable[[dict[str, Any]], bool],
-        *,
-        since: int = 0,
-        what: str = "event",
-        timeout: float = EVENT_TIMEOUT,
-    ) -> dict[str, Any]:
-        def find() -> dict[str, Any] | None:
-            for event in self.events[since:]:
-                if event["event"] == "_eof":
-                    raise CheckFailed(f"fake exited while waiting for {what}")
-                if pred(event):
-                    return event
-            return None
-
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._changed:
-                    while (found := find()) is None:
-                        await self._changed.wait()
-                    return found
-        except TimeoutError:
-            raise CheckFailed(f"timed out waiting for {what}; events: {self.events[since:]}") from None
-
     async def expect_write(self, since: int, **fields: Any) -> dict[str, Any]:
         return await self.expect(
             lambda e: e["event"] == "write" and all(e.get(k) == v for k, v in fields.items()),
             since=since,
             what=f"write event {fields}",
         )
-
-    async def send_line(self, line: str) -> None:
-        assert self._proc is not None and self._proc.stdin is not None
-        self._proc.stdin.write((line + "\n").encode())
-        await self._proc.stdin.drain()
-
-    async def op(self, op: dict[str, Any], *, ok: bool = True, timeout: float = 10) -> dict[str, Any]:
-        since = self.mark()
-        await self.send_line(json.dumps(op))
-        reply = await self.expect(
-            lambda e: e["event"] in ("done", "error") and e.get("op") == op["op"],
-            since=since,
-            what=f"reply to {op}",
-            timeout=timeout,
-        )
-        if ok and reply["event"] != "done":
-            raise CheckFailed(f"op {op} failed: {reply}")
-        if not ok and reply["event"] != "error":
-            raise CheckFailed(f"op {op} should have failed: {reply}")
-        return reply
-
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None
-
-    async def close_stdin_and_wait(self, timeout: float = 5) -> int:
-        proc = self._proc
-        assert proc is not None and proc.stdin is not None
-        self._proc = None
-        proc.stdin.close()
-        try:
-            async with asyncio.timeout(timeout):
-                code = await proc.wait()
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise CheckFailed("fake did not exit on stdin EOF") from None
-        for task in self._tasks:
-            await task
-        return code
-
-    async def stop(self, *, check_exit: bool = True) -> None:
-        proc = self._proc
-        if proc is None:
-            return
-        self._proc = None
-        if proc.returncode is None and proc.stdin is not None:
-            try:
-                proc.stdin.write(b'{"op":"quit"}\n')
-                await proc.stdin.drain()
-                proc.stdin.close()
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-        try:
-            async with asyncio.timeout(5):
-                code = await proc.wait()
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise CheckFailed("fake did not exit on quit") from None
-        for task in self._tasks:
-            try:
-                async with asyncio.timeout(2):
-                    await task
-            except TimeoutError:
-                task.cancel()
-        if check_exit and code != 0:
-            raise CheckFailed(f"fake exited with {code}: {self.stderr.decode(errors='replace')}")
 
     # --- client helpers ------------------------------------------------
 
@@ -612,35 +467,20 @@ CHECKS: list[tuple[str, Callable[[], Awaitable[str]]]] = [
 async def main() -> int:
     # pymodbus logs every timeout at ERROR; they are expected here.
     logging.basicConfig(
-        level=logging.DEBUG if "-vv" in sys.argv[1:] else logging.WARNING if VERBOSE else logging.CRITICAL,
+        level=logging.DEBUG if VERY_VERBOSE else logging.WARNING if VERBOSE else logging.CRITICAL,
         format="    client log: %(message)s",
     )
     logging.getLogger("pymodbus").setLevel(
-        logging.DEBUG if "-vv" in sys.argv[1:] else logging.WARNING if VERBOSE else logging.CRITICAL
+        logging.DEBUG if VERY_VERBOSE else logging.WARNING if VERBOSE else logging.CRITICAL
     )
     if shutil.which("socat") is None:
         print("FAIL socat not found on PATH")
         return 1
-    print(
+    return await run_checks(
         f"pymodbus {version('pymodbus')}, pyserial {version('pyserial')}, "
-        f"python {sys.version.split()[0]}; fake {FAKE}"
+        f"python {sys.version.split()[0]}; fake {FAKE}",
+        CHECKS,
     )
-    failed = 0
-    for name, check in CHECKS:
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(CHECK_TIMEOUT):
-                detail = await check()
-        except Exception as err:  # noqa: BLE001 - report every check
-            failed += 1
-            print(f"FAIL {name}: {type(err).__name__}: {err}", flush=True)
-            if VERBOSE:
-                traceback.print_exc()
-            continue
-        print(f"PASS {name} ({time.monotonic() - started:.1f}s): {detail}", flush=True)
-    print(f"{len(CHECKS) - failed}/{len(CHECKS)} checks passed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(asyncio.run(main()))

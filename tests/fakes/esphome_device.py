@@ -15,16 +15,16 @@ import argparse
 import asyncio
 import base64
 import binascii
-import json
 import re
 import socket
 import struct
 import sys
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from control import OpError, emit, serve
 
 try:
     from aioesphomeapi import api_options_pb2, api_pb2
@@ -101,20 +101,6 @@ def message_fields(msg: Message) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 # Events on stdout
 # --------------------------------------------------------------------------
-
-_stdout_lock = threading.Lock()
-
-
-def emit(event: str, **fields: Any) -> None:
-    line = json.dumps({"event": event, **fields}, separators=(",", ":"))
-    with _stdout_lock:
-        try:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-        except (BrokenPipeError, ValueError):
-            # Whoever drove us is gone; nothing sensible is left to do.
-            raise SystemExit(0) from None
-
 
 def log(verbose: bool, text: str) -> None:
     if verbose:
@@ -874,10 +860,6 @@ class ClientConnection:
 # --------------------------------------------------------------------------
 
 
-class OpError(Exception):
-    pass
-
-
 class FakeDevice:
     def __init__(self, args: argparse.Namespace) -> None:
         self.host: str = args.host
@@ -1067,18 +1049,6 @@ class FakeDevice:
 # --------------------------------------------------------------------------
 
 
-def _start_stdin_reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
-    def pump() -> None:
-        try:
-            for line in sys.stdin:
-                loop.call_soon_threadsafe(queue.put_nowait, line)
-        except (OSError, ValueError):
-            pass
-        loop.call_soon_threadsafe(queue.put_nowait, None)
-
-    threading.Thread(target=pump, name="stdin", daemon=True).start()
-
-
 async def amain(args: argparse.Namespace) -> int:
     device = FakeDevice(args)
     try:
@@ -1086,36 +1056,8 @@ async def amain(args: argparse.Namespace) -> int:
     except OSError as err:
         emit("error", op=None, message=f"cannot listen on {args.host}:{args.port}: {err}")
         return 1
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
-    _start_stdin_reader(asyncio.get_running_loop(), queue)
     try:
-        while True:
-            line = await queue.get()
-            if line is None:
-                break  # stdin EOF: exit cleanly
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                op = json.loads(line)
-                if not isinstance(op, dict):
-                    raise ValueError("expected a JSON object")
-            except ValueError as err:
-                emit("error", op=None, message=f"invalid control line: {err}")
-                continue
-            op_name = op.get("op")
-            try:
-                extra = await device.run_op(op)
-            except OpError as err:
-                emit("error", op=op_name, message=str(err))
-                continue
-            except Exception as err:  # noqa: BLE001 - report, keep serving
-                traceback.print_exc(file=sys.stderr)
-                emit("error", op=op_name, message=f"{type(err).__name__}: {err}")
-                continue
-            emit("done", op=op_name, **extra)
-            if op_name == "quit":
-                break
+        await serve(device.run_op)
     finally:
         await device.shutdown()
     return 0

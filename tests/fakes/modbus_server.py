@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import math
 import os
 import struct
 import sys
 import termios
-import threading
 import time
 import traceback
 from collections.abc import Sequence
 from typing import Any
+
+from control import OpError, emit, serve
 
 try:
     import serial
@@ -82,24 +82,6 @@ CONNECT_WAIT_SECONDS = 2.0
 # --------------------------------------------------------------------------
 # Events on stdout
 # --------------------------------------------------------------------------
-
-_stdout_lock = threading.Lock()
-
-
-def emit(event: str, **fields: Any) -> None:
-    line = json.dumps({"event": event, **fields}, separators=(",", ":"))
-    with _stdout_lock:
-        try:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-        except (BrokenPipeError, ValueError):
-            # Whoever drove us is gone; nothing sensible is left to do.
-            raise SystemExit(0) from None
-
-
-class OpError(Exception):
-    """A control op that cannot be carried out (reported as an `error` event)."""
-
 
 # --------------------------------------------------------------------------
 # Datastore
@@ -564,18 +546,6 @@ def _open_error(args: argparse.Namespace) -> str:
 # --------------------------------------------------------------------------
 
 
-def _start_stdin_reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
-    def pump() -> None:
-        try:
-            for line in sys.stdin:
-                loop.call_soon_threadsafe(queue.put_nowait, line)
-        except (OSError, ValueError):
-            pass
-        loop.call_soon_threadsafe(queue.put_nowait, None)
-
-    threading.Thread(target=pump, name="stdin", daemon=True).start()
-
-
 async def amain(args: argparse.Namespace) -> int:
     bus = FakeBus(args)
     try:
@@ -584,36 +554,8 @@ async def amain(args: argparse.Namespace) -> int:
         emit("error", op=None, message=str(err))
         return 1
     emit("listening", **bus.listening_fields())
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
-    _start_stdin_reader(asyncio.get_running_loop(), queue)
     try:
-        while True:
-            line = await queue.get()
-            if line is None:
-                break  # stdin EOF: exit cleanly
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                op = json.loads(line)
-                if not isinstance(op, dict):
-                    raise ValueError("expected a JSON object")
-            except ValueError as err:
-                emit("error", op=None, message=f"invalid control line: {err}")
-                continue
-            op_name = op.get("op")
-            try:
-                extra = await bus.run_op(op)
-            except OpError as err:
-                emit("error", op=op_name, message=str(err))
-                continue
-            except Exception as err:  # noqa: BLE001 - report, keep serving
-                traceback.print_exc(file=sys.stderr)
-                emit("error", op=op_name, message=f"{type(err).__name__}: {err}")
-                continue
-            emit("done", op=op_name, **extra)
-            if op_name == "quit":
-                break
+        await serve(bus.run_op)
     finally:
         await bus.close()
     return 0
