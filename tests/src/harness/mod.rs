@@ -16,6 +16,8 @@
 //!   message definitions) and the ESPHome provider's spec.
 //! - [`serial`]: fake UARTs (socat ptys granted through the core's sysfs
 //!   path) and the pymodbus RTU server.
+//! - [`qemu`]: the appliance image booted in QEMU through U-Boot, its disk as
+//!   a qcow2 overlay (which byte ranges the guest wrote), its serial console.
 //! - [`compat`]: binaries built from a released protocol version's source
 //!   (`core/protocol/releases.toml`), for the compatibility tests.
 //!
@@ -35,6 +37,7 @@ pub mod mosquitto;
 pub mod netns;
 pub mod ports;
 pub mod privileged;
+pub mod qemu;
 pub mod serial;
 pub mod wait;
 

@@ -132,37 +132,7 @@ impl Mosquitto {
     /// # Panics
     /// If `mosquitto_pub` fails.
     pub fn publish(&self, topic: &str, payload: &[u8], retained: bool) {
-        let mut cmd = Command::new("mosquitto_pub");
-        cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(["-q", "1", "-t", topic]);
-        // `-s` refuses empty input; `-n` sends a zero-length message.
-        cmd.arg(if payload.is_empty() { "-n" } else { "-s" });
-        if retained {
-            cmd.arg("-r");
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run mosquitto_pub ({e}); is mosquitto-clients installed?")
-            });
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(payload)
-                .unwrap_or_else(|e| panic!("cannot write the payload to mosquitto_pub: {e}"));
-        }
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("mosquitto_pub did not finish: {e}"));
-        if !out.status.success() {
-            panic!(
-                "mosquitto_pub -t {topic} failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        publish_to(self.port, topic, payload, retained);
     }
 
     /// [`Mosquitto::publish`] of a text payload.
@@ -398,5 +368,44 @@ impl Drop for Subscriber {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Publishes `payload` on `topic` with QoS 1 (and the retain flag if asked)
+/// to the broker on 127.0.0.1:`port` (e.g. a guest's, through a port forward).
+///
+/// # Panics
+/// If `mosquitto_pub` fails.
+pub fn publish_to(port: u16, topic: &str, payload: &[u8], retained: bool) {
+    let mut cmd = Command::new("mosquitto_pub");
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-q", "1", "-t", topic]);
+    // `-s` refuses empty input; `-n` sends a zero-length message.
+    cmd.arg(if payload.is_empty() { "-n" } else { "-s" });
+    if retained {
+        cmd.arg("-r");
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run mosquitto_pub ({e}); is mosquitto-clients installed?")
+        });
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(payload)
+            .unwrap_or_else(|e| panic!("cannot write the payload to mosquitto_pub: {e}"));
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("mosquitto_pub did not finish: {e}"));
+    if !out.status.success() {
+        panic!(
+            "mosquitto_pub -t {topic} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

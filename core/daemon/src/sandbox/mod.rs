@@ -89,13 +89,19 @@ pub struct Host {
     pub landlock_max_abi: i32,
 }
 
+/// `setrlimit`'s resource argument: glibc declares its own type, musl uses `int`.
+#[cfg(target_env = "gnu")]
+type RlimitResource = libc::__rlimit_resource_t;
+#[cfg(not(target_env = "gnu"))]
+type RlimitResource = libc::c_int;
+
 /// Everything the child needs, prepared before fork.
 pub struct Prepared {
     enabled: bool,
     core_pid: libc::pid_t,
     procs: Vec<CString>,
     new_netns: bool,
-    rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)>,
+    rlimits: Vec<(RlimitResource, libc::rlim_t)>,
     ids: Option<(libc::uid_t, libc::gid_t)>,
     landlock: Option<::landlock::RulesetCreated>,
     require_landlock: bool,
@@ -297,7 +303,7 @@ pub fn prepare(
 
     // rlimits.
     let l = &cfg.limits;
-    let mut rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)> = vec![
+    let mut rlimits: Vec<(RlimitResource, libc::rlim_t)> = vec![
         (libc::RLIMIT_NOFILE, l.open_files as libc::rlim_t),
         (libc::RLIMIT_CORE, 0),
     ];

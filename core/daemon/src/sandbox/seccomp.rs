@@ -71,7 +71,6 @@ fn denied() -> Vec<i64> {
         libc::SYS_userfaultfd,
         libc::SYS_perf_event_open,
         libc::SYS_kexec_load,
-        libc::SYS_kexec_file_load,
         libc::SYS_init_module,
         libc::SYS_finit_module,
         libc::SYS_delete_module,
@@ -86,6 +85,12 @@ fn denied() -> Vec<i64> {
     ];
     #[cfg(target_arch = "x86_64")]
     v.extend([libc::SYS_iopl, libc::SYS_ioperm, libc::SYS_lookup_dcookie]);
+    // The libc crate has no `SYS_kexec_file_load` for aarch64 musl; the number
+    // is the generic one (include/uapi/asm-generic/unistd.h: 294).
+    #[cfg(all(target_arch = "aarch64", target_env = "musl"))]
+    v.push(294);
+    #[cfg(not(all(target_arch = "aarch64", target_env = "musl")))]
+    v.push(libc::SYS_kexec_file_load);
     v
 }
 

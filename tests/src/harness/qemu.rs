@@ -1,0 +1,435 @@
+//! The appliance image booted in QEMU (aarch64 `virt`, TCG) the way
+//! `scripts/run-qemu` does: U-Boot as firmware (`-bios`), its environment in
+//! a pflash image, the disk on virtio-blk, the API and Mosquitto forwarded to
+//! free loopback ports.
+//!
+//! The image itself is built by `scripts/build-image BOARD` (`scripts/test`
+//! does it before `cargo test`) into `<target>/image/igloo-BOARD.img`, or
+//! taken from `IGLOO_IMAGE_DIR`. A test never writes to it: each [`Disk`] is
+//! a qcow2 overlay backed by the raw image, so every guest write lands in the
+//! overlay, and `qemu-img map` tells exactly which byte ranges were written
+//! (that is how a test proves the rootfs slot was never written).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::api::Api;
+use crate::harness::bins::target_dir;
+use crate::harness::logfile::LogFile;
+use crate::harness::ports::free_port;
+use crate::harness::wait::wait_for;
+
+/// U-Boot for QEMU `virt` (Debian's u-boot-qemu).
+pub const UBOOT_QEMU_ARM64: &str = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
+
+/// How long a boot to "core ready" may take under TCG on a loaded 2-core
+/// machine (a quiet machine takes about 15 s). A bound for the wait, not a
+/// performance assertion: the boot time is reported by the test, not judged.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The image built for `board` (`igloo-<board>.img`).
+///
+/// # Panics
+/// If it does not exist, saying how to build it.
+pub fn image(board: &str) -> PathBuf {
+    let dir = std::env::var_os("IGLOO_IMAGE_DIR")
+        .map_or_else(|| target_dir().join("image"), PathBuf::from);
+    let path = dir.join(format!("igloo-{board}.img"));
+    if !path.is_file() {
+        panic!(
+            "{} not found: build it with `scripts/build-image {board}` (scripts/test does this before cargo test)",
+            path.display()
+        );
+    }
+    path
+}
+
+/// One partition of a disk image, from `sfdisk --json`.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    /// 1-based partition number.
+    pub number: usize,
+    /// First byte.
+    pub start: u64,
+    /// Length in bytes.
+    pub size: u64,
+    /// The type: a GPT type GUID or an MBR type in hex (`"c"`, `"83"`).
+    pub kind: String,
+}
+
+/// The partition table of a disk image: its label (`"gpt"` or `"dos"`) and partitions.
+///
+/// # Panics
+/// If `sfdisk` cannot read it.
+pub fn partitions(image: &Path) -> (String, Vec<Partition>) {
+    let out = Command::new("sfdisk")
+        .arg("--json")
+        .arg(image)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run sfdisk: {e}"));
+    if !out.status.success() {
+        panic!(
+            "sfdisk --json {} failed: {}",
+            image.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("sfdisk --json gave no JSON: {e}"));
+    let table = &json["partitiontable"];
+    let sector = table["sectorsize"].as_u64().unwrap_or(512);
+    let label = table["label"].as_str().unwrap_or_default().to_string();
+    let parts = table["partitions"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .enumerate()
+                .map(|(i, p)| Partition {
+                    number: i + 1,
+                    start: p["start"].as_u64().unwrap_or(0) * sector,
+                    size: p["size"].as_u64().unwrap_or(0) * sector,
+                    kind: p["type"].as_str().unwrap_or_default().to_lowercase(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (label, parts)
+}
+
+/// A disk for one test: a qcow2 overlay on the built image plus the U-Boot
+/// environment flash, in a private temporary directory.
+pub struct Disk {
+    dir: tempfile::TempDir,
+    base: PathBuf,
+    overlay: PathBuf,
+    env_flash: PathBuf,
+}
+
+impl Disk {
+    /// A fresh disk on `image`, `size` bytes large if given (bigger than the
+    /// image, as a larger SD card would be), else the image's size.
+    ///
+    /// # Panics
+    /// If `qemu-img` fails.
+    pub fn new(image: &Path, size: Option<u64>) -> Disk {
+        let dir = tempfile::Builder::new()
+            .prefix("igloo-qemu-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temporary dir: {e}"));
+        let overlay = dir.path().join("disk.qcow2");
+        let mut cmd = Command::new("qemu-img");
+        cmd.args(["create", "-q", "-f", "qcow2", "-F", "raw", "-b"])
+            .arg(image)
+            .arg(&overlay);
+        if let Some(size) = size {
+            cmd.arg(size.to_string());
+        }
+        run(&mut cmd);
+        let env_flash = dir.path().join("uboot-env.img");
+        let f = File::create(&env_flash)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", env_flash.display()));
+        f.set_len(64 << 20)
+            .unwrap_or_else(|e| panic!("cannot size {}: {e}", env_flash.display()));
+        Disk {
+            dir,
+            base: image.to_path_buf(),
+            overlay,
+            env_flash,
+        }
+    }
+
+    /// The built image this disk is backed by.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// Byte ranges `(start, length)` the guest has written so far (the
+    /// overlay's own data; everything else still reads from the image).
+    ///
+    /// # Panics
+    /// If `qemu-img map` fails.
+    pub fn written(&self) -> Vec<(u64, u64)> {
+        let out = run(Command::new("qemu-img")
+            .args(["map", "--output=json", "-f", "qcow2"])
+            .arg(&self.overlay));
+        let json: Value = serde_json::from_slice(&out)
+            .unwrap_or_else(|e| panic!("qemu-img map gave no JSON: {e}"));
+        json.as_array()
+            .map(|extents| {
+                extents
+                    .iter()
+                    .filter(|e| e["depth"].as_u64() == Some(0) && e["data"].as_bool() == Some(true))
+                    .filter_map(|e| Some((e["start"].as_u64()?, e["length"].as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Bytes written inside `part` (see [`Disk::written`]).
+    pub fn written_in(&self, part: &Partition) -> u64 {
+        let (a, b) = (part.start, part.start + part.size);
+        self.written()
+            .iter()
+            .map(|&(s, l)| {
+                let (lo, hi) = (s.max(a), (s + l).min(b));
+                hi.saturating_sub(lo)
+            })
+            .sum()
+    }
+
+    /// The disk as the guest sees it now, as a raw image in the disk's
+    /// directory (for `sfdisk`, `dumpe2fs`).
+    ///
+    /// # Panics
+    /// If `qemu-img convert` fails.
+    pub fn snapshot_raw(&self) -> PathBuf {
+        let raw = self.dir.path().join("now.img");
+        run(Command::new("qemu-img")
+            .args(["convert", "-f", "qcow2", "-O", "raw"])
+            .arg(&self.overlay)
+            .arg(&raw));
+        raw
+    }
+
+    /// One variable of the U-Boot environment, as `fw_printenv` reads it
+    /// from the flash image (layout as U-Boot's qemu_arm64 build: the
+    /// environment at offset 0 of flash bank 1, 256 KiB).
+    ///
+    /// # Panics
+    /// If `fw_printenv` cannot run.
+    pub fn uboot_env(&self, name: &str) -> Option<String> {
+        let config = self.dir.path().join("fw_env.config");
+        std::fs::write(
+            &config,
+            format!("{} 0x0 0x40000 0x40000\n", self.env_flash.display()),
+        )
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
+        let out = Command::new("fw_printenv")
+            .arg("-c")
+            .arg(&config)
+            .arg("-n")
+            .arg(name)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run fw_printenv ({e}); is libubootenv-tool installed?")
+            });
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+/// A running guest.
+pub struct Guest {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    console: LogFile,
+    started: Instant,
+    api_port: u16,
+    mqtt_port: u16,
+    commands: u32,
+}
+
+impl Guest {
+    /// Boots `disk` (2 cores' worth of patience: see [`BOOT_TIMEOUT`]). The
+    /// serial console is captured in a log next to the disk (`console-N.log`).
+    ///
+    /// # Panics
+    /// If QEMU cannot start.
+    pub fn boot(disk: &Disk) -> Guest {
+        let api_port = free_port();
+        let mqtt_port = free_port();
+        let n = (0..)
+            .find(|i| !disk.dir.path().join(format!("console-{i}.log")).exists())
+            .unwrap_or(0);
+        let path = disk.dir.path().join(format!("console-{n}.log"));
+        let log = File::create(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        let log_err = log
+            .try_clone()
+            .unwrap_or_else(|e| panic!("cannot clone the console log handle: {e}"));
+        let mut child = Command::new("qemu-system-aarch64")
+            .args(["-M", "virt", "-cpu", "cortex-a72", "-m", "512"])
+            .args(["-nographic", "-no-reboot", "-bios", UBOOT_QEMU_ARM64])
+            .arg("-drive")
+            .arg(format!(
+                "if=pflash,format=raw,unit=1,file={}",
+                disk.env_flash.display()
+            ))
+            .arg("-drive")
+            .arg(format!(
+                "if=none,format=qcow2,id=disk,file={}",
+                disk.overlay.display()
+            ))
+            .args(["-device", "virtio-blk-pci,drive=disk"])
+            .arg("-netdev")
+            .arg(format!(
+                "user,id=net,hostfwd=tcp:127.0.0.1:{api_port}-:8080,hostfwd=tcp:127.0.0.1:{mqtt_port}-:1883"
+            ))
+            .args(["-device", "virtio-net-pci,netdev=net,romfile="])
+            .args(["-device", "virtio-rng-pci"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start qemu-system-aarch64 ({e}); is qemu-system-arm installed?")
+            });
+        let stdin = child.stdin.take();
+        Guest {
+            child,
+            stdin,
+            console: LogFile::new(path),
+            started: Instant::now(),
+            api_port,
+            mqtt_port,
+            commands: 0,
+        }
+    }
+
+    /// The serial console so far.
+    pub fn console(&self) -> &LogFile {
+        &self.console
+    }
+
+    /// Waits for the core's "core ready" line and returns the time since
+    /// QEMU was started (firmware, U-Boot, kernel, initramfs, init, core).
+    ///
+    /// # Panics
+    /// On timeout or if QEMU exits first, with the console's tail.
+    pub fn wait_core_ready(&mut self) -> Duration {
+        self.wait_console(BOOT_TIMEOUT, &["core ready"]);
+        self.started.elapsed()
+    }
+
+    /// Waits for a console line containing every needle.
+    ///
+    /// # Panics
+    /// On timeout or if QEMU exits, with the console's tail.
+    pub fn wait_console(&mut self, timeout: Duration, needles: &[&str]) -> String {
+        let console = self.console.clone();
+        let child = &mut self.child;
+        wait_for(
+            timeout,
+            format!("console line with {needles:?}"),
+            || {
+                if let Some(line) = console.find_line(needles) {
+                    return Ok(line);
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "QEMU exited ({status}) before {needles:?}; console tail:\n{}",
+                        console.tail(40)
+                    );
+                }
+                Err(format!("not yet; console tail:\n{}", console.tail(15)))
+            },
+        )
+    }
+
+    /// A client of the guest's API through the port forward.
+    pub fn api(&self) -> Api {
+        Api::new(format!("http://127.0.0.1:{}", self.api_port))
+    }
+
+    /// The host port forwarded to the guest's Mosquitto (1883).
+    pub fn mqtt_port(&self) -> u16 {
+        self.mqtt_port
+    }
+
+    /// Runs `command` in the root shell on the serial console (BusyBox init's
+    /// `askfirst` shell, activated by Enter) and returns its output lines and
+    /// exit status.
+    ///
+    /// # Panics
+    /// If the console does not answer within a minute.
+    pub fn shell(&mut self, command: &str) -> (Vec<String>, i32) {
+        self.commands += 1;
+        let n = self.commands;
+        let begin = format!("@@begin-{n}@@");
+        let end = format!("@@end-{n}@@");
+        // The markers are printed by the shell, not echoed with the command
+        // line: the echo has them split in quotes ('@@'"end-…").
+        let line = format!(
+            "\necho '@@'\"begin-{n}@@\"; {command}; echo \"@@\"'end-{n}@@' rc=$?\n"
+        );
+        let stdin = self
+            .stdin
+            .as_mut()
+            .unwrap_or_else(|| panic!("QEMU's console input is closed"));
+        stdin
+            .write_all(line.as_bytes())
+            .and_then(|()| stdin.flush())
+            .unwrap_or_else(|e| panic!("cannot type on the console: {e}"));
+        let end_line = self.wait_console(Duration::from_secs(60), &[&end]);
+        let rc = end_line
+            .rsplit("rc=")
+            .next()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(-1);
+        let lines = self.console.lines();
+        let from = lines.iter().rposition(|l| l.trim_end() == begin);
+        let to = lines.iter().rposition(|l| l.contains(&end));
+        let output = match (from, to) {
+            (Some(a), Some(b)) if a < b => lines[a + 1..b]
+                .iter()
+                .map(|l| l.trim_end_matches('\r').to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+        (output, rc)
+    }
+
+    /// A clean shutdown from the console (`poweroff`: init stops the
+    /// services and unmounts /data), then waits for QEMU to exit.
+    ///
+    /// # Panics
+    /// If QEMU does not exit within two minutes.
+    pub fn poweroff(mut self) {
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = stdin.write_all(b"\npoweroff\n");
+            let _ = stdin.flush();
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "the guest did not power off within 2 minutes; console tail:\n{}",
+            self.console.tail(30)
+        );
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command to completion and returns its stdout.
+///
+/// # Panics
+/// If it cannot start or fails, with its stderr.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out.stdout
+}

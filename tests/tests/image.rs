@@ -1,0 +1,197 @@
+//! The appliance image, booted for real: the aarch64 image from
+//! `scripts/build-image qemu-aarch64` under QEMU (TCG) through U-Boot, and the
+//! Raspberry Pi image's boot partition as the Pi's boot ROM would read it.
+//!
+//! What the first test shows, in one run because every boot costs ~15-30 s:
+//! U-Boot's A/B script picks slot A and counts the try; the core comes up
+//! with the image's default config; through the port forward the API
+//! answers, the MQTT provider runs against the image's own Mosquitto, and a
+//! Zigbee2MQTT device published to that broker appears; the data partition
+//! grows to the end of a bigger disk; the rootfs is mounted read-only and no
+//! byte of slot A is ever written; after a clean power-off and a second boot
+//! the device keeps its id (the core's database lives on /data).
+
+use std::time::Duration;
+
+use igloo_tests::harness::mosquitto::publish_to;
+use igloo_tests::harness::qemu::{Disk, Guest, image, partitions};
+use igloo_tests::harness::wait_for;
+use serde_json::json;
+
+const BRIDGE_DEVICES: &str = include_str!("../fixtures/bridge_devices.json");
+
+/// The disk the guest gets: 1 GiB, bigger than the image (as an SD card is),
+/// so the first boot grows the data partition.
+const DISK_SIZE: u64 = 1 << 30;
+
+#[test]
+fn qemu_image_boots_to_the_api_and_keeps_its_data() {
+    let img = image("qemu-aarch64");
+    let (label, parts) = partitions(&img);
+    assert_eq!(label, "gpt", "QEMU virt image uses GPT");
+    assert_eq!(parts.len(), 4, "boot, rootfs A, rootfs B, data: {parts:?}");
+    let (slot_a, data) = (&parts[1], &parts[3]);
+    let disk = Disk::new(&img, Some(DISK_SIZE));
+
+    // ---- first boot ----
+    let mut guest = Guest::boot(&disk);
+    let boot1 = guest.wait_core_ready();
+    eprintln!("first boot: core ready {:.1} s after QEMU started", boot1.as_secs_f64());
+    guest.wait_console(Duration::from_secs(5), &["igloo: slot A, 2 tries left"]);
+    let api = guest.api();
+    let health = wait_for(Duration::from_secs(60), "GET /api/v1/health through the port forward", || {
+        api.health()
+    });
+    assert_eq!(health["status"], "ok", "{health}");
+
+    // The MQTT provider runs and is connected to the image's own Mosquitto
+    // (whose log is on the console).
+    wait_for(Duration::from_secs(60), "the mqtt provider running", || {
+        let p = api.try_provider("mqtt")?;
+        (p.state == "running").then_some(()).ok_or(format!("state {}", p.state))
+    });
+    guest.wait_console(Duration::from_secs(60), &["New client connected", "as igloo-mqtt"]);
+    // The image's kernel (Debian 6.1: Landlock ABI 2) and its nftables give
+    // the provider every sandbox layer.
+    let sandbox = api.provider("mqtt").sandbox.unwrap_or_default();
+    for layer in ["uid", "landlock", "seccomp", "cgroup", "network", "rlimits"] {
+        assert_eq!(
+            sandbox[layer]["enforced"], true,
+            "sandbox layer {layer} not enforced in the guest: {}",
+            sandbox[layer]
+        );
+    }
+
+    // A Zigbee2MQTT bridge on the LAN publishes to the appliance's broker.
+    let mqtt = guest.mqtt_port();
+    wait_for(Duration::from_secs(60), "the guest's Mosquitto through the port forward", || {
+        igloo_tests::harness::wait_port(mqtt, Duration::from_secs(1))
+            .then_some(())
+            .ok_or_else(|| "not accepting".to_string())
+    });
+    publish_to(mqtt, "zigbee2mqtt/bridge/state", br#"{"state":"online"}"#, true);
+    publish_to(mqtt, "zigbee2mqtt/bridge/devices", BRIDGE_DEVICES.as_bytes(), true);
+    let state = json!({"state": "ON", "brightness": 200, "linkquality": 90});
+    publish_to(mqtt, "zigbee2mqtt/living_lamp", state.to_string().as_bytes(), true);
+    let lamp = wait_for(Duration::from_secs(60), "living_lamp in the API with its state", || {
+        let d = api
+            .try_devices()?
+            .into_iter()
+            .find(|d| d.key.ends_with("0x000d6ffffe8a4c21"))
+            .ok_or("no such device yet")?;
+        let full = api.device(d.id);
+        full.entities
+            .iter()
+            .any(|(_, e)| e.components.get("Switch") == Some(&json!(true)))
+            .then_some(full)
+            .ok_or("no Switch=true yet".to_string())
+    });
+    let ids: Vec<(String, u64)> = api.devices().into_iter().map(|d| (d.key, d.id)).collect();
+    assert!(ids.len() >= 3, "the fixture's devices: {ids:?}");
+
+    // Read-only rootfs, grown /data, and what the services take.
+    let (out, rc) = guest.shell("touch /etc/igloo-write-test");
+    assert_ne!(rc, 0, "writing to the rootfs must fail: {out:?}");
+    assert!(
+        out.iter().any(|l| l.contains("Read-only file system")),
+        "expected EROFS, got {out:?}"
+    );
+    let (mounts, _) = guest.shell("grep -E ' / | /data ' /proc/mounts");
+    assert!(
+        mounts.iter().any(|l| l.contains(" / ext4 ro")),
+        "/ must be mounted read-only: {mounts:?}"
+    );
+    assert!(
+        mounts.iter().any(|l| l.contains(" /data ext4 rw")),
+        "/data must be mounted read-write: {mounts:?}"
+    );
+    let (df, rc) = guest.shell("df -k /data | tail -n 1");
+    assert_eq!(rc, 0, "{df:?}");
+    let data_kib: u64 = df
+        .last()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("cannot read df's output: {df:?}"));
+    assert!(
+        data_kib > 2 * data.size / 1024,
+        "/data must have grown to the disk's end: {data_kib} KiB (partition was {} KiB)",
+        data.size / 1024
+    );
+    let (rss, _) = guest.shell(
+        "for p in igloo igloo-mqtt igloo-esphome mosquitto; do echo \"$p $(grep VmRSS /proc/$(pidof $p)/status)\"; done",
+    );
+    eprintln!("RSS in the guest:\n  {}", rss.join("\n  "));
+    guest.poweroff();
+
+    // Slot A was never written (the rootfs is read-only down to the block
+    // device); the data partition was.
+    assert_eq!(disk.written_in(slot_a), 0, "bytes written to rootfs slot A");
+    assert!(disk.written_in(data) > 0, "nothing was written to the data partition");
+    let raw = disk.snapshot_raw();
+    let (_, grown) = partitions(&raw);
+    assert!(
+        grown[3].start + grown[3].size > DISK_SIZE - (2 << 20),
+        "data partition must reach the end of the disk: {:?}",
+        grown[3]
+    );
+    assert_eq!(disk.uboot_env("BOOT_A_LEFT").as_deref(), Some("2"), "one try of slot A used");
+
+    // ---- second boot: same data, same ids ----
+    let mut guest = Guest::boot(&disk);
+    let boot2 = guest.wait_core_ready();
+    eprintln!("second boot: core ready {:.1} s after QEMU started", boot2.as_secs_f64());
+    let api = guest.api();
+    wait_for(Duration::from_secs(60), "the API after the reboot", || api.health());
+    let after: Vec<(String, u64)> = api.devices().into_iter().map(|d| (d.key, d.id)).collect();
+    for (key, id) in &ids {
+        assert!(
+            after.contains(&(key.clone(), *id)),
+            "device {key} had id {id} before the reboot; after: {after:?}"
+        );
+    }
+    assert_eq!(api.device(lamp.id).key, lamp.key);
+    guest.poweroff();
+    assert_eq!(disk.written_in(slot_a), 0, "bytes written to rootfs slot A after two boots");
+    assert_eq!(disk.base(), img.as_path());
+}
+
+/// The Raspberry Pi 4 image: MBR (the boot ROM reads no GPT), a FAT first
+/// partition with everything the firmware and U-Boot need, and slot A with
+/// the kernel and the Pi 4 DTB that boot.cmd loads.
+#[test]
+fn rpi4_image_has_what_the_pi_boots_from() {
+    let img = image("rpi4");
+    let (label, parts) = partitions(&img);
+    assert_eq!(label, "dos", "the Pi boot ROM needs an MBR");
+    assert_eq!(parts.len(), 4, "{parts:?}");
+    assert_eq!(parts[0].kind, "c", "partition 1 must be FAT32 LBA (0x0c): {:?}", parts[0]);
+    let fat = format!("{}@@{}", img.display(), parts[0].start);
+    let listing = igloo_tests::harness::qemu::run(
+        std::process::Command::new("mdir").args(["-b", "-i", &fat, "::"]),
+    );
+    let listing = String::from_utf8_lossy(&listing).to_lowercase();
+    eprintln!("boot partition:\n{listing}");
+    for file in [
+        "start4.elf",
+        "fixup4.dat",
+        "config.txt",
+        "u-boot.bin",
+        "boot.scr",
+        "bcm2711-rpi-4-b.dtb",
+    ] {
+        assert!(listing.contains(&format!("::/{file}")), "{file} missing from the boot FAT");
+    }
+    let config = igloo_tests::harness::qemu::run(
+        std::process::Command::new("mtype").args(["-i", &fat, "::/config.txt"]),
+    );
+    let config = String::from_utf8_lossy(&config);
+    for line in ["arm_64bit=1", "kernel=u-boot.bin", "enable_uart=1"] {
+        assert!(config.lines().any(|l| l.trim() == line), "config.txt lacks {line}: {config}");
+    }
+    // The boot script is a U-Boot script image (mkimage -T script).
+    let scr = igloo_tests::harness::qemu::run(
+        std::process::Command::new("mtype").args(["-i", &fat, "::/boot.scr"]),
+    );
+    assert_eq!(&scr[..4], &[0x27, 0x05, 0x19, 0x56], "boot.scr is not a U-Boot image");
+    assert!(String::from_utf8_lossy(&scr).contains("BOOT_ORDER"));
+}
