@@ -7,7 +7,7 @@
 #   BOOT_A_LEFT / BOOT_B_LEFT   tries left per slot (3); a try is used up here
 #   and given back by marking the slot good once the system is healthy.
 # Partitions (image/genimage/disk-*.cfg): 1 boot FAT, 2 slot A, 3 slot B, 4 data.
-# Each slot holds its own kernel (/boot/Image), initramfs (/boot/initrd.img,
+# Each slot holds its own kernel (/boot/Image.gz or /boot/Image), initramfs (/boot/initrd.img,
 # optional) and, on the Pi, DTBs (/boot/dtbs/${fdtfile}); QEMU's DTB comes from
 # QEMU itself (${fdtcontroladdr}).
 
@@ -57,13 +57,27 @@ else
 	setenv igloo_console "console=ttyAMA0,115200"
 fi
 
-if load ${devtype} ${devnum}:${igloo_part} ${kernel_addr_r} /boot/Image; then
+# The kernel: /boot/Image.gz (gzip; booti decompresses it to
+# kernel_comp_addr_r, 64 MiB above kernel_addr_r) or a plain /boot/Image.
+setenv igloo_kernel
+if load ${devtype} ${devnum}:${igloo_part} ${kernel_addr_r} /boot/Image.gz; then
+	setenv kernel_comp_size ${filesize}
+	setexpr kernel_comp_addr_r ${kernel_addr_r} + 0x4000000
+	setenv igloo_kernel Image.gz
+elif load ${devtype} ${devnum}:${igloo_part} ${kernel_addr_r} /boot/Image; then
+	setenv igloo_kernel Image
+fi
+if test -n "${igloo_kernel}"; then
 	if test -n "${fdtfile}" && load ${devtype} ${devnum}:${igloo_part} ${fdt_addr_r} /boot/dtbs/${fdtfile}; then
 		setenv igloo_fdt ${fdt_addr_r}
 	else
 		setenv igloo_fdt ${fdtcontroladdr}
 	fi
-	setenv bootargs "${igloo_console} root=LABEL=igloo-root${igloo_slot} rootfstype=ext4 ro rootwait rauc.slot=${igloo_slot} panic=10 quiet"
+	# root=PARTUUID= is resolved by the kernel itself (a Buildroot kernel has
+	# its drivers built in); the Debian image's initramfs finds the slot by
+	# its label from rauc.slot instead.
+	part uuid ${devtype} ${devnum}:${igloo_part} igloo_uuid
+	setenv bootargs "${igloo_console} root=PARTUUID=${igloo_uuid} rootfstype=ext4 ro rootwait rauc.slot=${igloo_slot} panic=10 quiet"
 	if load ${devtype} ${devnum}:${igloo_part} ${ramdisk_addr_r} /boot/initrd.img; then
 		booti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${igloo_fdt}
 	else

@@ -236,14 +236,86 @@ pub struct Guest {
 }
 
 impl Guest {
-    /// Boots `disk` (2 cores' worth of patience: see [`BOOT_TIMEOUT`]). The
-    /// serial console is captured in a log next to the disk (`console-N.log`).
+    /// Boots `disk` on QEMU `virt` (cortex-a72, 512 MiB) with U-Boot as
+    /// firmware, the API and Mosquitto forwarded to free loopback ports.
+    /// The serial console is captured in a log next to the disk
+    /// (`console-N.log`).
     ///
     /// # Panics
     /// If QEMU cannot start.
     pub fn boot(disk: &Disk) -> Guest {
         let api_port = free_port();
         let mqtt_port = free_port();
+        let mut args: Vec<String> = [
+            "-M", "virt", "-cpu", "cortex-a72", "-m", "512", "-bios", UBOOT_QEMU_ARM64,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        args.extend([
+            "-drive".into(),
+            format!("if=pflash,format=raw,unit=1,file={}", disk.env_flash.display()),
+            "-drive".into(),
+            format!("if=none,format=qcow2,id=disk,file={}", disk.overlay.display()),
+            "-device".into(),
+            "virtio-blk-pci,drive=disk".into(),
+            "-netdev".into(),
+            format!(
+                "user,id=net,hostfwd=tcp:127.0.0.1:{api_port}-:8080,hostfwd=tcp:127.0.0.1:{mqtt_port}-:1883"
+            ),
+            "-device".into(),
+            "virtio-net-pci,netdev=net,romfile=".into(),
+            "-device".into(),
+            "virtio-rng-pci".into(),
+        ]);
+        Guest::spawn(disk, &args, api_port, mqtt_port)
+    }
+
+    /// Boots a Raspberry Pi 3 image on QEMU's `raspi3b` model the way the
+    /// Pi's GPU firmware would hand over: U-Boot from the image's boot FAT
+    /// as the kernel, the board DTB from the FAT, the disk as the SD card
+    /// (its size must be a power of two). U-Boot then runs boot.scr from the
+    /// FAT and boots slot A. Console: the mini UART (QEMU's second serial
+    /// port), as `enable_uart=1` gives on a real Pi. No network, and the
+    /// model cannot power off: drop the guest to stop it.
+    ///
+    /// # Panics
+    /// If the boot files cannot be read from the FAT or QEMU cannot start.
+    pub fn boot_raspi3b(disk: &Disk) -> Guest {
+        let (_, parts) = partitions(&disk.base);
+        let fat = parts
+            .first()
+            .unwrap_or_else(|| panic!("{} has no partitions", disk.base.display()));
+        let fat = format!("{}@@{}", disk.base.display(), fat.start);
+        let mut files = Vec::new();
+        for name in ["u-boot.bin", "bcm2837-rpi-3-b.dtb"] {
+            let dest = disk.dir.path().join(name);
+            run(Command::new("mcopy")
+                .args(["-n", "-i", &fat])
+                .arg(format!("::/{name}"))
+                .arg(&dest));
+            files.push(dest.display().to_string());
+        }
+        let args: Vec<String> = vec![
+            "-M".into(),
+            "raspi3b".into(),
+            "-kernel".into(),
+            files[0].clone(),
+            "-dtb".into(),
+            files[1].clone(),
+            "-drive".into(),
+            format!("if=sd,format=qcow2,file={}", disk.overlay.display()),
+            "-serial".into(),
+            "null".into(),
+            "-serial".into(),
+            "mon:stdio".into(),
+            "-display".into(),
+            "none".into(),
+        ];
+        Guest::spawn(disk, &args, 0, 0)
+    }
+
+    fn spawn(disk: &Disk, args: &[String], api_port: u16, mqtt_port: u16) -> Guest {
         let n = (0..)
             .find(|i| !disk.dir.path().join(format!("console-{i}.log")).exists())
             .unwrap_or(0);
@@ -253,26 +325,11 @@ impl Guest {
         let log_err = log
             .try_clone()
             .unwrap_or_else(|e| panic!("cannot clone the console log handle: {e}"));
+        // -nographic: the (last) serial port is stdin/stdout; -no-reboot: a
+        // guest reboot ends QEMU, so a test sees every boot it asked for.
         let mut child = Command::new("qemu-system-aarch64")
-            .args(["-M", "virt", "-cpu", "cortex-a72", "-m", "512"])
-            .args(["-nographic", "-no-reboot", "-bios", UBOOT_QEMU_ARM64])
-            .arg("-drive")
-            .arg(format!(
-                "if=pflash,format=raw,unit=1,file={}",
-                disk.env_flash.display()
-            ))
-            .arg("-drive")
-            .arg(format!(
-                "if=none,format=qcow2,id=disk,file={}",
-                disk.overlay.display()
-            ))
-            .args(["-device", "virtio-blk-pci,drive=disk"])
-            .arg("-netdev")
-            .arg(format!(
-                "user,id=net,hostfwd=tcp:127.0.0.1:{api_port}-:8080,hostfwd=tcp:127.0.0.1:{mqtt_port}-:1883"
-            ))
-            .args(["-device", "virtio-net-pci,netdev=net,romfile="])
-            .args(["-device", "virtio-rng-pci"])
+            .args(args)
+            .args(["-nographic", "-no-reboot"])
             .stdin(Stdio::piped())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
