@@ -53,3 +53,66 @@ ensure_cargo() {
 port_open() {
     (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
+
+# ensure_backports_packages CMD:PKG...: installs the Debian package PKG from
+# <codename>-backports (bookworm-backports on Debian 12) when command CMD is
+# missing. Adds /etc/apt/sources.list.d/igloo-backports.sources first when no
+# apt source for that suite exists yet, with the same mirror (`URIs:`) as the
+# system's own Debian source: no mirror host is written down here.
+# Used for QEMU: bookworm's own 7.2 would replace the newer qemu-utils.
+ensure_backports_packages() {
+    local missing=() pair
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo codename suite sources uris file=/etc/apt/sources.list.d/igloo-backports.sources
+    sudo=$(apt_prefix)
+    # shellcheck disable=SC1091
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    if [ -z "$codename" ]; then
+        echo "error: cannot tell the Debian release (no VERSION_CODENAME in /etc/os-release)" >&2
+        return 1
+    fi
+    suite="$codename-backports"
+    # Any source apt reads (deb822 `Suites:` or one-line `deb URI SUITE`) for the suite?
+    sources=$(find /etc/apt/sources.list /etc/apt/sources.list.d \( -name '*.list' -o -name '*.sources' \) \
+        -type f -exec grep -hv '^[[:space:]]*#' {} + 2>/dev/null || true)
+    if ! grep -qw -- "$suite" <<<"$sources"; then
+        # The URIs of the stanza that serves the release itself (not -security).
+        uris=$(awk -v rel="$codename" '
+            /^[[:space:]]*#/ { next }
+            /^[[:space:]]*$/ { if (has && u != "") { print u; found = 1; exit } u = ""; has = 0; next }
+            /^URIs:/ { sub(/^URIs:[[:space:]]*/, ""); u = $0 }
+            /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == rel) has = 1 }
+            END { if (!found && has && u != "") print u }' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
+            true)
+        if [ -z "$uris" ]; then
+            echo "error: no URIs: line for $codename in /etc/apt/sources.list.d/debian.sources;" \
+                "add a $suite apt source by hand" >&2
+            return 1
+        fi
+        echo "==> adding the $suite apt source ($file, URIs: $uris)"
+        printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+            "$uris" "$suite" | $sudo tee "$file" >/dev/null
+    fi
+    echo "==> installing ${missing[*]} from $suite (apt)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        -t "$suite" "${missing[@]}" >/dev/null
+}
+
+# ensure_files FILE:PKG...: installs the Debian package PKG when FILE is missing
+# (for packages that ship data rather than a command, e.g. u-boot-qemu).
+ensure_files() {
+    local missing=() pair
+    for pair in "$@"; do
+        [ -e "${pair%%:*}" ] || missing+=("${pair#*:}")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo
+    sudo=$(apt_prefix)
+    echo "==> installing ${missing[*]} (apt)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}

@@ -36,21 +36,31 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     // ---- first boot ----
     let mut guest = Guest::boot(&disk);
     let boot1 = guest.wait_core_ready();
-    eprintln!("first boot: core ready {:.1} s after QEMU started", boot1.as_secs_f64());
+    eprintln!(
+        "first boot: core ready {:.1} s after QEMU started",
+        boot1.as_secs_f64()
+    );
     guest.wait_console(Duration::from_secs(5), &["igloo: slot A, 2 tries left"]);
     let api = guest.api();
-    let health = wait_for(Duration::from_secs(60), "GET /api/v1/health through the port forward", || {
-        api.health()
-    });
+    let health = wait_for(
+        Duration::from_secs(60),
+        "GET /api/v1/health through the port forward",
+        || api.health(),
+    );
     assert_eq!(health["status"], "ok", "{health}");
 
     // The MQTT provider runs and is connected to the image's own Mosquitto
     // (whose log is on the console).
     wait_for(Duration::from_secs(60), "the mqtt provider running", || {
         let p = api.try_provider("mqtt")?;
-        (p.state == "running").then_some(()).ok_or(format!("state {}", p.state))
+        (p.state == "running")
+            .then_some(())
+            .ok_or(format!("state {}", p.state))
     });
-    guest.wait_console(Duration::from_secs(60), &["New client connected", "as igloo-mqtt"]);
+    guest.wait_console(
+        Duration::from_secs(60),
+        &["New client connected", "as igloo-mqtt"],
+    );
     // The image's kernel (Debian 6.1: Landlock ABI 2) and its nftables give
     // the provider every sandbox layer.
     let sandbox = api.provider("mqtt").sandbox.unwrap_or_default();
@@ -64,28 +74,51 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
 
     // A Zigbee2MQTT bridge on the LAN publishes to the appliance's broker.
     let mqtt = guest.mqtt_port();
-    wait_for(Duration::from_secs(60), "the guest's Mosquitto through the port forward", || {
-        igloo_tests::harness::wait_port(mqtt, Duration::from_secs(1))
-            .then_some(())
-            .ok_or_else(|| "not accepting".to_string())
-    });
-    publish_to(mqtt, "zigbee2mqtt/bridge/state", br#"{"state":"online"}"#, true);
-    publish_to(mqtt, "zigbee2mqtt/bridge/devices", BRIDGE_DEVICES.as_bytes(), true);
+    wait_for(
+        Duration::from_secs(60),
+        "the guest's Mosquitto through the port forward",
+        || {
+            igloo_tests::harness::wait_port(mqtt, Duration::from_secs(1))
+                .then_some(())
+                .ok_or_else(|| "not accepting".to_string())
+        },
+    );
+    publish_to(
+        mqtt,
+        "zigbee2mqtt/bridge/state",
+        br#"{"state":"online"}"#,
+        true,
+    );
+    publish_to(
+        mqtt,
+        "zigbee2mqtt/bridge/devices",
+        BRIDGE_DEVICES.as_bytes(),
+        true,
+    );
     let state = json!({"state": "ON", "brightness": 200, "linkquality": 90});
-    publish_to(mqtt, "zigbee2mqtt/living_lamp", state.to_string().as_bytes(), true);
-    let lamp = wait_for(Duration::from_secs(60), "living_lamp in the API with its state", || {
-        let d = api
-            .try_devices()?
-            .into_iter()
-            .find(|d| d.key.ends_with("0x000d6ffffe8a4c21"))
-            .ok_or("no such device yet")?;
-        let full = api.device(d.id);
-        full.entities
-            .iter()
-            .any(|(_, e)| e.components.get("Switch") == Some(&json!(true)))
-            .then_some(full)
-            .ok_or("no Switch=true yet".to_string())
-    });
+    publish_to(
+        mqtt,
+        "zigbee2mqtt/living_lamp",
+        state.to_string().as_bytes(),
+        true,
+    );
+    let lamp = wait_for(
+        Duration::from_secs(60),
+        "living_lamp in the API with its state",
+        || {
+            let d = api
+                .try_devices()?
+                .into_iter()
+                .find(|d| d.key.ends_with("0x000d6ffffe8a4c21"))
+                .ok_or("no such device yet")?;
+            let full = api.device(d.id);
+            full.entities
+                .iter()
+                .any(|(_, e)| e.components.get("Switch") == Some(&json!(true)))
+                .then_some(full)
+                .ok_or("no Switch=true yet".to_string())
+        },
+    );
     let ids: Vec<(String, u64)> = api.devices().into_iter().map(|d| (d.key, d.id)).collect();
     assert!(ids.len() >= 3, "the fixture's devices: {ids:?}");
 
@@ -126,7 +159,10 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     // Slot A was never written (the rootfs is read-only down to the block
     // device); the data partition was.
     assert_eq!(disk.written_in(slot_a), 0, "bytes written to rootfs slot A");
-    assert!(disk.written_in(data) > 0, "nothing was written to the data partition");
+    assert!(
+        disk.written_in(data) > 0,
+        "nothing was written to the data partition"
+    );
     let raw = disk.snapshot_raw();
     let (_, grown) = partitions(&raw);
     assert!(
@@ -134,14 +170,23 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
         "data partition must reach the end of the disk: {:?}",
         grown[3]
     );
-    assert_eq!(disk.uboot_env("BOOT_A_LEFT").as_deref(), Some("2"), "one try of slot A used");
+    assert_eq!(
+        disk.uboot_env("BOOT_A_LEFT").as_deref(),
+        Some("2"),
+        "one try of slot A used"
+    );
 
     // ---- second boot: same data, same ids ----
     let mut guest = Guest::boot(&disk);
     let boot2 = guest.wait_core_ready();
-    eprintln!("second boot: core ready {:.1} s after QEMU started", boot2.as_secs_f64());
+    eprintln!(
+        "second boot: core ready {:.1} s after QEMU started",
+        boot2.as_secs_f64()
+    );
     let api = guest.api();
-    wait_for(Duration::from_secs(60), "the API after the reboot", || api.health());
+    wait_for(Duration::from_secs(60), "the API after the reboot", || {
+        api.health()
+    });
     let after: Vec<(String, u64)> = api.devices().into_iter().map(|d| (d.key, d.id)).collect();
     for (key, id) in &ids {
         assert!(
@@ -151,7 +196,11 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     }
     assert_eq!(api.device(lamp.id).key, lamp.key);
     guest.poweroff();
-    assert_eq!(disk.written_in(slot_a), 0, "bytes written to rootfs slot A after two boots");
+    assert_eq!(
+        disk.written_in(slot_a),
+        0,
+        "bytes written to rootfs slot A after two boots"
+    );
     assert_eq!(disk.base(), img.as_path());
 }
 
@@ -164,7 +213,11 @@ fn rpi4_image_has_what_the_pi_boots_from() {
     let (label, parts) = partitions(&img);
     assert_eq!(label, "dos", "the Pi boot ROM needs an MBR");
     assert_eq!(parts.len(), 4, "{parts:?}");
-    assert_eq!(parts[0].kind, "c", "partition 1 must be FAT32 LBA (0x0c): {:?}", parts[0]);
+    assert_eq!(
+        parts[0].kind, "c",
+        "partition 1 must be FAT32 LBA (0x0c): {:?}",
+        parts[0]
+    );
     let fat = format!("{}@@{}", img.display(), parts[0].start);
     let listing = igloo_tests::harness::qemu::run(
         std::process::Command::new("mdir").args(["-b", "-i", &fat, "::"]),
@@ -179,20 +232,34 @@ fn rpi4_image_has_what_the_pi_boots_from() {
         "boot.scr",
         "bcm2711-rpi-4-b.dtb",
     ] {
-        assert!(listing.contains(&format!("::/{file}")), "{file} missing from the boot FAT");
+        assert!(
+            listing.contains(&format!("::/{file}")),
+            "{file} missing from the boot FAT"
+        );
     }
-    let config = igloo_tests::harness::qemu::run(
-        std::process::Command::new("mtype").args(["-i", &fat, "::/config.txt"]),
-    );
+    let config = igloo_tests::harness::qemu::run(std::process::Command::new("mtype").args([
+        "-i",
+        &fat,
+        "::/config.txt",
+    ]));
     let config = String::from_utf8_lossy(&config);
     for line in ["arm_64bit=1", "kernel=u-boot.bin", "enable_uart=1"] {
-        assert!(config.lines().any(|l| l.trim() == line), "config.txt lacks {line}: {config}");
+        assert!(
+            config.lines().any(|l| l.trim() == line),
+            "config.txt lacks {line}: {config}"
+        );
     }
     // The boot script is a U-Boot script image (mkimage -T script).
-    let scr = igloo_tests::harness::qemu::run(
-        std::process::Command::new("mtype").args(["-i", &fat, "::/boot.scr"]),
+    let scr = igloo_tests::harness::qemu::run(std::process::Command::new("mtype").args([
+        "-i",
+        &fat,
+        "::/boot.scr",
+    ]));
+    assert_eq!(
+        &scr[..4],
+        &[0x27, 0x05, 0x19, 0x56],
+        "boot.scr is not a U-Boot image"
     );
-    assert_eq!(&scr[..4], &[0x27, 0x05, 0x19, 0x56], "boot.scr is not a U-Boot image");
     assert!(String::from_utf8_lossy(&scr).contains("BOOT_ORDER"));
 }
 
@@ -207,13 +274,22 @@ fn rpi3_image_boots_on_raspi3b_to_core_ready() {
     let mut guest = Guest::boot_raspi3b(&disk);
     guest.wait_console(Duration::from_secs(120), &["igloo: slot A, 2 tries left"]);
     let ready = guest.wait_core_ready();
-    guest.wait_console(Duration::from_secs(5), &["initramfs: root LABEL=igloo-rootA is /dev/mmcblk0p2"]);
-    eprintln!("raspi3b: core ready {:.1} s after QEMU started", ready.as_secs_f64());
+    guest.wait_console(
+        Duration::from_secs(5),
+        &["initramfs: root LABEL=igloo-rootA is /dev/mmcblk0p2"],
+    );
+    eprintln!(
+        "raspi3b: core ready {:.1} s after QEMU started",
+        ready.as_secs_f64()
+    );
     // On the Pi, U-Boot's environment is uboot.env on the boot FAT, and the
     // system reads the same boot counter U-Boot wrote (what RAUC uses to
     // mark a slot good or switch slots).
     let (out, rc) = guest.shell("fw_printenv -n BOOT_A_LEFT; fw_printenv -n BOOT_ORDER");
     assert_eq!(rc, 0, "fw_printenv failed: {out:?}");
-    assert!(out.iter().any(|l| l.trim() == "2"), "BOOT_A_LEFT after one boot: {out:?}");
+    assert!(
+        out.iter().any(|l| l.trim() == "2"),
+        "BOOT_A_LEFT after one boot: {out:?}"
+    );
     assert!(out.iter().any(|l| l.trim() == "A B"), "BOOT_ORDER: {out:?}");
 }

@@ -39,7 +39,12 @@ pub fn main(config_path: &Path) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        // Colours on a terminal, unless NO_COLOR is set (https://no-color.org;
+        // the appliance's serial console sets it).
+        .with_ansi(
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

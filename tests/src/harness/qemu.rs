@@ -247,7 +247,14 @@ impl Guest {
         let api_port = free_port();
         let mqtt_port = free_port();
         let mut args: Vec<String> = [
-            "-M", "virt", "-cpu", "cortex-a72", "-m", "512", "-bios", UBOOT_QEMU_ARM64,
+            "-M",
+            "virt",
+            "-cpu",
+            "cortex-a72",
+            "-m",
+            "512",
+            "-bios",
+            UBOOT_QEMU_ARM64,
         ]
         .iter()
         .map(ToString::to_string)
@@ -320,8 +327,8 @@ impl Guest {
             .find(|i| !disk.dir.path().join(format!("console-{i}.log")).exists())
             .unwrap_or(0);
         let path = disk.dir.path().join(format!("console-{n}.log"));
-        let log = File::create(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        let log =
+            File::create(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         let log_err = log
             .try_clone()
             .unwrap_or_else(|e| panic!("cannot clone the console log handle: {e}"));
@@ -371,22 +378,18 @@ impl Guest {
     pub fn wait_console(&mut self, timeout: Duration, needles: &[&str]) -> String {
         let console = self.console.clone();
         let child = &mut self.child;
-        wait_for(
-            timeout,
-            format!("console line with {needles:?}"),
-            || {
-                if let Some(line) = console.find_line(needles) {
-                    return Ok(line);
-                }
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!(
-                        "QEMU exited ({status}) before {needles:?}; console tail:\n{}",
-                        console.tail(40)
-                    );
-                }
-                Err(format!("not yet; console tail:\n{}", console.tail(15)))
-            },
-        )
+        wait_for(timeout, format!("console line with {needles:?}"), || {
+            if let Some(line) = console.find_line(needles) {
+                return Ok(line);
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "QEMU exited ({status}) before {needles:?}; console tail:\n{}",
+                    console.tail(40)
+                );
+            }
+            Err(format!("not yet; console tail:\n{}", console.tail(15)))
+        })
     }
 
     /// A client of the guest's API through the port forward.
@@ -412,9 +415,7 @@ impl Guest {
         let end = format!("@@end-{n}@@");
         // The markers are printed by the shell, not echoed with the command
         // line: the echo has them split in quotes ('@@'"end-…").
-        let line = format!(
-            "\necho '@@'\"begin-{n}@@\"; {command}; echo \"@@\"'end-{n}@@' rc=$?\n"
-        );
+        let line = format!("\necho '@@'\"begin-{n}@@\"; {command}; echo \"@@\"'end-{n}@@' rc=$?\n");
         let stdin = self
             .stdin
             .as_mut()

@@ -16,17 +16,42 @@ use seccompiler::{
 
 use crate::config::SocketFamily;
 
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// `IPPROTO_MPTCP` (include/uapi/linux/in.h).
 const IPPROTO_MPTCP: u64 = 262;
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// `TCP_FASTOPEN` and `TCP_FASTOPEN_CONNECT` (include/uapi/linux/tcp.h).
 const TCP_FASTOPEN: u64 = 23;
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 const TCP_FASTOPEN_CONNECT: u64 = 30;
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// `MSG_FASTOPEN` (include/linux/socket.h).
 const MSG_FASTOPEN: u64 = 0x2000_0000;
 /// `__X32_SYSCALL_BIT`: x32-ABI calls on x86_64 carry this bit and pass the
 /// architecture check, so every denied number is mirrored with it.
 #[cfg(target_arch = "x86_64")]
 const X32: i64 = 0x4000_0000;
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// `CLONE_NEW*` flags (include/uapi/linux/sched.h).
 const CLONE_NEW: &[u64] = &[
     0x0000_0080, // CLONE_NEWTIME
@@ -38,9 +63,19 @@ const CLONE_NEW: &[u64] = &[
     0x2000_0000, // CLONE_NEWPID
     0x4000_0000, // CLONE_NEWNET
 ];
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// `TIOCSTI` and `TIOCLINUX`: typing into or controlling a terminal.
 const TTY_IOCTLS: &[u64] = &[0x5412, 0x541C];
 
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// Syscalls denied outright.
 fn denied() -> Vec<i64> {
     let mut v = vec![
@@ -94,14 +129,29 @@ fn denied() -> Vec<i64> {
     v
 }
 
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 fn cond(arg: u8, op: Op, value: u64) -> Result<Cond, String> {
     Cond::new(arg, Len::Dword, op, value).map_err(|e| e.to_string())
 }
 
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 fn rule(conds: Vec<Cond>) -> Result<SeccompRule, String> {
     SeccompRule::new(conds).map_err(|e| e.to_string())
 }
 
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// The rules answered with `EPERM`, keyed by syscall number.
 fn eperm_rules(families: &[SocketFamily]) -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
@@ -199,6 +249,11 @@ pub fn target_arch() -> Result<TargetArch, String> {
     })
 }
 
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 /// Compiles the provider's filters.
 ///
 /// # Errors
@@ -234,7 +289,30 @@ pub fn build(families: &[SocketFamily]) -> Result<Filters, String> {
     })
 }
 
+/// Without a seccompiler backend (32-bit ARM, …) there are no filters: the
+/// provider runs without the seccomp layer, and the core reports it as not
+/// enforced with this message.
+///
+/// # Errors
+/// Always.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+)))]
+pub fn build(_families: &[SocketFamily]) -> Result<Filters, String> {
+    Err(format!(
+        "seccomp filters are not built for {} (seccompiler supports x86_64, aarch64, riscv64)",
+        std::env::consts::ARCH
+    ))
+}
+
 #[cfg(test)]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 mod tests {
     use super::*;
 
