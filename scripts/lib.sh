@@ -13,6 +13,15 @@ apt_prefix() {
     fi
 }
 
+# apt_install PKG...: installs Debian packages (no recommends), quietly.
+apt_install() {
+    local sudo
+    sudo=$(apt_prefix)
+    echo "==> installing $* (apt)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 # ensure_packages CMD:PKG...: installs the Debian package PKG when command CMD is missing.
 ensure_packages() {
     local missing=() pair
@@ -20,22 +29,14 @@ ensure_packages() {
         command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
-    local sudo
-    sudo=$(apt_prefix)
-    echo "==> installing ${missing[*]} (apt)"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
 }
 
 # ensure_python_venv: python3 with its venv module (Debian: python3-venv).
 ensure_python_venv() {
     ensure_packages python3:python3
     python3 -c 'import ensurepip, venv' 2>/dev/null && return 0
-    local sudo
-    sudo=$(apt_prefix)
-    echo "==> installing python3-venv (apt)"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    apt_install python3-venv
 }
 
 # ensure_cargo: fails with instructions when the Rust toolchain is missing.
@@ -110,9 +111,5 @@ ensure_files() {
         [ -e "${pair%%:*}" ] || missing+=("${pair#*:}")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
-    local sudo
-    sudo=$(apt_prefix)
-    echo "==> installing ${missing[*]} (apt)"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
 }

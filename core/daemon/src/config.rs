@@ -214,7 +214,16 @@ pub enum SocketFamily {
 }
 
 impl SocketFamily {
-    /// The `AF_*` number.
+    /// The `AF_*` number (used by the seccomp filter, which is built only
+    /// where seccompiler has a backend).
+    #[cfg_attr(
+        not(any(
+            target_arch = "x86_64",
+            target_arch = "aarch64",
+            target_arch = "riscv64"
+        )),
+        allow(dead_code)
+    )]
     pub fn af(self) -> i32 {
         match self {
             SocketFamily::Inet => libc::AF_INET,

@@ -7,11 +7,22 @@
 //! `ENOSYS` because its flags sit behind a pointer a filter cannot read; libc
 //! then falls back to `clone`, whose flags are checked.
 
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 use std::collections::BTreeMap;
 
+use seccompiler::{BpfProgram, TargetArch};
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op,
-    SeccompCondition as Cond, SeccompFilter, SeccompRule, TargetArch,
+    SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op, SeccompCondition as Cond,
+    SeccompFilter, SeccompRule,
 };
 
 use crate::config::SocketFamily;
