@@ -55,6 +55,32 @@ port_open() {
     (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
+# apt_source_uri SUITE: the first mirror URI the host's own apt sources use
+# for SUITE (e.g. bookworm, bookworm-security), from deb822 `*.sources`
+# stanzas (`URIs:` + `Suites:`, in any order) or one-line `deb URI SUITE`
+# entries. Prints nothing when there is none. Mirrors are never written down
+# in the scripts: they come from here.
+apt_source_uri() {
+    local suite=$1 f
+    {
+        for f in /etc/apt/sources.list.d/*.sources; do
+            [ -f "$f" ] || continue
+            awk -v want="$suite" '
+                function flush() { if (has && uris != "") print uris; uris = ""; has = 0 }
+                /^[[:space:]]*#/ { next }
+                /^[[:space:]]*$/ { flush(); next }
+                /^URIs:/ { uris = $2 }
+                /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == want) has = 1 }
+                END { flush() }' "$f"
+        done
+        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+            [ -f "$f" ] || continue
+            awk -v want="$suite" '$1 == "deb" {
+                for (i = 2; i < NF; i++) if ($i ~ /^(https?|file):/ && $(i+1) == want) { print $i; break } }' "$f"
+        done
+    } | head -n 1
+}
+
 # ensure_backports_packages CMD:PKG...: installs the Debian package PKG from
 # <codename>-backports (bookworm-backports on Debian 12) when command CMD is
 # missing. Adds /etc/apt/sources.list.d/igloo-backports.sources first when no
@@ -80,16 +106,10 @@ ensure_backports_packages() {
     sources=$(find /etc/apt/sources.list /etc/apt/sources.list.d \( -name '*.list' -o -name '*.sources' \) \
         -type f -exec grep -hv '^[[:space:]]*#' {} + 2>/dev/null || true)
     if ! grep -qw -- "$suite" <<<"$sources"; then
-        # The URIs of the stanza that serves the release itself (not -security).
-        uris=$(awk -v rel="$codename" '
-            /^[[:space:]]*#/ { next }
-            /^[[:space:]]*$/ { if (has && u != "") { print u; found = 1; exit } u = ""; has = 0; next }
-            /^URIs:/ { sub(/^URIs:[[:space:]]*/, ""); u = $0 }
-            /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == rel) has = 1 }
-            END { if (!found && has && u != "") print u }' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
-            true)
+        # The mirror that serves the release itself (not -security).
+        uris=$(apt_source_uri "$codename")
         if [ -z "$uris" ]; then
-            echo "error: no URIs: line for $codename in /etc/apt/sources.list.d/debian.sources;" \
+            echo "error: no apt source for $codename in /etc/apt/sources.list(.d);" \
                 "add a $suite apt source by hand" >&2
             return 1
         fi

@@ -143,11 +143,6 @@ impl Disk {
         }
     }
 
-    /// The built image this disk is backed by.
-    pub fn base(&self) -> &Path {
-        &self.base
-    }
-
     /// Byte ranges `(start, length)` the guest has written so far (the
     /// overlay's own data; everything else still reads from the image).
     ///
