@@ -131,6 +131,16 @@ pub struct ProviderConfig {
     pub wait_for_grant: bool,
     /// `[provider.update]`: when a newly switched-to version counts as failed.
     pub update: UpdatePolicy,
+    /// Problems that do not stop the provider, each naming its file and line.
+    pub warnings: Vec<String>,
+}
+
+impl ProviderConfig {
+    /// The line in the config file of `key` (dotted, relative to
+    /// `[provider.config]`); TEMPORARY until the config split lands.
+    pub fn config_line(&self, _key: &str) -> Option<usize> {
+        None
+    }
 }
 
 /// `[provider.update]`: the trial of a new provider version after
@@ -823,6 +833,7 @@ impl Config {
                 limits,
                 grants,
                 wait_for_grant: p.wait_for_grant,
+                warnings: Vec::new(),
                 update,
             });
         }

@@ -1,11 +1,14 @@
 //! Changes broadcast to API clients (`GET /api/v1/events`), produced by the
-//! tree task and the supervisor. JSON shapes are in `docs/api.md`.
+//! tree task and the supervisor. JSON shapes are in `docs/api.md`; provider
+//! objects are made by [`views`], like the API's.
 
 use std::sync::Arc;
 
 use igloo_protocol::{Component, DeviceId};
 use serde_json::{Value as Json, json};
 
+use crate::api::views;
+use crate::supervisor::ProviderStatus;
 use crate::tree::components_json;
 
 /// One change. Cheap to clone (shared payloads).
@@ -41,8 +44,13 @@ pub enum Event {
     },
     /// A device was removed by its provider.
     Removed(DeviceId),
-    /// A provider's status changed: the provider JSON.
-    Provider(Arc<Json>),
+    /// A provider's status changed.
+    Provider {
+        /// Its new status.
+        status: Arc<ProviderStatus>,
+        /// Components withheld from it so far.
+        dropped_components: u64,
+    },
 }
 
 impl Event {
@@ -74,7 +82,13 @@ impl Event {
                 );
             }
             Event::Removed(d) => json!({"type": "removed", "device": d.0}),
-            Event::Provider(p) => json!({"type": "provider", "provider": &**p}),
+            Event::Provider {
+                status,
+                dropped_components,
+            } => json!({
+                "type": "provider",
+                "provider": views::provider_event(status, *dropped_components),
+            }),
         };
         v.to_string()
     }
@@ -87,7 +101,7 @@ impl Event {
             Event::Device(_) => "device",
             Event::Entity { .. } => "entity",
             Event::Removed(_) => "removed",
-            Event::Provider(_) => "provider",
+            Event::Provider { .. } => "provider",
         }
     }
 }
@@ -116,7 +130,14 @@ mod tests {
                 json: Arc::from(r#"{"units":{}}"#),
             },
             Event::Removed(DeviceId(2)),
-            Event::Provider(Arc::new(json!({"name": "mqtt"}))),
+            Event::Provider {
+                status: Arc::new(ProviderStatus::new(
+                    "mqtt",
+                    "/usr/bin/igloo-mqtt".into(),
+                    "configured".into(),
+                )),
+                dropped_components: 3,
+            },
         ];
         for e in events {
             let v: Json = serde_json::from_str(&e.to_json_text())

@@ -252,6 +252,44 @@ pub enum Message {
     Revoke(Revoke),
 }
 
+/// The id of each message (its variant index, its position in
+/// [`MESSAGE_NAMES`]): one constant per variant, so code that asks whether a
+/// peer knows a message (`Negotiated::knows_message`) never writes a number.
+pub mod ids {
+    use super::MessageId;
+
+    /// `Hello`.
+    pub const HELLO: MessageId = 0;
+    /// `Welcome`.
+    pub const WELCOME: MessageId = 1;
+    /// `CreateDevice`.
+    pub const CREATE_DEVICE: MessageId = 2;
+    /// `DeviceCreated`.
+    pub const DEVICE_CREATED: MessageId = 3;
+    /// `RegisterEntity`.
+    pub const REGISTER_ENTITY: MessageId = 4;
+    /// `WriteComponents`.
+    pub const WRITE_COMPONENTS: MessageId = 5;
+    /// `SetAvailability`.
+    pub const SET_AVAILABILITY: MessageId = 6;
+    /// `RemoveDevice`.
+    pub const REMOVE_DEVICE: MessageId = 7;
+    /// `Custom`.
+    pub const CUSTOM: MessageId = 8;
+    /// `CustomReply`.
+    pub const CUSTOM_REPLY: MessageId = 9;
+    /// `Ping`.
+    pub const PING: MessageId = 10;
+    /// `Pong`.
+    pub const PONG: MessageId = 11;
+    /// `Error`.
+    pub const ERROR: MessageId = 12;
+    /// `Grant`.
+    pub const GRANT: MessageId = 13;
+    /// `Revoke`.
+    pub const REVOKE: MessageId = 14;
+}
+
 /// Variant names in wire order (index = message id).
 pub const MESSAGE_NAMES: &[&str] = &[
     "Hello",
@@ -272,27 +310,27 @@ pub const MESSAGE_NAMES: &[&str] = &[
 ];
 
 /// The highest message id this build knows.
-pub const MAX_MESSAGE_ID: MessageId = 14;
+pub const MAX_MESSAGE_ID: MessageId = ids::REVOKE;
 
 impl Message {
     /// The message id (variant index).
     pub fn id(&self) -> MessageId {
         match self {
-            Message::Hello(_) => 0,
-            Message::Welcome(_) => 1,
-            Message::CreateDevice(_) => 2,
-            Message::DeviceCreated(_) => 3,
-            Message::RegisterEntity(_) => 4,
-            Message::WriteComponents(_) => 5,
-            Message::SetAvailability(_) => 6,
-            Message::RemoveDevice(_) => 7,
-            Message::Custom(_) => 8,
-            Message::CustomReply(_) => 9,
-            Message::Ping(_) => 10,
-            Message::Pong(_) => 11,
-            Message::Error(_) => 12,
-            Message::Grant(_) => 13,
-            Message::Revoke(_) => 14,
+            Message::Hello(_) => ids::HELLO,
+            Message::Welcome(_) => ids::WELCOME,
+            Message::CreateDevice(_) => ids::CREATE_DEVICE,
+            Message::DeviceCreated(_) => ids::DEVICE_CREATED,
+            Message::RegisterEntity(_) => ids::REGISTER_ENTITY,
+            Message::WriteComponents(_) => ids::WRITE_COMPONENTS,
+            Message::SetAvailability(_) => ids::SET_AVAILABILITY,
+            Message::RemoveDevice(_) => ids::REMOVE_DEVICE,
+            Message::Custom(_) => ids::CUSTOM,
+            Message::CustomReply(_) => ids::CUSTOM_REPLY,
+            Message::Ping(_) => ids::PING,
+            Message::Pong(_) => ids::PONG,
+            Message::Error(_) => ids::ERROR,
+            Message::Grant(_) => ids::GRANT,
+            Message::Revoke(_) => ids::REVOKE,
         }
     }
 
@@ -315,5 +353,18 @@ mod tests {
         });
         assert_eq!(m.id(), MAX_MESSAGE_ID);
         assert_eq!(m.name(), "Revoke");
+    }
+
+    #[test]
+    fn id_constants_name_their_variants() {
+        for (id, name) in [
+            (ids::HELLO, "Hello"),
+            (ids::CUSTOM, "Custom"),
+            (ids::ERROR, "Error"),
+            (ids::GRANT, "Grant"),
+            (ids::REVOKE, "Revoke"),
+        ] {
+            assert_eq!(MESSAGE_NAMES[usize::from(id)], name);
+        }
     }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::StreamExt;
 use igloo_protocol::codec::MessageCodec;
-use igloo_protocol::message::{ErrorReply, Hello, Welcome};
+use igloo_protocol::commands;
+use igloo_protocol::message::{CustomReply, ErrorReply, Hello, Welcome};
 use igloo_protocol::{
     DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, Negotiated,
     PROTOCOL_MAJOR, PROTOCOL_MINOR, encode_frame,
@@ -36,7 +37,7 @@ pub struct Peer {
 }
 
 /// Why a connection ended.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum End {
     /// The provider closed the socket.
     Closed,
@@ -180,11 +181,58 @@ async fn write_one(w: &mut OwnedWriteHalf, msg: &Message) -> std::io::Result<()>
     w.write_all(&buf).await
 }
 
+/// What a supervised provider's connection has beyond a hand-started one.
+pub struct Supervised<'a> {
+    /// Its grants (re)sent at once, and pending commands.
+    pub port: &'a mut Port,
+    /// Grants, revocations and custom commands delivered while connected.
+    pub inbox: &'a mut mpsc::Receiver<ToProvider>,
+    /// Where its report of a config error goes (message, dotted key), from
+    /// the [`commands::CONFIG_ERROR`] command it sends before exiting with
+    /// [`igloo_protocol::EXIT_CONFIG`].
+    pub config_report: &'a mut Option<(String, Option<String>)>,
+}
+
+/// The tree's view of one connection, from `ProviderUp` to `ProviderDown`:
+/// dropping it sends `ProviderDown` for this connection, however the serving
+/// future ends (returns, or is dropped when the process exits first).
+struct Registered {
+    tree: TreeHandle,
+    provider: Arc<str>,
+    connection: u64,
+}
+
+impl Registered {
+    async fn new(tree: &TreeHandle, link: Link) -> Registered {
+        let (provider, connection) = (link.provider(), link.connection());
+        tree.send(TreeCmd::ProviderUp {
+            provider: provider.clone(),
+            link,
+        })
+        .await;
+        Registered {
+            tree: tree.clone(),
+            provider,
+            connection,
+        }
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.tree.send_detached(TreeCmd::ProviderDown {
+            provider: self.provider.clone(),
+            connection: self.connection,
+        });
+    }
+}
+
 /// Serves a connected provider until it closes, violates the protocol or
-/// stops answering pings. Registers the link with the tree; the caller sends
-/// `ProviderDown` afterwards. A supervised provider also has a `port`: its
-/// grants are (re)sent at once, and grants, revocations and custom commands
-/// arriving on `inbox` are delivered while connected.
+/// stops answering pings. Registers the link with the tree for as long as it
+/// serves (`ProviderUp`, then `ProviderDown` when it ends or is dropped). A
+/// supervised provider also has a `port`: its grants are (re)sent at once,
+/// and grants, revocations and custom commands arriving on `inbox` are
+/// delivered while connected.
 pub async fn serve(
     mut frames: Frames,
     write: OwnedWriteHalf,
@@ -192,20 +240,16 @@ pub async fn serve(
     s: &Settings,
     tree: &TreeHandle,
     dropped: Arc<AtomicU64>,
-    port: Option<(&mut Port, &mut mpsc::Receiver<ToProvider>)>,
+    supervised: Option<Supervised<'_>>,
 ) -> End {
-    let (mut port, mut inbox) = match port {
-        Some((p, i)) => (Some(p), Some(i)),
-        None => (None, None),
+    let (mut port, mut inbox, mut config_report) = match supervised {
+        Some(sv) => (Some(sv.port), Some(sv.inbox), Some(sv.config_report)),
+        None => (None, None, None),
     };
     let (out_tx, out_rx) = mpsc::channel(OUTBOX);
     let writer = tokio::spawn(writer(write, out_rx));
     let link = Link::new(s.name.clone(), out_tx, negotiated, dropped);
-    tree.send(TreeCmd::ProviderUp {
-        provider: s.name.clone(),
-        link: link.clone(),
-    })
-    .await;
+    let _registered = Registered::new(tree, link.clone()).await;
     if let Some(p) = port.as_mut() {
         p.connected(&link);
     }
@@ -230,11 +274,11 @@ pub async fn serve(
                         }
                     }
                     Message::Custom(c) => {
-                        let _ = link.send(Message::Error(ErrorReply {
-                            request_id: c.request_id,
-                            code: ErrorCode::UNSUPPORTED,
-                            message: format!("the core has no command {:?}", c.command),
-                        }));
+                        let reply = core_command(&s.name, c.command.as_str(), &c.body, config_report.as_deref_mut());
+                        let _ = link.send(match reply {
+                            Ok(body) => Message::CustomReply(CustomReply { request_id: c.request_id, body }),
+                            Err((code, message)) => Message::Error(ErrorReply { request_id: c.request_id, code, message }),
+                        });
                     }
                     Message::CustomReply(r) => {
                         let known = port.as_mut().is_some_and(|p| p.replied(r.request_id, r.body));
@@ -282,6 +326,62 @@ pub async fn serve(
     }
     end
 }
+
+/// The body of [`commands::CONFIG_ERROR`].
+#[derive(serde::Deserialize)]
+struct ConfigErrorBody {
+    message: String,
+    #[serde(default)]
+    key: Option<String>,
+}
+
+/// Answers a custom command a provider sends to the core
+/// ([`igloo_protocol::commands`], `docs/providers.md`).
+///
+/// # Errors
+/// The code and message of the `Error` reply: an unknown command, a body
+/// that does not parse, or a command only supervised providers may send.
+fn core_command(
+    provider: &str,
+    command: &str,
+    body: &str,
+    config_report: Option<&mut Option<(String, Option<String>)>>,
+) -> Result<String, (ErrorCode, String)> {
+    match command {
+        commands::CONFIG_ERROR => {
+            let b: ConfigErrorBody = serde_json::from_str(body).map_err(|e| {
+                (
+                    ErrorCode::INVALID,
+                    format!("{command}: body must be {{\"message\": text, \"key\": text?}}: {e}"),
+                )
+            })?;
+            let Some(slot) = config_report else {
+                return Err((
+                    ErrorCode::UNSUPPORTED,
+                    format!("{command} is for providers the core starts"),
+                ));
+            };
+            let message: String = b.message.chars().take(MAX_REPORT).collect();
+            let key = b
+                .key
+                .map(|k| k.chars().take(MAX_REPORT).collect::<String>());
+            tracing::error!(
+                provider,
+                key = key.as_deref().unwrap_or(""),
+                "provider reports a config error: {message}"
+            );
+            *slot = Some((message, key));
+            Ok("{}".into())
+        }
+        other => Err((
+            ErrorCode::UNSUPPORTED,
+            format!("the core has no command {other:?}"),
+        )),
+    }
+}
+
+/// Longest config report kept, characters.
+const MAX_REPORT: usize = 1024;
 
 /// Writes queued messages in batches: everything already queued is encoded
 /// before one `write_all`, so a burst costs one syscall.

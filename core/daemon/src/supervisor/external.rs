@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::connection::{self, End, Settings};
 use crate::config::{CoreConfig, valid_provider_name};
-use crate::tree::{TreeCmd, TreeHandle};
+use crate::tree::TreeHandle;
 
 /// Binds `path` (replacing a stale socket, never another kind of file) and
 /// serves provider connections until `shutdown`; removes the socket then.
@@ -118,10 +118,6 @@ async fn serve_one(
     }
     let end = serve_named(frames, write, hello, &name, &core, &tree).await;
     tracing::info!(provider = name, "provider started by hand ended: {end}");
-    tree.send(TreeCmd::ProviderDown {
-        provider: Arc::from(name.as_str()),
-    })
-    .await;
     if let Ok(mut c) = connected.lock() {
         c.remove(&name);
     }

@@ -14,9 +14,7 @@ use tokio::sync::oneshot;
 
 use crate::tree::Link;
 
-/// Message ids of `Grant` and `Revoke` (protocol 1.0, `MESSAGE_NAMES`).
-const GRANT_ID: igloo_protocol::MessageId = 13;
-const REVOKE_ID: igloo_protocol::MessageId = 14;
+use igloo_protocol::ids::{GRANT as GRANT_ID, REVOKE as REVOKE_ID};
 
 /// The reply to a custom command: the provider's JSON text, or an error.
 pub type CommandReply = Result<String, CommandError>;

@@ -42,6 +42,9 @@ const PERSIST_EVERY: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct Link {
     provider: Arc<str>,
+    /// Unique per connection, so a late `ProviderDown` of an old connection
+    /// never unregisters a newer one.
+    connection: u64,
     tx: mpsc::Sender<Message>,
     negotiated: Negotiated,
     dropped: Arc<AtomicU64>,
@@ -69,12 +72,24 @@ impl Link {
         negotiated: Negotiated,
         dropped: Arc<AtomicU64>,
     ) -> Link {
+        static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
         Link {
             provider,
+            connection: CONNECTIONS.fetch_add(1, Ordering::Relaxed),
             tx,
             negotiated,
             dropped,
         }
+    }
+
+    /// The provider's name.
+    pub fn provider(&self) -> Arc<str> {
+        self.provider.clone()
+    }
+
+    /// This connection's number (unique in the core's lifetime).
+    pub fn connection(&self) -> u64 {
+        self.connection
     }
 
     /// Whether the provider knows message id `id` (its `max_message_id`).
@@ -138,6 +153,9 @@ pub enum RequestError {
     /// The provider is older and knows none of the requested components.
     #[error("provider {0} does not support these components (it knows up to id {1})")]
     Unsupported(String, u16),
+    /// The core is shutting down.
+    #[error("the core is shutting down")]
+    ShuttingDown,
 }
 
 /// Commands to the tree task.
@@ -149,10 +167,13 @@ pub enum TreeCmd {
         /// Its sending side.
         link: Link,
     },
-    /// A provider connection ended: its devices become unavailable.
+    /// A provider connection ended: its devices become unavailable. Ignored
+    /// when the provider has a newer connection already.
     ProviderDown {
         /// Provider name.
         provider: Arc<str>,
+        /// [`Link::connection`] of the connection that ended.
+        connection: u64,
     },
     /// A device message from a provider.
     FromProvider {
@@ -194,6 +215,18 @@ impl TreeHandle {
         self.tx.send(cmd).await.is_ok()
     }
 
+    /// Sends a command from code that cannot wait (a `Drop`): queued at once
+    /// when there is room, else by a task. `ProviderDown` carries its
+    /// connection, so a late one is harmless.
+    pub fn send_detached(&self, cmd: TreeCmd) {
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd) {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
+
     async fn ask<T>(&self, f: impl FnOnce(oneshot::Sender<T>) -> TreeCmd) -> Option<T> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(f(tx)).await.ok()?;
@@ -232,7 +265,7 @@ impl TreeHandle {
             reply,
         })
         .await
-        .unwrap_or_else(|| Err(RequestError::ProviderDown("core shutting down".into())))
+        .unwrap_or(Err(RequestError::ShuttingDown))
     }
 
     /// Persists all pending changes.
@@ -309,7 +342,18 @@ impl Tree {
             TreeCmd::ProviderUp { provider, link } => {
                 self.links.insert(provider, link);
             }
-            TreeCmd::ProviderDown { provider } => {
+            TreeCmd::ProviderDown {
+                provider,
+                connection,
+            } => {
+                if self
+                    .links
+                    .get(&provider)
+                    .is_some_and(|l| l.connection != connection)
+                {
+                    // A newer connection of the provider is up already.
+                    return;
+                }
                 self.links.remove(&provider);
                 let mut changed = Vec::new();
                 for d in self.devices.values_mut().filter(|d| d.provider == provider) {

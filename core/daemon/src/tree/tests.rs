@@ -29,15 +29,17 @@ async fn connect(
     tree: &TreeHandle,
     name: &str,
     negotiated: Negotiated,
-) -> (Arc<str>, mpsc::Receiver<Message>) {
+) -> (Arc<str>, mpsc::Receiver<Message>, u64) {
     let (tx, rx) = mpsc::channel(64);
     let p: Arc<str> = Arc::from(name);
+    let link = Link::new(p.clone(), tx, negotiated, Arc::new(AtomicU64::new(0)));
+    let connection = link.connection();
     tree.send(TreeCmd::ProviderUp {
         provider: p.clone(),
-        link: Link::new(Arc::from("p"), tx, negotiated, Arc::new(AtomicU64::new(0))),
+        link,
     })
     .await;
-    (p, rx)
+    (p, rx, connection)
 }
 
 async fn from(tree: &TreeHandle, p: &Arc<str>, msg: Message) {
@@ -84,8 +86,8 @@ fn error_code(m: Option<Message>) -> ErrorCode {
 #[tokio::test]
 async fn same_key_same_id_and_other_providers_cannot_write() {
     let f = fixture().await;
-    let (a, mut arx) = connect(&f.tree, "a", Negotiated::CURRENT).await;
-    let (b, mut brx) = connect(&f.tree, "b", Negotiated::CURRENT).await;
+    let (a, mut arx, _) = connect(&f.tree, "a", Negotiated::CURRENT).await;
+    let (b, mut brx, _) = connect(&f.tree, "b", Negotiated::CURRENT).await;
     let d1 = create(&f.tree, &a, &mut arx, "k1").await;
     assert_eq!(create(&f.tree, &a, &mut arx, "k1").await, d1);
     let d2 = create(&f.tree, &b, &mut brx, "k1").await;
@@ -162,7 +164,7 @@ async fn same_key_same_id_and_other_providers_cannot_write() {
 #[tokio::test]
 async fn writes_apply_and_requests_reach_the_owner_with_its_entity_number() {
     let mut f = fixture().await;
-    let (a, mut arx) = connect(&f.tree, "a", Negotiated::CURRENT).await;
+    let (a, mut arx, a_conn) = connect(&f.tree, "a", Negotiated::CURRENT).await;
     let d = create(&f.tree, &a, &mut arx, "lamp").await;
     from(
         &f.tree,
@@ -229,10 +231,26 @@ async fn writes_apply_and_requests_reach_the_owner_with_its_entity_number() {
         Err(RequestError::UnknownDevice(_))
     ));
 
+    // A late ProviderDown of an older connection changes nothing.
+    f.tree
+        .send(TreeCmd::ProviderDown {
+            provider: a.clone(),
+            connection: a_conn.wrapping_sub(1_000_000),
+        })
+        .await;
+    f.tree
+        .request(d, "Light".into(), vec![Component::Switch(true)])
+        .await
+        .expect("still connected");
+    assert!(matches!(
+        arx.recv().await,
+        Some(Message::WriteComponents(_))
+    ));
     // The provider goes down: unavailable, and requests say so.
     f.tree
         .send(TreeCmd::ProviderDown {
             provider: a.clone(),
+            connection: a_conn,
         })
         .await;
     assert!(matches!(
@@ -262,7 +280,7 @@ async fn components_unknown_to_an_older_provider_are_not_sent() {
         peer_max_component_id: 2,
         peer_max_message_id: igloo_protocol::MAX_MESSAGE_ID,
     };
-    let (a, mut arx) = connect(&f.tree, "old", old).await;
+    let (a, mut arx, _) = connect(&f.tree, "old", old).await;
     let d = create(&f.tree, &a, &mut arx, "x").await;
     from(
         &f.tree,
@@ -298,7 +316,7 @@ async fn components_unknown_to_an_older_provider_are_not_sent() {
 #[tokio::test]
 async fn oversized_texts_are_refused() {
     let f = fixture().await;
-    let (a, mut arx) = connect(&f.tree, "a", Negotiated::CURRENT).await;
+    let (a, mut arx, _) = connect(&f.tree, "a", Negotiated::CURRENT).await;
     from(
         &f.tree,
         &a,

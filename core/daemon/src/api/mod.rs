@@ -1,5 +1,8 @@
 //! The HTTP API (axum), shapes in `docs/api.md`. Reads go to the tree task
 //! through its handle; change requests are forwarded, never applied here.
+//! The supervisor's typed statuses become JSON in [`views`].
+
+pub mod views;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -62,6 +65,7 @@ impl From<RequestError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             RequestError::Unsupported(..) => StatusCode::BAD_REQUEST,
+            RequestError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError(status, e.to_string())
     }
@@ -156,11 +160,20 @@ async fn set_entity(
 
 async fn providers(State(s): State<AppState>) -> Json<Value> {
     let counts = s.tree.counts().await;
-    let mut list = s.supervisor.statuses(&counts);
-    for p in &mut list {
-        let name = p["name"].as_str().unwrap_or_default().to_string();
-        p["grants"] = Value::Array(s.grants.of_provider(&name));
-    }
+    let list = s
+        .supervisor
+        .statuses()
+        .iter()
+        .map(|r| {
+            let name = &*r.status.name;
+            views::provider(
+                r,
+                counts.get(name).copied().unwrap_or(0),
+                Vec::new(),
+                s.grants.of_provider(name),
+            )
+        })
+        .collect();
     Json(Value::Array(list))
 }
 
@@ -275,7 +288,7 @@ async fn update(
         };
         ApiError(status, e.to_string())
     })?;
-    Ok((StatusCode::ACCEPTED, Json(answer)))
+    Ok((StatusCode::ACCEPTED, Json(json!(answer))))
 }
 
 async fn events(

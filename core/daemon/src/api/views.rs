@@ -1,0 +1,126 @@
+//! The JSON shapes of the API and the event stream (`docs/api.md`), made
+//! from the core's typed values. This is the only place that decides how a
+//! provider status looks on the wire.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::supervisor::ProviderReport;
+use crate::supervisor::status::{ConfigProblem, LastExit, ProcessExit, ProviderStatus};
+
+/// `exit` in a provider object: how its last run ended, as fields.
+#[derive(Serialize)]
+struct ExitView<'a> {
+    /// `exited`, `closed`, `protocol`, `handshake`, `hung`, `not_started`,
+    /// `restart_requested`, `switching`, `core_shutdown`.
+    cause: &'static str,
+    detail: Option<&'a str>,
+    /// The process's exit status code, when it exited.
+    code: Option<i32>,
+    /// The signal that ended the process, when one did.
+    signal: Option<i32>,
+    oom_kills: u64,
+}
+
+impl<'a> ExitView<'a> {
+    fn new(e: &'a LastExit) -> ExitView<'a> {
+        let (code, signal) = match e.process {
+            Some(ProcessExit::Code(c)) => (Some(c), None),
+            Some(ProcessExit::Signal(s)) => (None, Some(s)),
+            None => (None, None),
+        };
+        ExitView {
+            cause: e.cause.kind(),
+            detail: e.cause.detail(),
+            code,
+            signal,
+            oom_kills: e.oom_kills,
+        }
+    }
+}
+
+/// A provider object of `GET /api/v1/providers` and of `provider` events.
+#[derive(Serialize)]
+struct ProviderView<'a> {
+    name: &'a str,
+    exec: String,
+    state: &'static str,
+    pid: Option<u32>,
+    restarts: u64,
+    /// API v1 text of `exit` (kept for clients that read it).
+    last_exit: Option<String>,
+    exit: Option<ExitView<'a>>,
+    config_error: Option<&'a ConfigProblem>,
+    version: Option<&'a str>,
+    protocol: Option<&'a str>,
+    devices: usize,
+    dropped_components: u64,
+    uid: Option<u32>,
+    sandbox: Option<&'a crate::sandbox::Layers>,
+    spawn_to_hello_us: Option<u64>,
+    installed_version: &'a str,
+    versions: &'a [String],
+    update: Option<&'a crate::supervisor::status::UpdateReport>,
+    warnings: &'a [String],
+}
+
+impl<'a> ProviderView<'a> {
+    fn new(s: &'a ProviderStatus, devices: usize, dropped: u64) -> ProviderView<'a> {
+        let config_error = s
+            .last_exit
+            .as_ref()
+            .and_then(|e| e.config.as_ref())
+            .filter(|_| s.state == crate::supervisor::State::ConfigError);
+        ProviderView {
+            name: &s.name,
+            exec: s.exec.display().to_string(),
+            state: s.state.as_str(),
+            pid: s.pid,
+            restarts: s.restarts,
+            last_exit: s.last_exit.as_ref().map(LastExit::to_string),
+            exit: s.last_exit.as_ref().map(ExitView::new),
+            config_error,
+            version: s.version.as_deref(),
+            protocol: s.protocol.as_deref(),
+            devices,
+            dropped_components: dropped,
+            uid: s.uid,
+            sandbox: s.sandbox.as_ref(),
+            spawn_to_hello_us: s.spawn_to_hello_us,
+            installed_version: &s.installed_version,
+            versions: &s.versions,
+            update: s.update.as_ref(),
+            warnings: &s.warnings,
+        }
+    }
+}
+
+fn to_value(v: impl Serialize) -> Value {
+    // Serializing these plain structs cannot fail; an empty object if it ever did.
+    serde_json::to_value(v).unwrap_or_else(|_| json!({}))
+}
+
+/// A provider object of `GET /api/v1/providers`: its status, device count,
+/// the counters beside it, its warnings plus `extra_warnings` (grant rules
+/// matching no port), and its granted ports.
+pub fn provider(
+    r: &ProviderReport,
+    devices: usize,
+    extra_warnings: Vec<String>,
+    grants: Vec<Value>,
+) -> Value {
+    let mut v = to_value(ProviderView::new(&r.status, devices, r.dropped_components));
+    if !extra_warnings.is_empty()
+        && let Some(w) = v.get_mut("warnings").and_then(Value::as_array_mut)
+    {
+        w.extend(extra_warnings.into_iter().map(Value::String));
+    }
+    v["grants"] = Value::Array(grants);
+    v
+}
+
+/// The provider object of a `provider` event: `devices` is 0 and `grants`
+/// absent there (`docs/api.md`).
+pub fn provider_event(s: &ProviderStatus, dropped_components: u64) -> Value {
+    to_value(ProviderView::new(s, 0, dropped_components))
+}
