@@ -109,6 +109,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the API to {}", config.core.api_listen))?;
     let supervisor = Arc::new(Supervisor::start(
+        &config.path,
         &config.core,
         &config.providers,
         tree.clone(),

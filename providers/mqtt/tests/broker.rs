@@ -541,7 +541,7 @@ async fn wait_exit(child: &mut Child) -> Option<i32> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invalid_config_exits_with_code_2() {
+async fn invalid_config_exits_with_code_78_after_reporting_the_key() {
     for (config, needle) in [
         ("brokr = \"127.0.0.1:1883\"\n", "brokr"),
         ("broker = \"localhost\"\n", "broker = \"localhost\""),
@@ -551,7 +551,7 @@ async fn invalid_config_exits_with_code_2() {
         let (mut process, _core) = start_provider(dir.path(), config).await;
         let status = wait_exit(&mut process.child).await;
         let stderr = process.stderr();
-        assert_eq!(status, Some(2), "{config}: {stderr}");
+        assert_eq!(status, Some(78), "{config}: {stderr}");
         assert!(stderr.contains(needle), "{config}: {stderr}");
         assert!(stderr.contains("invalid [provider.config]"), "{stderr}");
     }

@@ -3,6 +3,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use futures::StreamExt;
@@ -90,7 +91,50 @@ impl Events {
     }
 }
 
-type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<Result<DeviceId, SdkError>>>>>;
+/// A `[provider.config]` section that does not fit the provider's config type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The dotted key relative to the section, array elements by index
+    /// (`modbus.0.baud`); `None` when the section as a whole is wrong.
+    pub key: Option<String>,
+    /// What is wrong, on one line.
+    pub message: String,
+}
+
+/// Parses config text as `T`, naming the key where it fails.
+///
+/// # Errors
+/// [`ConfigError`].
+pub fn parse_config<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| ConfigError {
+        key: None,
+        message: e.message().to_string(),
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let key = (path != ".").then(|| dotted(&path));
+        ConfigError {
+            key,
+            message: e.inner().message().replace('\n', " "),
+        }
+    })
+}
+
+/// `modbus[0].baud` → `modbus.0.baud`.
+fn dotted(path: &str) -> String {
+    path.replace('[', ".").replace(']', "")
+}
+
+/// The answer to a request the provider made.
+enum Answer {
+    /// `DeviceCreated`.
+    Device(DeviceId),
+    /// `CustomReply` (its body).
+    Custom(String),
+}
+
+type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<Result<Answer, SdkError>>>>>;
 
 struct Shared {
     welcome: Welcome,
@@ -237,9 +281,10 @@ impl Provider {
     /// Parses this provider's config section (`[provider.config]` in the core's config).
     ///
     /// # Errors
-    /// [`SdkError::Config`] with the TOML error, naming the field.
+    /// [`SdkError::Config`] with one line: the dotted key and what is wrong
+    /// with it (`modbus.0.baud: invalid type: string "fast", expected u32`).
     pub fn config<T: serde::de::DeserializeOwned>(&self) -> Result<T, SdkError> {
-        toml::from_str(&self.shared.welcome.config).map_err(|e| SdkError::Config(e.to_string()))
+        parse_config(&self.shared.welcome.config).map_err(|e| SdkError::Config(e.to_string()))
     }
 
     /// This provider's own read-write data directory.
@@ -263,6 +308,24 @@ impl Provider {
         name: &str,
         attributes: Attributes,
     ) -> Result<DeviceId, SdkError> {
+        let answer = self
+            .request(|request_id| {
+                Message::CreateDevice(CreateDevice {
+                    request_id,
+                    key: key.to_string(),
+                    name: name.to_string(),
+                    attributes,
+                })
+            })
+            .await?;
+        match answer {
+            Answer::Device(id) => Ok(id),
+            Answer::Custom(_) => Err(SdkError::Closed),
+        }
+    }
+
+    /// Sends a request with a fresh request id and waits for its answer.
+    async fn request(&self, msg: impl FnOnce(u32) -> Message) -> Result<Answer, SdkError> {
         let request_id = self.shared.next_request.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.shared
@@ -270,14 +333,44 @@ impl Provider {
             .lock()
             .map_err(|_| SdkError::Closed)?
             .insert(request_id, tx);
-        self.send(Message::CreateDevice(CreateDevice {
-            request_id,
-            key: key.to_string(),
-            name: name.to_string(),
-            attributes,
-        }))
-        .await?;
+        self.send(msg(request_id)).await?;
         rx.await.map_err(|_| SdkError::Closed)?
+    }
+
+    /// Sends custom `command` with `body` (JSON text by convention) to the
+    /// core and waits for its reply body.
+    ///
+    /// # Errors
+    /// [`SdkError::Refused`] when the core answers with an error (e.g. it has
+    /// no such command), [`SdkError::Closed`].
+    pub async fn request_custom(&self, command: &str, body: String) -> Result<String, SdkError> {
+        let answer = self
+            .request(|request_id| {
+                Message::Custom(Custom {
+                    request_id,
+                    command: command.to_string(),
+                    body,
+                })
+            })
+            .await?;
+        match answer {
+            Answer::Custom(body) => Ok(body),
+            Answer::Device(_) => Err(SdkError::Closed),
+        }
+    }
+
+    /// Tells the core that this provider's `[provider.config]` is wrong
+    /// ([`igloo_protocol::commands::CONFIG_ERROR`]): `message` says what, `key`
+    /// names the dotted key relative to the section (`"modbus.0.baud"`) when
+    /// known. Waits at most 2 s for the core to take it; a core that does not
+    /// know the command is ignored. Exit with [`igloo_protocol::EXIT_CONFIG`]
+    /// afterwards, as [`crate::start::connect_with_config`] does.
+    pub async fn report_config_error(&self, message: &str, key: Option<&str>) {
+        let body = serde_json::json!({"message": message, "key": key}).to_string();
+        let sent = self.request_custom(igloo_protocol::commands::CONFIG_ERROR, body);
+        if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), sent).await {
+            tracing::debug!("the core did not take the config report: {e}");
+        }
     }
 
     /// Declares entity `name` on `device` and returns its number for [`Provider::write`].
@@ -473,7 +566,17 @@ async fn reader(
                     .ok()
                     .and_then(|mut p| p.remove(&d.request_id))
                 {
-                    let _ = tx.send(Ok(d.device));
+                    let _ = tx.send(Ok(Answer::Device(d.device)));
+                }
+                continue;
+            }
+            Message::CustomReply(r) => {
+                if let Some(tx) = pending
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.remove(&r.request_id))
+                {
+                    let _ = tx.send(Ok(Answer::Custom(r.body)));
                 }
                 continue;
             }

@@ -35,7 +35,7 @@ mod error;
 mod grant;
 pub mod start;
 
-pub use connection::{Event, Events, Provider};
+pub use connection::{ConfigError, Event, Events, Provider, parse_config};
 pub use error::SdkError;
 pub use grant::GrantedDevice;
 /// The protocol crate, re-exported so providers need only this dependency.

@@ -7,10 +7,12 @@ use serde::de::DeserializeOwned;
 
 use crate::{Events, Provider};
 
-/// Exit code when the core cannot be reached.
-pub const EXIT_NO_CORE: u8 = 1;
-/// Exit code for an invalid `[provider.config]` section.
-pub const EXIT_CONFIG: u8 = 2;
+/// Exit code when the core cannot be reached ([`igloo_protocol::EXIT_NO_CORE`]).
+pub const EXIT_NO_CORE: u8 = igloo_protocol::EXIT_NO_CORE as u8;
+/// Exit code for an invalid `[provider.config]` section
+/// ([`igloo_protocol::EXIT_CONFIG`], 78): the core shows the error and does not
+/// restart the provider until asked to.
+pub const EXIT_CONFIG: u8 = igloo_protocol::EXIT_CONFIG as u8;
 
 /// Logs to stderr without timestamps or colours: the core timestamps each
 /// line and prefixes it with the provider's name. The level comes from
@@ -33,7 +35,9 @@ pub fn init_logging() {
 /// # Errors
 /// The exit code to return, after logging why: [`EXIT_NO_CORE`] when the core
 /// cannot be reached, [`EXIT_CONFIG`] when the section does not parse or
-/// `validate` refuses it (the log line names the provider and the problem).
+/// `validate` refuses it. A config error is also reported to the core
+/// ([`Provider::report_config_error`], naming the key when the section does
+/// not parse), which shows it with its line in the core's config file.
 pub async fn connect_with_config<C, S>(
     name: &str,
     version: &str,
@@ -46,13 +50,17 @@ where
         tracing::error!("{e}");
         ExitCode::from(EXIT_NO_CORE)
     })?;
-    let settings = provider
-        .config::<C>()
-        .map_err(|e| e.to_string())
-        .and_then(validate)
-        .map_err(|e| {
+    let checked = crate::parse_config::<C>(&provider.welcome().config).and_then(|c| {
+        validate(c).map_err(|message| crate::ConfigError { key: None, message })
+    });
+    match checked {
+        Ok(settings) => Ok((provider, events, settings)),
+        Err(e) => {
             tracing::error!("invalid [provider.config] for {name}: {e}");
-            ExitCode::from(EXIT_CONFIG)
-        })?;
-    Ok((provider, events, settings))
+            provider
+                .report_config_error(&e.message, e.key.as_deref())
+                .await;
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+    }
 }

@@ -82,6 +82,15 @@ pub struct Provider {
     /// The last update: `state` (`trial` | `kept` | `rolled_back`), `from`, `to`, `reason`, `failures`.
     #[serde(default)]
     pub update: Option<Value>,
+    /// How the last run ended, as fields: `cause`, `detail`, `code`, `signal`, `oom_kills`.
+    #[serde(default)]
+    pub exit: Option<Value>,
+    /// In state `config_error`: `message`, `key`, `file`, `line`.
+    #[serde(default)]
+    pub config_error: Option<Value>,
+    /// Problems that do not stop it (config warnings, grant rules matching no port).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Device {

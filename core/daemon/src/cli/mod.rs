@@ -221,6 +221,27 @@ impl Client {
                         .unwrap_or_default()
                 );
             }
+            let c = &p["config_error"];
+            if let Some(message) = c["message"].as_str() {
+                let place = match (c["file"].as_str(), c["line"].as_u64()) {
+                    (Some(f), Some(l)) => format!("{f}:{l}: "),
+                    (Some(f), None) => format!("{f}: "),
+                    _ => String::new(),
+                };
+                let key = c["key"]
+                    .as_str()
+                    .map(|k| format!("[provider.config] {k}: "))
+                    .unwrap_or_default();
+                println!("{:<12} config error: {place}{key}{message}", "");
+                println!(
+                    "{:<12} not restarted until fixed: edit the config, then `igloo providers restart {}`",
+                    "",
+                    p["name"].as_str().unwrap_or("NAME")
+                );
+            }
+            for w in p["warnings"].as_array().into_iter().flatten() {
+                println!("{:<12} warning: {}", "", w.as_str().unwrap_or("?"));
+            }
         }
         Ok(())
     }

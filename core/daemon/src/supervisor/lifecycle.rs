@@ -104,6 +104,8 @@ pub struct Task {
     pub port: Port,
     /// Host facts and uids for confinement.
     pub ctx: Arc<SandboxContext>,
+    /// The core's config file (named in config error reports).
+    pub config_file: Arc<std::path::Path>,
 }
 
 fn new_backoff(p: RestartPolicy) -> impl Iterator<Item = Duration> {
@@ -488,7 +490,12 @@ impl Task {
     /// Points a provider's config report at the line of `igloo.toml`.
     fn locate(&self, message: String, key: Option<String>) -> ConfigProblem {
         let line = self.cfg.config_line(key.as_deref().unwrap_or(""));
-        ConfigProblem { message, key, line }
+        ConfigProblem {
+            message,
+            key,
+            file: self.config_file.display().to_string(),
+            line,
+        }
     }
 
     /// Serves the connection until it ends, the process exits, a request

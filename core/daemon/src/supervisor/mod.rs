@@ -124,8 +124,10 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// Starts every configured provider.
+    /// Starts every configured provider (`config_file`: where their config
+    /// came from, named in config error reports).
     pub fn start(
+        config_file: &std::path::Path,
         core: &CoreConfig,
         providers: &[ProviderConfig],
         tree: TreeHandle,
@@ -133,10 +135,17 @@ impl Supervisor {
         ctx: Arc<SandboxContext>,
     ) -> Supervisor {
         let (shutdown, _) = watch::channel(false);
+        let config_file: Arc<std::path::Path> = Arc::from(config_file);
         let providers = providers
             .iter()
             .map(|cfg| {
-                let handle = start_one(core, cfg, &tree, &events, &ctx, &shutdown);
+                let handle = start_one(
+                    &config_file,
+                    core,
+                    cfg,
+                    (&tree, &events, &shutdown),
+                    &ctx,
+                );
                 (cfg.name.clone(), handle)
             })
             .collect();
@@ -266,12 +275,11 @@ impl Supervisor {
 
 /// Creates the task of one provider and its handle.
 fn start_one(
+    config_file: &Arc<std::path::Path>,
     core: &CoreConfig,
     cfg: &ProviderConfig,
-    tree: &TreeHandle,
-    events: &broadcast::Sender<Event>,
+    (tree, events, shutdown): (&TreeHandle, &broadcast::Sender<Event>, &watch::Sender<bool>),
     ctx: &Arc<SandboxContext>,
-    shutdown: &watch::Sender<bool>,
 ) -> Handle {
     let name: Arc<str> = Arc::from(cfg.name.as_str());
     let versions = Arc::new(Versions::new(&core.versions_dir, &cfg.name, &cfg.exec));
@@ -309,6 +317,7 @@ fn start_one(
         inbox: inbox_rx,
         port: Port::new(name),
         ctx: ctx.clone(),
+        config_file: config_file.clone(),
     };
     Handle {
         status: status_rx,

@@ -157,7 +157,9 @@ pub struct ConfigProblem {
     pub message: String,
     /// The key it named, dotted, relative to `[provider.config]` (`modbus.0.baud`).
     pub key: Option<String>,
-    /// The line in the core's config file where that key (or the section) is.
+    /// The core's config file.
+    pub file: String,
+    /// The line in `file` where that key (or the section) is.
     pub line: Option<usize>,
 }
 
