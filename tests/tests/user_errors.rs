@@ -38,7 +38,10 @@ fn a_typo_in_a_provider_config_is_a_config_error_at_its_line_and_is_not_retried(
         "the line of the bad key in igloo.toml: {problem}"
     );
     let message = problem["message"].as_str().unwrap_or_default();
-    assert!(message.contains("string"), "says what is expected: {message}");
+    assert!(
+        message.contains("string"),
+        "says what is expected: {message}"
+    );
     assert!(!message.contains('\n'), "one line: {message:?}");
     // What happened is what is reported: the provider's own exit status.
     let exit = p.exit.clone().expect("exit is set");
@@ -55,7 +58,11 @@ fn a_typo_in_a_provider_config_is_a_config_error_at_its_line_and_is_not_retried(
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("igloo providers restart mqtt"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("igloo providers restart mqtt"),
+        "{}",
+        out.stdout
+    );
 
     // Not retried: after several back-off periods (200 ms doubling), it still
     // waits, with one start in the log.
@@ -84,4 +91,141 @@ fn a_typo_in_a_provider_config_is_a_config_error_at_its_line_and_is_not_retried(
             _ => Err(format!("{p:?}")),
         }
     });
+}
+
+/// The example provider (`providers/sdk/examples/echo_light.rs`): a `Light`
+/// with `writable = "Switch,Brightness"` that refuses a brightness outside
+/// 0–100 %, and a read-only `Temperature`.
+fn echo_core() -> (Core, u64) {
+    let exec = igloo_tests::bins::bin_dir().join("examples/echo_light");
+    let core = Core::start(&providers_toml(&[ProviderSpec::new("echo", exec)]));
+    let api = core.api().clone();
+    let id = wait_for(TIMEOUT, "the echo lamp online with its temperature", || {
+        let devices = api.try_devices()?;
+        devices
+            .iter()
+            .find(|d| {
+                d.key == "echo-1" && d.available && d.number("Temperature", "Temperature").is_some()
+            })
+            .map(|d| d.id)
+            .ok_or_else(|| format!("{devices:?}"))
+    });
+    (core, id)
+}
+
+#[test]
+fn set_refuses_what_cannot_happen_and_waits_for_the_providers_answer() {
+    let (core, id) = echo_core();
+    let id = id.to_string();
+
+    // Read-only: refused by the core at once, naming what the entity accepts.
+    let out = core.cli(&["set", &id, "Temperature", "Temperature=5", "--wait"]);
+    assert!(!out.success(), "{out:?}");
+    assert!(
+        out.stderr.contains("409") && out.stderr.contains("cannot be changed"),
+        "{}",
+        out.stderr
+    );
+    let (status, body) = core.api().set(
+        id.parse().expect("id"),
+        "Light",
+        &serde_json::json!({"Temperature": 5}),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("writable: Switch, Brightness"),
+        "{body}"
+    );
+
+    // The provider refuses: the waiting client gets its reason, not a timeout.
+    let out = core.cli(&["set", &id, "Light", "Brightness=150", "--wait"]);
+    assert!(!out.success(), "{out:?}");
+    assert!(
+        out.stderr.contains("422") && out.stderr.contains("brightness must be 0 to 100 %"),
+        "{}",
+        out.stderr
+    );
+
+    // Accepted and confirmed: `--wait` says so with the confirmed values.
+    let out = core.cli(&[
+        "set",
+        &id,
+        "Light",
+        "Switch=true",
+        "Brightness=40",
+        "--wait",
+    ]);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("confirmed") && out.stdout.contains("Brightness=40"),
+        "{}",
+        out.stdout
+    );
+
+    // Without waiting (the default when stdout is not a terminal): sent.
+    let out = core.cli(&["set", &id, "Light", "Switch=false"]);
+    out.assert_success();
+    assert!(out.stdout.contains("sent"), "{}", out.stdout);
+}
+
+#[test]
+fn a_device_with_nothing_igloo_can_use_is_shown_as_unsupported_with_the_reason() {
+    let broker = igloo_tests::Mosquitto::start();
+    // One supported device, and one Zigbee2MQTT still interviews (no definition).
+    let devices = serde_json::json!([
+        {"ieee_address": "0x0000000000000001", "type": "Coordinator", "friendly_name": "Coordinator"},
+        {"ieee_address": "0x00158d0001a2b3c4", "type": "EndDevice", "friendly_name": "sensor",
+         "definition": {"model": "WSDCGQ11LM", "vendor": "Aqara", "description": "sensor",
+           "exposes": [{"type": "numeric", "name": "temperature", "property": "temperature",
+                        "access": 1, "unit": "°C"}]}},
+        {"ieee_address": "0x00158d0009999999", "type": "EndDevice", "friendly_name": "mystery",
+         "definition": null, "interview_completed": false}
+    ]);
+    broker.publish_str("zigbee2mqtt/bridge/state", r#"{"state":"online"}"#, true);
+    broker.publish_str("zigbee2mqtt/bridge/devices", &devices.to_string(), true);
+    let core = Core::start(&providers_toml(&[ProviderSpec::mqtt("mqtt", &broker)]));
+    let api = core.api().clone();
+    let (status, body) = wait_for(TIMEOUT, "the mystery device", || {
+        let (code, list) = api.get("/api/v1/devices")?;
+        let found = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["key"] == "0x00158d0009999999" && d["available"] == true)
+            .cloned();
+        found.map(|d| (code, d)).ok_or_else(|| format!("{list}"))
+    });
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "unsupported", "{body}");
+    let why = body["unsupported"].as_str().unwrap_or_default();
+    assert!(why.contains("no definition"), "{body}");
+    let sensor = wait_for(TIMEOUT, "the sensor", || {
+        api.device_by_key("0x00158d0001a2b3c4")
+            .ok_or_else(|| "not yet".to_string())
+    });
+    let (_, sensor) = api
+        .get(&format!("/api/v1/devices/{}", sensor.id))
+        .expect("sensor json");
+    assert_eq!(sensor["status"], "online", "{sensor}");
+    assert_eq!(sensor["unsupported"], serde_json::Value::Null, "{sensor}");
+
+    let out = core.cli(&["devices"]);
+    out.assert_success();
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("mystery"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(line.contains("unsupported"), "{line}");
+    let out = core.cli(&["device", &body["id"].to_string()]);
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("unsupported: Zigbee2MQTT has no definition"),
+        "{}",
+        out.stdout
+    );
 }

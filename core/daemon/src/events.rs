@@ -44,6 +44,15 @@ pub enum Event {
     },
     /// A device was removed by its provider.
     Removed(DeviceId),
+    /// A provider refused a change request for an entity.
+    Refused {
+        /// Device.
+        device: DeviceId,
+        /// Entity name.
+        entity: Arc<str>,
+        /// The provider's reason.
+        reason: Arc<str>,
+    },
     /// A provider's status changed.
     Provider {
         /// Its new status.
@@ -82,6 +91,16 @@ impl Event {
                 );
             }
             Event::Removed(d) => json!({"type": "removed", "device": d.0}),
+            Event::Refused {
+                device,
+                entity,
+                reason,
+            } => json!({
+                "type": "refused",
+                "device": device.0,
+                "entity": &**entity,
+                "reason": &**reason,
+            }),
             Event::Provider {
                 status,
                 dropped_components,
@@ -101,6 +120,7 @@ impl Event {
             Event::Device(_) => "device",
             Event::Entity { .. } => "entity",
             Event::Removed(_) => "removed",
+            Event::Refused { .. } => "refused",
             Event::Provider { .. } => "provider",
         }
     }
@@ -130,6 +150,11 @@ mod tests {
                 json: Arc::from(r#"{"units":{}}"#),
             },
             Event::Removed(DeviceId(2)),
+            Event::Refused {
+                device: DeviceId(1),
+                entity: Arc::from("Light"),
+                reason: Arc::from("not connected to the broker"),
+            },
             Event::Provider {
                 status: Arc::new(ProviderStatus::new(
                     "mqtt",

@@ -13,6 +13,7 @@ mod supervisor;
 mod tree;
 mod versions;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -66,6 +67,16 @@ enum Command {
         /// Component=value pairs (values: JSON, or plain text).
         #[arg(required = true, value_name = "COMPONENT=VALUE")]
         values: Vec<String>,
+        /// Wait until the provider confirms the new state or refuses it
+        /// (the default when stdout is a terminal).
+        #[arg(long, conflicts_with = "no_wait")]
+        wait: bool,
+        /// Return once the request is sent.
+        #[arg(long)]
+        no_wait: bool,
+        /// How long to wait for the confirmation, seconds (at most 60).
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
     },
     /// List providers with their state, pid, restarts and last exit.
     Providers {
@@ -150,7 +161,18 @@ fn main() -> ExitCode {
         Command::Run { config } => return daemon::main(&config),
         Command::Devices => client.devices(),
         Command::Device { id } => client.device(id),
-        Command::Set { id, entity, values } => client.set(id, &entity, &values),
+        Command::Set {
+            id,
+            entity,
+            values,
+            wait,
+            no_wait,
+            timeout,
+        } => {
+            let wait = (wait || (!no_wait && std::io::stdout().is_terminal()))
+                .then(|| std::time::Duration::from_secs(timeout));
+            client.set(id, &entity, &values, wait)
+        }
         Command::Providers { action: None } => client.providers(),
         Command::Providers {
             action: Some(ProvidersAction::Restart { name }),

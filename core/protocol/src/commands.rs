@@ -10,3 +10,9 @@
 /// Cores before 0.3 answer it with an `Error` (unsupported), which a provider
 /// may ignore.
 pub const CONFIG_ERROR: &str = "igloo.config_error";
+
+/// Provider → core: "I cannot carry out this change request". Body: JSON
+/// `{"device": id, "entity": entity number, "reason": text}`. Fire and
+/// forget; the core shows it on the event stream (`refused`) and answers a
+/// user waiting for the change (`igloo set --wait`) with the reason.
+pub const CHANGE_REFUSED: &str = "igloo.change_refused";

@@ -139,17 +139,24 @@ async fn on_core_event(
             entity,
             values,
         } => {
-            if !bridge.is_connected() {
-                tracing::warn!(device = %device, entity, "dropping change request: not connected to the broker");
-                return Ok(());
-            }
-            if let Some((topic, payload)) = bridge.change(device, entity, &values) {
+            let refused = if !bridge.is_connected() {
+                Some("not connected to the MQTT broker".to_string())
+            } else if let Some((topic, payload)) = bridge.change(device, entity, &values) {
                 tracing::debug!(device = %device, entity, topic, payload, "publishing");
-                if let Err(e) = client.try_publish(topic, QoS::AtLeastOnce, false, payload) {
-                    tracing::warn!(device = %device, entity, "dropping change request: {e}");
+                client
+                    .try_publish(topic, QoS::AtLeastOnce, false, payload)
+                    .err()
+                    .map(|e| format!("cannot publish to the broker: {e}"))
+            } else {
+                Some("none of these components can be set on this device".to_string())
+            };
+            match refused {
+                Some(reason) => {
+                    tracing::warn!(device = %device, entity, "refusing a change request: {reason}");
+                    provider.refuse_change(device, entity, &reason).await
                 }
+                None => Ok(()),
             }
-            Ok(())
         }
         Event::Custom {
             request_id,

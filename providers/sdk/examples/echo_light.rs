@@ -1,6 +1,8 @@
 //! A complete example provider: one device with a dimmable light that
-//! "confirms" every change request by reporting it back, and a `toggle`
-//! custom command.
+//! "confirms" every change request by reporting it back (and refuses, with
+//! a reason, a brightness outside 0–100 %), a read-only temperature, and a
+//! `toggle` custom command. The entities declare what a user may change
+//! (`writable`), so the core itself refuses a change to the temperature.
 //!
 //! Run under the core by adding to `igloo.toml`:
 //! ```toml
@@ -37,7 +39,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             vec![("model".into(), "example".into())],
         )
         .await?;
-    let light = provider.register_entity(lamp, "Light", vec![]).await?;
+    let light = provider
+        .register_entity(
+            lamp,
+            "Light",
+            vec![("writable".into(), "Switch,Brightness".into())],
+        )
+        .await?;
+    // Empty `writable`: nothing a user can change.
+    let sensor = provider
+        .register_entity(
+            lamp,
+            "Temperature",
+            vec![("writable".into(), String::new())],
+        )
+        .await?;
+    provider
+        .write(lamp, sensor, vec![Component::Temperature(21.5)])
+        .await?;
     let mut on = false;
     provider
         .write(
@@ -59,6 +78,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 entity,
                 values,
             } => {
+                let out_of_range = values
+                    .iter()
+                    .any(|c| matches!(c, Component::Brightness(b) if !(0.0..=100.0).contains(b)));
+                if out_of_range {
+                    provider
+                        .refuse_change(device, entity, "brightness must be 0 to 100 %")
+                        .await?;
+                    continue;
+                }
                 if let Some(Component::Switch(v)) =
                     values.iter().find(|c| matches!(c, Component::Switch(_)))
                 {

@@ -359,6 +359,24 @@ impl Provider {
         }
     }
 
+    /// Tells the core that the change request for `entity` of `device`
+    /// ([`Event::Change`]) cannot be carried out, and why
+    /// ([`igloo_protocol::commands::CHANGE_REFUSED`]): a user waiting for the
+    /// change sees `reason` at once instead of a timeout.
+    ///
+    /// # Errors
+    /// [`SdkError::Closed`].
+    pub async fn refuse_change(
+        &self,
+        device: DeviceId,
+        entity: EntityId,
+        reason: &str,
+    ) -> Result<(), SdkError> {
+        let body = serde_json::json!({"device": device.0, "entity": entity, "reason": reason});
+        self.send_custom(igloo_protocol::commands::CHANGE_REFUSED, body.to_string())
+            .await
+    }
+
     /// Tells the core that this provider's `[provider.config]` is wrong
     /// ([`igloo_protocol::commands::CONFIG_ERROR`]): `message` says what, `key`
     /// names the dotted key relative to the section (`"modbus.0.baud"`) when

@@ -50,9 +50,8 @@ where
         tracing::error!("{e}");
         ExitCode::from(EXIT_NO_CORE)
     })?;
-    let checked = crate::parse_config::<C>(&provider.welcome().config).and_then(|c| {
-        validate(c).map_err(|message| crate::ConfigError { key: None, message })
-    });
+    let checked = crate::parse_config::<C>(&provider.welcome().config)
+        .and_then(|c| validate(c).map_err(|message| crate::ConfigError { key: None, message }));
     match checked {
         Ok(settings) => Ok((provider, events, settings)),
         Err(e) => {

@@ -3,12 +3,13 @@
 //! The supervisor's typed statuses become JSON in [`views`].
 
 pub mod views;
+mod wait;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::events::Event;
 use crate::grants::Registry;
 use crate::supervisor::{CommandError, Supervisor, UpdateError, UpdateTarget};
-use crate::tree::{RequestError, TreeHandle};
+use crate::tree::{RequestError, TreeHandle, components_json};
 use crate::versions::VersionError;
 
 /// Shared state of the API handlers.
@@ -66,6 +67,8 @@ impl From<RequestError> for ApiError {
             }
             RequestError::Unsupported(..) => StatusCode::BAD_REQUEST,
             RequestError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::Unavailable(_) | RequestError::ReadOnly { .. } => StatusCode::CONFLICT,
+            RequestError::NotAnOption { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError(status, e.to_string())
     }
@@ -130,11 +133,21 @@ async fn device(
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("device {id} not found")))
 }
 
+/// Query of `POST …/entities/{entity}`.
+#[derive(serde::Deserialize)]
+struct SetQuery {
+    /// Wait this long (ms, at most 60 000) for the provider to confirm or refuse.
+    wait_ms: Option<u64>,
+}
+
 async fn set_entity(
     State(s): State<AppState>,
     Path((id, entity)): Path<(String, String)>,
+    query: Result<Query<SetQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("query: {e}")))?;
     let id = parse_id(&id)?;
     let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
     let map = body.as_object().ok_or_else(|| {
@@ -154,8 +167,37 @@ async fn set_entity(
         .map(|(k, v)| Component::from_json(k, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
-    s.tree.request(id, entity, values).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"status": "sent"}))))
+    let ids: Vec<_> = values.iter().map(Component::id).collect();
+    // Subscribed before sending, so the confirmation cannot be missed.
+    let events = s.events.subscribe();
+    s.tree.request(id, entity.clone(), values).await?;
+    let Some(wait_ms) = query.wait_ms else {
+        return Ok((StatusCode::ACCEPTED, Json(json!({"status": "sent"}))));
+    };
+    let wait = Duration::from_millis(wait_ms);
+    Ok(match wait::outcome(events, id, &entity, &ids, wait).await {
+        wait::Outcome::Confirmed(values) => (
+            StatusCode::OK,
+            Json(json!({"status": "confirmed", "components": components_json(&values)})),
+        ),
+        wait::Outcome::Refused(reason) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"status": "refused", "error": format!("the provider refused: {reason}")})),
+        ),
+        wait::Outcome::Offline => (
+            StatusCode::CONFLICT,
+            Json(
+                json!({"status": "offline", "error": format!("device {id} went offline before confirming")}),
+            ),
+        ),
+        wait::Outcome::Timeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            Json(json!({
+                "status": "timeout",
+                "error": format!("no confirmation within {} ms; the provider may not have carried it out (see its log)", wait.min(wait::MAX_WAIT).as_millis()),
+            })),
+        ),
+    })
 }
 
 async fn providers(State(s): State<AppState>) -> Json<Value> {

@@ -86,7 +86,7 @@ impl Client {
             return Ok(());
         }
         println!(
-            "{:>5}  {:<12} {:<9} {:<28} ENTITIES",
+            "{:>5}  {:<12} {:<11} {:<28} ENTITIES",
             "ID", "PROVIDER", "STATE", "NAME"
         );
         for d in v.as_array().into_iter().flatten() {
@@ -95,14 +95,10 @@ impl Client {
                 .map(|m| m.keys().map(String::as_str).collect())
                 .unwrap_or_default();
             println!(
-                "{:>5}  {:<12} {:<9} {:<28} {}",
+                "{:>5}  {:<12} {:<11} {:<28} {}",
                 d["id"].as_u64().unwrap_or(0),
                 d["provider"].as_str().unwrap_or("?"),
-                if d["available"].as_bool() == Some(true) {
-                    "online"
-                } else {
-                    "offline"
-                },
+                device_status(d),
                 d["name"].as_str().unwrap_or(""),
                 entities.join(", ")
             );
@@ -123,12 +119,11 @@ impl Client {
             d["name"].as_str().unwrap_or(""),
             d["provider"].as_str().unwrap_or("?"),
             d["key"].as_str().unwrap_or("?"),
-            if d["available"].as_bool() == Some(true) {
-                "online"
-            } else {
-                "offline"
-            }
+            device_status(&d)
         );
+        if let Some(why) = d["unsupported"].as_str() {
+            println!("  unsupported: {why}");
+        }
         for (name, e) in d["entities"].as_object().into_iter().flatten() {
             println!("  {name}");
             for (c, v) in e["components"].as_object().into_iter().flatten() {
@@ -144,7 +139,14 @@ impl Client {
     }
 
     /// `igloo set ID ENTITY Name=value…`.
-    pub fn set(&self, id: u64, entity: &str, pairs: &[String]) -> anyhow::Result<()> {
+    /// `igloo set`: with `wait`, until the provider confirms or refuses.
+    pub fn set(
+        &self,
+        id: u64,
+        entity: &str,
+        pairs: &[String],
+        wait: Option<std::time::Duration>,
+    ) -> anyhow::Result<()> {
         let mut body = Map::new();
         for p in pairs {
             let (k, v) = p
@@ -164,12 +166,26 @@ impl Client {
                 }
             })
             .collect();
+        let query = wait
+            .map(|w| format!("?wait_ms={}", w.as_millis()))
+            .unwrap_or_default();
         let v = self.post(
-            &format!("/devices/{id}/entities/{entity_path}"),
+            &format!("/devices/{id}/entities/{entity_path}{query}"),
             &Value::Object(body),
         )?;
         if self.json {
             Self::print_json(&v);
+        } else if v["status"] == "confirmed" {
+            let values: Vec<String> = v["components"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            println!(
+                "confirmed: device {id} entity {entity}: {}",
+                values.join(" ")
+            );
         } else {
             println!(
                 "sent to device {id} entity {entity}; the new state appears when the device confirms it (igloo watch)"
@@ -491,4 +507,15 @@ fn describe(e: &Value) -> String {
         ),
         _ => e.to_string(),
     }
+}
+
+/// `online`, `offline` or `unsupported` for a device object (from `status`;
+/// from `available` for cores that predate it).
+fn device_status(d: &Value) -> &str {
+    d["status"]
+        .as_str()
+        .unwrap_or(match d["available"].as_bool() {
+            Some(true) => "online",
+            _ => "offline",
+        })
 }

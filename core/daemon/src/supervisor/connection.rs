@@ -274,7 +274,7 @@ pub async fn serve(
                         }
                     }
                     Message::Custom(c) => {
-                        let reply = core_command(&s.name, c.command.as_str(), &c.body, config_report.as_deref_mut());
+                        let reply = core_command(&s.name, tree, c.command.as_str(), &c.body, config_report.as_deref_mut());
                         let _ = link.send(match reply {
                             Ok(body) => Message::CustomReply(CustomReply { request_id: c.request_id, body }),
                             Err((code, message)) => Message::Error(ErrorReply { request_id: c.request_id, code, message }),
@@ -335,6 +335,14 @@ struct ConfigErrorBody {
     key: Option<String>,
 }
 
+/// The body of [`commands::CHANGE_REFUSED`].
+#[derive(serde::Deserialize)]
+struct ChangeRefusedBody {
+    device: u64,
+    entity: igloo_protocol::EntityId,
+    reason: String,
+}
+
 /// Answers a custom command a provider sends to the core
 /// ([`igloo_protocol::commands`], `docs/providers.md`).
 ///
@@ -342,7 +350,8 @@ struct ConfigErrorBody {
 /// The code and message of the `Error` reply: an unknown command, a body
 /// that does not parse, or a command only supervised providers may send.
 fn core_command(
-    provider: &str,
+    provider: &Arc<str>,
+    tree: &TreeHandle,
     command: &str,
     body: &str,
     config_report: Option<&mut Option<(String, Option<String>)>>,
@@ -366,11 +375,27 @@ fn core_command(
                 .key
                 .map(|k| k.chars().take(MAX_REPORT).collect::<String>());
             tracing::error!(
-                provider,
+                provider = &**provider,
                 key = key.as_deref().unwrap_or(""),
                 "provider reports a config error: {message}"
             );
             *slot = Some((message, key));
+            Ok("{}".into())
+        }
+        commands::CHANGE_REFUSED => {
+            let b: ChangeRefusedBody = serde_json::from_str(body).map_err(|e| {
+                let shape = r#"{"device": id, "entity": number, "reason": text}"#;
+                (
+                    ErrorCode::INVALID,
+                    format!("{command}: body must be {shape}: {e}"),
+                )
+            })?;
+            tree.send_detached(TreeCmd::ChangeRefused {
+                provider: provider.clone(),
+                device: igloo_protocol::DeviceId(b.device),
+                entity: b.entity,
+                reason: b.reason,
+            });
             Ok("{}".into())
         }
         other => Err((

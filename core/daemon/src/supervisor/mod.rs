@@ -139,13 +139,7 @@ impl Supervisor {
         let providers = providers
             .iter()
             .map(|cfg| {
-                let handle = start_one(
-                    &config_file,
-                    core,
-                    cfg,
-                    (&tree, &events, &shutdown),
-                    &ctx,
-                );
+                let handle = start_one(&config_file, core, cfg, (&tree, &events, &shutdown), &ctx);
                 (cfg.name.clone(), handle)
             })
             .collect();

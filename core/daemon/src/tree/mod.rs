@@ -21,7 +21,7 @@ use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
 use serde_json::Value as Json;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-pub use model::{Device, components_json};
+pub use model::{Device, Refused, components_json};
 
 use crate::events::Event;
 use crate::store::{DeviceRecord, Store};
@@ -156,6 +156,36 @@ pub enum RequestError {
     /// The core is shutting down.
     #[error("the core is shutting down")]
     ShuttingDown,
+    /// The device is not reachable now (its provider runs).
+    #[error("device {0} is offline; its provider cannot reach it now")]
+    Unavailable(DeviceId),
+    /// The entity says these components cannot be changed.
+    #[error("{} on entity {entity:?} cannot be changed{}", components.join(", "), writable_text(writable))]
+    ReadOnly {
+        /// The entity.
+        entity: String,
+        /// The read-only components requested.
+        components: Vec<String>,
+        /// What it accepts.
+        writable: Vec<String>,
+    },
+    /// A `Select` value outside the entity's options.
+    #[error("{value:?} is not an option of entity {entity:?}; options: {}", options.join(", "))]
+    NotAnOption {
+        /// The entity.
+        entity: String,
+        /// The requested value.
+        value: String,
+        /// The accepted values.
+        options: Vec<String>,
+    },
+}
+
+fn writable_text(writable: &[String]) -> String {
+    match writable.is_empty() {
+        true => " (the entity is read-only)".into(),
+        false => format!(" (writable: {})", writable.join(", ")),
+    }
 }
 
 /// Commands to the tree task.
@@ -181,6 +211,18 @@ pub enum TreeCmd {
         provider: Arc<str>,
         /// The message (CreateDevice, RegisterEntity, WriteComponents, SetAvailability, RemoveDevice).
         msg: Message,
+    },
+    /// A provider says it cannot carry out a change request
+    /// (`igloo.change_refused`).
+    ChangeRefused {
+        /// Sender.
+        provider: Arc<str>,
+        /// Device.
+        device: DeviceId,
+        /// Its entity number on this connection.
+        entity: igloo_protocol::EntityId,
+        /// Why.
+        reason: String,
     },
     /// A user's change request.
     Request {
@@ -387,6 +429,24 @@ impl Tree {
                             message,
                         }));
                     }
+                }
+            }
+            TreeCmd::ChangeRefused {
+                provider,
+                device,
+                entity,
+                reason,
+            } => {
+                let Ok(d) = self.owned(&provider, device) else {
+                    return;
+                };
+                if let Some(name) = d.wire.get(&entity).cloned() {
+                    let reason: String = reason.chars().take(MAX_TEXT).collect();
+                    self.emit(Event::Refused {
+                        device,
+                        entity: name,
+                        reason: Arc::from(reason),
+                    });
                 }
             }
             TreeCmd::Request {
@@ -668,6 +728,21 @@ impl Tree {
             .entities
             .get(entity)
             .ok_or_else(|| RequestError::UnknownEntity(id, entity.to_string()))?;
+        e.check_request(&values).map_err(|r| match r {
+            Refused::ReadOnly {
+                components,
+                writable,
+            } => RequestError::ReadOnly {
+                entity: entity.to_string(),
+                components,
+                writable,
+            },
+            Refused::NotAnOption { value, options } => RequestError::NotAnOption {
+                entity: entity.to_string(),
+                value,
+                options,
+            },
+        })?;
         let link = self
             .links
             .get(&d.provider)
@@ -675,6 +750,9 @@ impl Tree {
         let wire = e
             .wire
             .ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
+        if !d.available {
+            return Err(RequestError::Unavailable(id));
+        }
         let msg = Message::WriteComponents(WriteComponents {
             device: id,
             entity: wire,

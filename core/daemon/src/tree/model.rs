@@ -8,6 +8,17 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::store::{DeviceRecord, EntityRecord};
 
+/// The device attribute a provider sets to say why a device has no entities
+/// (`docs/providers.md`).
+pub const UNSUPPORTED: &str = "unsupported";
+
+/// The entity attribute listing the components a user may change,
+/// comma-separated (`docs/providers.md`); empty = read-only.
+pub const WRITABLE: &str = "writable";
+
+/// The entity attribute listing the values a `Select` accepts, comma-separated.
+pub const OPTIONS: &str = "options";
+
 /// One device.
 #[derive(Debug)]
 pub struct Device {
@@ -56,6 +67,46 @@ impl Entity {
         }
     }
 
+    /// Why a change request for `values` cannot work on this entity, when
+    /// the entity says so: a component outside its `writable` list, or a
+    /// `Select` value outside its `options`. An entity without `writable`
+    /// accepts every component (providers that do not declare it).
+    pub fn check_request(&self, values: &[Component]) -> Result<(), Refused> {
+        if let Some(list) = self.attribute(WRITABLE).filter(|l| l.trim() != "true") {
+            let writable: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .collect();
+            let read_only: Vec<String> = values
+                .iter()
+                .map(|c| c.name())
+                .filter(|n| !writable.contains(n))
+                .map(str::to_string)
+                .collect();
+            if !read_only.is_empty() {
+                return Err(Refused::ReadOnly {
+                    components: read_only,
+                    writable: writable.iter().map(|w| w.to_string()).collect(),
+                });
+            }
+        }
+        if let Some(options) = self.attribute(OPTIONS) {
+            let options: Vec<&str> = options.split(',').map(str::trim).collect();
+            for c in values {
+                if let Component::Select(v) = c
+                    && !options.contains(&v.as_str())
+                {
+                    return Err(Refused::NotAnOption {
+                        value: v.clone(),
+                        options: options.iter().map(|o| o.to_string()).collect(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn attribute(&self, key: &str) -> Option<&str> {
         self.attributes
             .iter()
@@ -83,6 +134,25 @@ impl Entity {
             "units": units,
         })
     }
+}
+
+/// Why the core refuses a change request to an entity by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// These components are not in the entity's `writable` list.
+    ReadOnly {
+        /// The requested components that are read-only.
+        components: Vec<String>,
+        /// What the entity accepts.
+        writable: Vec<String>,
+    },
+    /// A `Select` value is not one of the entity's `options`.
+    NotAnOption {
+        /// The requested value.
+        value: String,
+        /// The accepted values.
+        options: Vec<String>,
+    },
 }
 
 /// `{"Name": value, …}` for a list of components.
@@ -161,6 +231,34 @@ impl Device {
         }
     }
 
+    /// Why the device cannot be used although it is reachable: it has no
+    /// entities. The reason is the provider's `unsupported` attribute, or a
+    /// general one.
+    pub fn unsupported(&self) -> Option<String> {
+        if !self.entities.is_empty() {
+            return None;
+        }
+        let said = self
+            .attributes
+            .iter()
+            .find(|(k, _)| k == UNSUPPORTED)
+            .map(|(_, v)| v.clone());
+        Some(
+            said.unwrap_or_else(|| {
+                format!("provider {} registered no entities for it", self.provider)
+            }),
+        )
+    }
+
+    /// `online`, `offline`, or `unsupported` (online, but nothing in it to use).
+    pub fn status(&self) -> &'static str {
+        match (self.available, self.entities.is_empty()) {
+            (false, _) => "offline",
+            (true, true) => "unsupported",
+            (true, false) => "online",
+        }
+    }
+
     /// JSON view for the API (`docs/api.md`).
     pub fn to_json(&self) -> Json {
         let entities: Map<String, Json> = self
@@ -174,6 +272,8 @@ impl Device {
             "key": self.key,
             "name": self.name,
             "available": self.available,
+            "status": self.status(),
+            "unsupported": self.unsupported(),
             "attributes": attrs_json(&self.attributes),
             "entities": entities,
         })

@@ -115,6 +115,9 @@ pub fn parse_devices(payload: &[u8]) -> Result<DeviceList, PayloadError> {
             }
         }
         let exposes = def.map(|d| plan_entities(&d.exposes)).unwrap_or_default();
+        if let Some(why) = unsupported_reason(def.is_some(), &exposes) {
+            attributes.push((UNSUPPORTED.into(), why));
+        }
         list.devices.push(DevicePlan {
             ieee: raw.ieee_address,
             friendly_name: raw.friendly_name,
@@ -123,6 +126,32 @@ pub fn parse_devices(payload: &[u8]) -> Result<DeviceList, PayloadError> {
         });
     }
     Ok(list)
+}
+
+/// The device attribute that says why a device has no entities
+/// (`docs/providers.md`: the core shows the device as `unsupported`).
+pub const UNSUPPORTED: &str = "unsupported";
+
+/// Why a device gets no entities, if it gets none.
+fn unsupported_reason(has_definition: bool, exposes: &Exposes) -> Option<String> {
+    if !exposes.entities.is_empty() {
+        return None;
+    }
+    if !has_definition {
+        return Some(
+            "Zigbee2MQTT has no definition for it (not supported by Zigbee2MQTT, or still being interviewed)"
+                .into(),
+        );
+    }
+    let kinds: Vec<&str> = exposes.skipped.iter().map(|s| s.kind.as_str()).collect();
+    Some(if kinds.is_empty() {
+        "Zigbee2MQTT lists no exposes for it".into()
+    } else {
+        format!(
+            "none of its exposes maps to Igloo components (skipped: {})",
+            kinds.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -157,6 +186,36 @@ mod tests {
             ]
         );
         assert!(list.malformed.is_empty());
+    }
+
+    #[test]
+    fn a_device_without_entities_says_why() {
+        let list =
+            parse_devices(&device_list(&[ikea_led1545g12(), interviewing()])).expect("valid list");
+        let reason = |d: &DevicePlan| {
+            d.attributes
+                .iter()
+                .find(|(k, _)| k == UNSUPPORTED)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(reason(&list.devices[0]), None);
+        let why = reason(&list.devices[1]).expect("the interviewing device is unsupported");
+        assert!(why.contains("no definition"), "{why}");
+        let unmapped = unsupported_reason(
+            true,
+            &Exposes {
+                entities: Vec::new(),
+                skipped: vec![crate::z2m::exposes::Skipped {
+                    kind: "text".into(),
+                    property: Some("x".into()),
+                    reason: crate::z2m::exposes::SkipReason::NotMapped,
+                }],
+            },
+        );
+        assert_eq!(
+            unmapped.as_deref(),
+            Some("none of its exposes maps to Igloo components (skipped: text)")
+        );
     }
 
     #[test]
