@@ -279,3 +279,54 @@ impl Device {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(attributes: &[(&str, &str)]) -> Entity {
+        Entity {
+            attributes: attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Entity::default()
+        }
+    }
+
+    #[test]
+    fn requests_outside_writable_or_options_are_refused() {
+        let light = entity(&[(WRITABLE, "Switch, Brightness")]);
+        assert_eq!(light.check_request(&[Component::Switch(true)]), Ok(()));
+        assert_eq!(
+            light.check_request(&[Component::Switch(true), Component::Temperature(5.0)]),
+            Err(Refused::ReadOnly {
+                components: vec!["Temperature".into()],
+                writable: vec!["Switch".into(), "Brightness".into()],
+            })
+        );
+        let sensor = entity(&[(WRITABLE, "")]);
+        assert!(matches!(
+            sensor.check_request(&[Component::Temperature(5.0)]),
+            Err(Refused::ReadOnly { writable, .. }) if writable.is_empty()
+        ));
+        // Undeclared, or the legacy "true": the core cannot know; forwarded.
+        assert_eq!(entity(&[]).check_request(&[Component::Switch(true)]), Ok(()));
+        assert_eq!(
+            entity(&[(WRITABLE, "true")]).check_request(&[Component::Number(1.0)]),
+            Ok(())
+        );
+        let select = entity(&[(WRITABLE, "Select"), (OPTIONS, "Eco,Comfort")]);
+        assert_eq!(
+            select.check_request(&[Component::Select("Comfort".into())]),
+            Ok(())
+        );
+        assert_eq!(
+            select.check_request(&[Component::Select("Turbo".into())]),
+            Err(Refused::NotAnOption {
+                value: "Turbo".into(),
+                options: vec!["Eco".into(), "Comfort".into()],
+            })
+        );
+    }
+}
