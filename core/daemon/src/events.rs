@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use igloo_protocol::{Component, DeviceId};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 use crate::api::views;
 use crate::supervisor::ProviderStatus;
-use crate::tree::components_json;
+use crate::tree::{DeviceView, EntityView};
 
 /// One change. Cheap to clone (shared payloads).
 #[derive(Debug, Clone)]
@@ -30,17 +30,16 @@ pub enum Event {
         /// New availability.
         available: bool,
     },
-    /// A device was created, renamed or came back: the device's JSON as text
-    /// (text, not a `Value` tree: the bus keeps recent events, so they stay small).
-    Device(Arc<str>),
-    /// An entity was registered or its attributes changed: the entity's JSON as text.
+    /// A device was created, renamed or came back.
+    Device(Arc<DeviceView>),
+    /// An entity was registered or its attributes changed.
     Entity {
         /// Device.
         device: DeviceId,
         /// Entity name.
         entity: Arc<str>,
-        /// `{"attributes":…,"components":…,"units":…}` as text.
-        json: Arc<str>,
+        /// The entity.
+        view: Arc<EntityView>,
     },
     /// A device was removed by its provider.
     Removed(DeviceId),
@@ -74,22 +73,22 @@ impl Event {
                 "type": "state",
                 "device": device.0,
                 "entity": &**entity,
-                "components": components_json(values),
+                "components": views::components(values),
             }),
             Event::Availability { device, available } => {
                 json!({"type": "availability", "device": device.0, "available": available})
             }
-            Event::Device(d) => return format!("{{\"type\":\"device\",\"device\":{d}}}"),
+            Event::Device(d) => json!({"type": "device", "device": views::device(d)}),
             Event::Entity {
                 device,
                 entity,
-                json,
-            } => {
-                let name = Json::String(entity.to_string());
-                return format!(
-                    "{{\"type\":\"entity\",\"device\":{device},\"entity\":{name},\"value\":{json}}}"
-                );
-            }
+                view,
+            } => json!({
+                "type": "entity",
+                "device": device.0,
+                "entity": &**entity,
+                "value": views::entity(view),
+            }),
             Event::Removed(d) => json!({"type": "removed", "device": d.0}),
             Event::Refused {
                 device,
@@ -129,6 +128,7 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value as Json;
     use igloo_protocol::Component;
 
     #[test]
@@ -143,11 +143,24 @@ mod tests {
                 device: DeviceId(1),
                 available: false,
             },
-            Event::Device(Arc::from(r#"{"id":1}"#)),
+            Event::Device(Arc::new(DeviceView {
+                id: DeviceId(1),
+                provider: Arc::from("mqtt"),
+                key: "k".into(),
+                name: "lamp".into(),
+                available: true,
+                status: crate::tree::model::DeviceStatus::Online,
+                unsupported: None,
+                attributes: vec![],
+                entities: vec![],
+            })),
             Event::Entity {
                 device: DeviceId(1),
                 entity: Arc::from("Temp\\x"),
-                json: Arc::from(r#"{"units":{}}"#),
+                view: Arc::new(EntityView {
+                    attributes: vec![],
+                    components: vec![Component::Temperature(21.5)],
+                }),
             },
             Event::Removed(DeviceId(2)),
             Event::Refused {

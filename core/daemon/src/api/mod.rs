@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::events::Event;
 use crate::grants::Registry;
 use crate::supervisor::{CommandError, Supervisor, UpdateError, UpdateTarget};
-use crate::tree::{RequestError, TreeHandle, components_json};
+use crate::tree::{RequestError, TreeHandle};
 use crate::versions::VersionError;
 
 /// Shared state of the API handlers.
@@ -109,7 +109,9 @@ async fn health(State(s): State<AppState>) -> Json<Value> {
 }
 
 async fn devices(State(s): State<AppState>) -> Json<Value> {
-    Json(Value::Array(s.tree.devices().await))
+    Json(Value::Array(
+        s.tree.devices().await.iter().map(views::device).collect(),
+    ))
 }
 
 fn parse_id(id: &str) -> Result<DeviceId, ApiError> {
@@ -129,7 +131,7 @@ async fn device(
     s.tree
         .device(id)
         .await
-        .map(Json)
+        .map(|d| Json(views::device(&d)))
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("device {id} not found")))
 }
 
@@ -178,7 +180,7 @@ async fn set_entity(
     Ok(match wait::outcome(events, id, &entity, &ids, wait).await {
         wait::Outcome::Confirmed(values) => (
             StatusCode::OK,
-            Json(json!({"status": "confirmed", "components": components_json(&values)})),
+            Json(json!({"status": "confirmed", "components": views::components(&values)})),
         ),
         wait::Outcome::Refused(reason) => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,9 +1,13 @@
 //! The JSON shapes of the API and the event stream (`docs/api.md`), made
-//! from the core's typed values. This is the only place that decides how a
-//! provider status looks on the wire.
+//! from the core's typed values (the tree's [`DeviceView`], the supervisor's
+//! [`ProviderStatus`]). This is the only place that decides how they look on
+//! the wire.
 
+use igloo_protocol::{Component, Kind};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+use crate::tree::{DeviceView, EntityView};
 
 use crate::supervisor::ProviderReport;
 use crate::supervisor::status::{ConfigProblem, LastExit, ProcessExit, ProviderStatus};
@@ -123,4 +127,65 @@ pub fn provider(
 /// absent there (`docs/api.md`).
 pub fn provider_event(s: &ProviderStatus, dropped_components: u64) -> Value {
     to_value(ProviderView::new(s, 0, dropped_components))
+}
+
+/// `{"Name": value, …}` for a list of components (marker → `true`, colour →
+/// `"#rrggbb"`, enum → variant name).
+pub fn components(values: &[Component]) -> Value {
+    let mut m = Map::with_capacity(values.len());
+    for c in values {
+        m.insert(c.name().to_string(), c.to_json());
+    }
+    Value::Object(m)
+}
+
+fn attributes(a: &[(String, String)]) -> Value {
+    Value::Object(
+        a.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// An entity: `{"attributes", "components", "units"}`; `units` has each
+/// present component's unit from `components.toml`, or for `Number` the
+/// entity's `unit` attribute.
+pub fn entity(e: &EntityView) -> Value {
+    let mut units = Map::new();
+    for c in &e.components {
+        let info = c.info();
+        let unit = if info.kind == Kind::Float && info.name == "Number" {
+            e.attribute("unit").or(info.unit)
+        } else {
+            info.unit
+        };
+        if let Some(u) = unit {
+            units.insert(info.name.to_string(), Value::String(u.to_string()));
+        }
+    }
+    json!({
+        "attributes": attributes(&e.attributes),
+        "components": components(&e.components),
+        "units": units,
+    })
+}
+
+/// A device object of `GET /api/v1/devices` and of `device` events.
+pub fn device(d: &DeviceView) -> Value {
+    let entities: Map<String, Value> = d
+        .entities
+        .iter()
+        .map(|(n, e)| (n.to_string(), entity(e)))
+        .collect();
+    json!({
+        "id": d.id.0,
+        "provider": &*d.provider,
+        "key": d.key,
+        "name": d.name,
+        "available": d.available,
+        "status": d.status.as_str(),
+        "unsupported": d.unsupported,
+        "attributes": attributes(&d.attributes),
+        "entities": entities,
+    })
 }

@@ -6,7 +6,7 @@
 //! broadcasts [`Event`]s, persists ids at once and values in one transaction
 //! per second, and forwards users' change requests to the owning provider.
 
-mod model;
+pub mod model;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,10 +18,9 @@ use igloo_protocol::message::{
     CreateDevice, DeviceCreated, ErrorReply, RegisterEntity, WriteComponents,
 };
 use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
-use serde_json::Value as Json;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-pub use model::{Device, Refused, components_json};
+pub use model::{Device, DeviceView, EntityView, Refused};
 
 use crate::events::Event;
 use crate::store::{DeviceRecord, Store};
@@ -235,10 +234,10 @@ pub enum TreeCmd {
         /// Outcome.
         reply: oneshot::Sender<Result<(), RequestError>>,
     },
-    /// All live devices as JSON, ordered by id.
-    Devices(oneshot::Sender<Vec<Json>>),
-    /// One device as JSON.
-    Device(DeviceId, oneshot::Sender<Option<Json>>),
+    /// All live devices, ordered by id.
+    Devices(oneshot::Sender<Vec<DeviceView>>),
+    /// One device.
+    Device(DeviceId, oneshot::Sender<Option<DeviceView>>),
     /// Live device count per provider.
     Counts(oneshot::Sender<BTreeMap<String, usize>>),
     /// Persist now (shutdown).
@@ -275,13 +274,13 @@ impl TreeHandle {
         rx.await.ok()
     }
 
-    /// All live devices as JSON.
-    pub async fn devices(&self) -> Vec<Json> {
+    /// All live devices, ordered by id.
+    pub async fn devices(&self) -> Vec<DeviceView> {
         self.ask(TreeCmd::Devices).await.unwrap_or_default()
     }
 
-    /// One device as JSON.
-    pub async fn device(&self, id: DeviceId) -> Option<Json> {
+    /// One device.
+    pub async fn device(&self, id: DeviceId) -> Option<DeviceView> {
         self.ask(|r| TreeCmd::Device(id, r)).await.flatten()
     }
 
@@ -462,7 +461,7 @@ impl Tree {
                     self.devices
                         .values()
                         .filter(|d| !d.removed)
-                        .map(Device::to_json)
+                        .map(Device::view)
                         .collect(),
                 );
             }
@@ -471,7 +470,7 @@ impl Tree {
                     self.devices
                         .get(&id)
                         .filter(|d| !d.removed)
-                        .map(Device::to_json),
+                        .map(Device::view),
                 );
             }
             TreeCmd::Counts(reply) => {
@@ -616,9 +615,9 @@ impl Tree {
         ))?;
         let became_available = !d.available;
         d.available = true;
-        let json = changed.then(|| d.to_json());
-        if let Some(json) = json {
-            self.emit(Event::Device(Arc::from(json.to_string())));
+        let view = changed.then(|| d.view());
+        if let Some(view) = view {
+            self.emit(Event::Device(Arc::new(view)));
         }
         if became_available {
             self.emit(Event::Availability {
@@ -669,7 +668,7 @@ impl Tree {
         let changed = is_new || entity.attributes != r.attributes;
         if changed {
             entity.attributes = r.attributes;
-            let json = Arc::from(entity.to_json().to_string());
+            let view = Arc::new(entity.view());
             d.dirty = true;
             let (device, entity) = (
                 r.device,
@@ -681,7 +680,7 @@ impl Tree {
             self.emit(Event::Entity {
                 device,
                 entity,
-                json,
+                view,
             });
         }
         Ok(())

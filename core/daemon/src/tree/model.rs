@@ -3,8 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use igloo_protocol::{Component, DeviceId, EntityId, Kind};
-use serde_json::{Map, Value as Json, json};
+use igloo_protocol::{Component, DeviceId, EntityId};
 
 use crate::store::{DeviceRecord, EntityRecord};
 
@@ -114,25 +113,12 @@ impl Entity {
             .map(|(_, v)| v.as_str())
     }
 
-    /// JSON view (`attributes`, `components`, `units`).
-    pub fn to_json(&self) -> Json {
-        let mut units = Map::new();
-        for c in &self.components {
-            let info = c.info();
-            let unit = if info.kind == Kind::Float && info.name == "Number" {
-                self.attribute("unit").or(info.unit)
-            } else {
-                info.unit
-            };
-            if let Some(u) = unit {
-                units.insert(info.name.to_string(), Json::String(u.to_string()));
-            }
+    /// A copy for readers outside the tree task.
+    pub fn view(&self) -> EntityView {
+        EntityView {
+            attributes: self.attributes.clone(),
+            components: self.components.clone(),
         }
-        json!({
-            "attributes": attrs_json(&self.attributes),
-            "components": components_json(&self.components),
-            "units": units,
-        })
     }
 }
 
@@ -155,21 +141,69 @@ pub enum Refused {
     },
 }
 
-/// `{"Name": value, …}` for a list of components.
-pub fn components_json(values: &[Component]) -> Json {
-    let mut m = Map::with_capacity(values.len());
-    for c in values {
-        m.insert(c.name().to_string(), c.to_json());
-    }
-    Json::Object(m)
+/// A copy of one entity, for readers outside the tree task (the API, the
+/// event stream); made into JSON only there (`api::views`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityView {
+    /// Attributes (`unit`, `options`, `writable`…), in the provider's order.
+    pub attributes: Vec<(String, String)>,
+    /// Current values, sorted by component id.
+    pub components: Vec<Component>,
 }
 
-fn attrs_json(a: &[(String, String)]) -> Json {
-    Json::Object(
-        a.iter()
-            .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-            .collect(),
-    )
+impl EntityView {
+    /// The value of attribute `key`.
+    pub fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Whether a device can be used now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    /// Reachable, with entities.
+    Online,
+    /// Not reachable now.
+    Offline,
+    /// Reachable, but with nothing in it to show or control.
+    Unsupported,
+}
+
+impl DeviceStatus {
+    /// `online`, `offline`, `unsupported`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Online => "online",
+            DeviceStatus::Offline => "offline",
+            DeviceStatus::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// A copy of one device, for readers outside the tree task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceView {
+    /// Persistent id.
+    pub id: DeviceId,
+    /// Owning provider.
+    pub provider: Arc<str>,
+    /// The provider's stable key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Reachable now.
+    pub available: bool,
+    /// Online, offline or unsupported.
+    pub status: DeviceStatus,
+    /// Why it is unsupported, when it is.
+    pub unsupported: Option<String>,
+    /// Attributes (model, manufacturer…).
+    pub attributes: Vec<(String, String)>,
+    /// Entities by name, in name order.
+    pub entities: Vec<(Arc<str>, EntityView)>,
 }
 
 impl Device {
@@ -250,33 +284,32 @@ impl Device {
         )
     }
 
-    /// `online`, `offline`, or `unsupported` (online, but nothing in it to use).
-    pub fn status(&self) -> &'static str {
+    /// Online, offline, or unsupported (online, but nothing in it to use).
+    pub fn status(&self) -> DeviceStatus {
         match (self.available, self.entities.is_empty()) {
-            (false, _) => "offline",
-            (true, true) => "unsupported",
-            (true, false) => "online",
+            (false, _) => DeviceStatus::Offline,
+            (true, true) => DeviceStatus::Unsupported,
+            (true, false) => DeviceStatus::Online,
         }
     }
 
-    /// JSON view for the API (`docs/api.md`).
-    pub fn to_json(&self) -> Json {
-        let entities: Map<String, Json> = self
-            .entities
-            .iter()
-            .map(|(n, e)| (n.to_string(), e.to_json()))
-            .collect();
-        json!({
-            "id": self.id.0,
-            "provider": &*self.provider,
-            "key": self.key,
-            "name": self.name,
-            "available": self.available,
-            "status": self.status(),
-            "unsupported": self.unsupported(),
-            "attributes": attrs_json(&self.attributes),
-            "entities": entities,
-        })
+    /// A copy for readers outside the tree task.
+    pub fn view(&self) -> DeviceView {
+        DeviceView {
+            id: self.id,
+            provider: self.provider.clone(),
+            key: self.key.clone(),
+            name: self.name.clone(),
+            available: self.available,
+            status: self.status(),
+            unsupported: self.unsupported(),
+            attributes: self.attributes.clone(),
+            entities: self
+                .entities
+                .iter()
+                .map(|(n, e)| (n.clone(), e.view()))
+                .collect(),
+        }
     }
 }
 
@@ -311,7 +344,10 @@ mod tests {
             Err(Refused::ReadOnly { writable, .. }) if writable.is_empty()
         ));
         // Undeclared, or the legacy "true": the core cannot know; forwarded.
-        assert_eq!(entity(&[]).check_request(&[Component::Switch(true)]), Ok(()));
+        assert_eq!(
+            entity(&[]).check_request(&[Component::Switch(true)]),
+            Ok(())
+        );
         assert_eq!(
             entity(&[(WRITABLE, "true")]).check_request(&[Component::Number(1.0)]),
             Ok(())

@@ -153,7 +153,7 @@ async fn same_key_same_id_and_other_providers_cannot_write() {
     .await;
     assert_eq!(error_code(arx.recv().await), ErrorCode::UNKNOWN_ENTITY);
 
-    let dev = f.tree.device(d1).await.unwrap();
+    let dev = crate::api::views::device(&f.tree.device(d1).await.unwrap());
     assert_eq!(
         dev["entities"]["Light"]["components"],
         serde_json::json!({})
@@ -197,7 +197,7 @@ async fn writes_apply_and_requests_reach_the_owner_with_its_entity_number() {
         }),
     )
     .await;
-    let dev = f.tree.device(d).await.unwrap();
+    let dev = crate::api::views::device(&f.tree.device(d).await.unwrap());
     assert_eq!(
         dev["entities"]["Light"]["components"],
         serde_json::json!({"Light": true, "Brightness": 55.0})
