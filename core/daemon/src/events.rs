@@ -128,8 +128,8 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value as Json;
     use igloo_protocol::Component;
+    use serde_json::Value as Json;
 
     #[test]
     fn every_event_is_valid_json_with_its_type() {

@@ -727,7 +727,12 @@ impl Tree {
             .entities
             .get(entity)
             .ok_or_else(|| RequestError::UnknownEntity(id, entity.to_string()))?;
-        e.check_request(&values).map_err(|r| match r {
+        let link = self
+            .links
+            .get(&d.provider)
+            .ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
+        let known_max = link.negotiated.peer_max_component_id;
+        e.check_request(&values, known_max).map_err(|r| match r {
             Refused::ReadOnly {
                 components,
                 writable,
@@ -742,10 +747,6 @@ impl Tree {
                 options,
             },
         })?;
-        let link = self
-            .links
-            .get(&d.provider)
-            .ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;
         let wire = e
             .wire
             .ok_or_else(|| RequestError::ProviderDown(d.provider.to_string()))?;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use igloo_protocol::{Component, DeviceId, EntityId};
+use igloo_protocol::{Component, ComponentId, DeviceId, EntityId};
 
 use crate::store::{DeviceRecord, EntityRecord};
 
@@ -70,15 +70,22 @@ impl Entity {
     /// the entity says so: a component outside its `writable` list, or a
     /// `Select` value outside its `options`. An entity without `writable`
     /// accepts every component (providers that do not declare it).
-    pub fn check_request(&self, values: &[Component]) -> Result<(), Refused> {
+    /// Components above `known_max` (the provider's highest component id)
+    /// are not checked: the provider cannot have listed them, and the
+    /// negotiation withholds them from it (counted as dropped).
+    pub fn check_request(
+        &self,
+        values: &[Component],
+        known_max: ComponentId,
+    ) -> Result<(), Refused> {
+        let known = || values.iter().filter(move |c| c.id() <= known_max);
         if let Some(list) = self.attribute(WRITABLE).filter(|l| l.trim() != "true") {
             let writable: Vec<&str> = list
                 .split(',')
                 .map(str::trim)
                 .filter(|w| !w.is_empty())
                 .collect();
-            let read_only: Vec<String> = values
-                .iter()
+            let read_only: Vec<String> = known()
                 .map(|c| c.name())
                 .filter(|n| !writable.contains(n))
                 .map(str::to_string)
@@ -92,7 +99,7 @@ impl Entity {
         }
         if let Some(options) = self.attribute(OPTIONS) {
             let options: Vec<&str> = options.split(',').map(str::trim).collect();
-            for c in values {
+            for c in known() {
                 if let Component::Select(v) = c
                     && !options.contains(&v.as_str())
                 {
@@ -316,6 +323,7 @@ impl Device {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use igloo_protocol::MAX_COMPONENT_ID;
 
     fn entity(attributes: &[(&str, &str)]) -> Entity {
         Entity {
@@ -330,9 +338,15 @@ mod tests {
     #[test]
     fn requests_outside_writable_or_options_are_refused() {
         let light = entity(&[(WRITABLE, "Switch, Brightness")]);
-        assert_eq!(light.check_request(&[Component::Switch(true)]), Ok(()));
         assert_eq!(
-            light.check_request(&[Component::Switch(true), Component::Temperature(5.0)]),
+            light.check_request(&[Component::Switch(true)], MAX_COMPONENT_ID),
+            Ok(())
+        );
+        assert_eq!(
+            light.check_request(
+                &[Component::Switch(true), Component::Temperature(5.0)],
+                MAX_COMPONENT_ID
+            ),
             Err(Refused::ReadOnly {
                 components: vec!["Temperature".into()],
                 writable: vec!["Switch".into(), "Brightness".into()],
@@ -340,25 +354,34 @@ mod tests {
         );
         let sensor = entity(&[(WRITABLE, "")]);
         assert!(matches!(
-            sensor.check_request(&[Component::Temperature(5.0)]),
+            sensor.check_request(&[Component::Temperature(5.0)], MAX_COMPONENT_ID),
             Err(Refused::ReadOnly { writable, .. }) if writable.is_empty()
         ));
+        // A component the provider does not know is left to the negotiation.
+        assert_eq!(
+            light.check_request(
+                &[Component::Switch(true), Component::Temperature(5.0)],
+                Component::Switch(true).id()
+            ),
+            Ok(())
+        );
         // Undeclared, or the legacy "true": the core cannot know; forwarded.
         assert_eq!(
-            entity(&[]).check_request(&[Component::Switch(true)]),
+            entity(&[]).check_request(&[Component::Switch(true)], MAX_COMPONENT_ID),
             Ok(())
         );
         assert_eq!(
-            entity(&[(WRITABLE, "true")]).check_request(&[Component::Number(1.0)]),
+            entity(&[(WRITABLE, "true")])
+                .check_request(&[Component::Number(1.0)], MAX_COMPONENT_ID),
             Ok(())
         );
         let select = entity(&[(WRITABLE, "Select"), (OPTIONS, "Eco,Comfort")]);
         assert_eq!(
-            select.check_request(&[Component::Select("Comfort".into())]),
+            select.check_request(&[Component::Select("Comfort".into())], MAX_COMPONENT_ID),
             Ok(())
         );
         assert_eq!(
-            select.check_request(&[Component::Select("Turbo".into())]),
+            select.check_request(&[Component::Select("Turbo".into())], MAX_COMPONENT_ID),
             Err(Refused::NotAnOption {
                 value: "Turbo".into(),
                 options: vec!["Eco".into(), "Comfort".into()],
