@@ -459,19 +459,7 @@ impl Task {
         }
         let process = reap(&outcome, &mut child).await;
         let oom_kills = match cgroup {
-            Some(cg) => {
-                let n = cg.oom_kills().unwrap_or(0);
-                if n > 0 {
-                    tracing::warn!(
-                        provider = &*name,
-                        "memory limit hit: {n} process(es) OOM-killed in its cgroup"
-                    );
-                }
-                // Also kills what the provider left behind (forked children); this
-                // may wait for the kernel, so not on a runtime thread.
-                let _ = tokio::task::spawn_blocking(move || cg.remove()).await;
-                n
-            }
+            Some(cg) => release_cgroup(&name, cg).await,
             None => 0,
         };
         let exit = LastExit {
@@ -559,6 +547,21 @@ impl Task {
             }
         }
     }
+}
+
+/// Reads the OOM kills of a run's cgroup, then empties and removes it (which
+/// also kills what the provider left behind). Returns the OOM kills.
+async fn release_cgroup(name: &str, cg: sandbox::cgroup::ProviderCgroup) -> u64 {
+    let n = cg.oom_kills().unwrap_or(0);
+    if n > 0 {
+        tracing::warn!(
+            provider = name,
+            "memory limit hit: {n} process(es) OOM-killed in its cgroup"
+        );
+    }
+    // Removing may wait for the kernel, so not on a runtime thread.
+    let _ = tokio::task::spawn_blocking(move || cg.remove()).await;
+    n
 }
 
 /// Logs each layer that will not be enforced.

@@ -386,32 +386,7 @@ impl Tree {
             TreeCmd::ProviderDown {
                 provider,
                 connection,
-            } => {
-                if self
-                    .links
-                    .get(&provider)
-                    .is_some_and(|l| l.connection != connection)
-                {
-                    // A newer connection of the provider is up already.
-                    return;
-                }
-                self.links.remove(&provider);
-                let mut changed = Vec::new();
-                for d in self.devices.values_mut().filter(|d| d.provider == provider) {
-                    d.wire.clear();
-                    d.entities.values_mut().for_each(|e| e.wire = None);
-                    if d.available {
-                        d.available = false;
-                        changed.push(d.id);
-                    }
-                }
-                for device in changed {
-                    self.emit(Event::Availability {
-                        device,
-                        available: false,
-                    });
-                }
-            }
+            } => self.provider_down(&provider, connection),
             TreeCmd::FromProvider { provider, msg } => {
                 let name = msg.name();
                 if let Err((request_id, code, message)) = self.provider_message(&provider, msg) {
@@ -435,19 +410,7 @@ impl Tree {
                 device,
                 entity,
                 reason,
-            } => {
-                let Ok(d) = self.owned(&provider, device) else {
-                    return;
-                };
-                if let Some(name) = d.wire.get(&entity).cloned() {
-                    let reason: String = reason.chars().take(MAX_TEXT).collect();
-                    self.emit(Event::Refused {
-                        device,
-                        entity: name,
-                        reason: Arc::from(reason),
-                    });
-                }
-            }
+            } => self.change_refused(&provider, device, entity, reason),
             TreeCmd::Request {
                 device,
                 entity,
@@ -484,6 +447,61 @@ impl Tree {
                 self.persist();
                 let _ = reply.send(());
             }
+        }
+    }
+
+    /// A provider connection ended: unless a newer one is up, its devices
+    /// become unavailable.
+    fn provider_down(&mut self, provider: &Arc<str>, connection: u64) {
+        if self
+            .links
+            .get(provider)
+            .is_some_and(|l| l.connection != connection)
+        {
+            // A newer connection of the provider is up already.
+            return;
+        }
+        self.links.remove(provider);
+        let mut changed = Vec::new();
+        for d in self
+            .devices
+            .values_mut()
+            .filter(|d| d.provider == *provider)
+        {
+            d.wire.clear();
+            d.entities.values_mut().for_each(|e| e.wire = None);
+            if d.available {
+                d.available = false;
+                changed.push(d.id);
+            }
+        }
+        for device in changed {
+            self.emit(Event::Availability {
+                device,
+                available: false,
+            });
+        }
+    }
+
+    /// A provider refused a change request: a `refused` event for waiting
+    /// clients, when the device and entity number are its own.
+    fn change_refused(
+        &mut self,
+        provider: &str,
+        device: DeviceId,
+        entity: igloo_protocol::EntityId,
+        reason: String,
+    ) {
+        let Ok(d) = self.owned(provider, device) else {
+            return;
+        };
+        if let Some(name) = d.wire.get(&entity).cloned() {
+            let reason: String = reason.chars().take(MAX_TEXT).collect();
+            self.emit(Event::Refused {
+                device,
+                entity: name,
+                reason: Arc::from(reason),
+            });
         }
     }
 
