@@ -546,11 +546,18 @@ fn units_and_names() {
 }
 
 #[test]
-fn interviewing_device_has_no_entities_but_keeps_basic_attributes() {
+fn interviewing_device_has_no_entities_but_keeps_basic_attributes_and_says_why() {
     let p = plan(interviewing());
     assert!(p.exposes.entities.is_empty());
     assert_eq!(
         p.attributes,
-        attrs(&[("model", "lumi.sensor_wleak.aq1"), ("manufacturer", "LUMI")])
+        attrs(&[
+            ("model", "lumi.sensor_wleak.aq1"),
+            ("manufacturer", "LUMI"),
+            (
+                "unsupported",
+                "Zigbee2MQTT has no definition for it (not supported by Zigbee2MQTT, or still being interviewed)"
+            )
+        ])
     );
 }
