@@ -496,6 +496,12 @@ fn describe(e: &Value) -> String {
             e["device"]["name"].as_str().unwrap_or("")
         ),
         Some("removed") => format!("removed       device {}", e["device"]),
+        Some("refused") => format!(
+            "refused       device {} {}: {}",
+            e["device"],
+            e["entity"].as_str().unwrap_or("?"),
+            e["reason"].as_str().unwrap_or("?")
+        ),
         Some("provider") => format!(
             "provider      {} {}{}",
             e["provider"]["name"].as_str().unwrap_or("?"),
