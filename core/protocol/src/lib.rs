@@ -15,6 +15,7 @@
 //! This crate does no I/O and has no tokio types in its core API.
 #![warn(missing_docs)]
 
+pub mod commands;
 pub mod component;
 pub mod frame;
 pub mod handshake;
