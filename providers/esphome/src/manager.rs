@@ -26,12 +26,9 @@ use crate::discovery::Discovered;
 use crate::session::{self, Command, Handle, Routes, Source, Spec};
 use crate::store::{Store, StoredDevice};
 
-/// Custom command: add a device or set its key.
-pub const ADD: &str = "esphome.add";
-/// Custom command: forget a device added by address.
-pub const REMOVE: &str = "esphome.remove";
-/// Custom command: every device's status.
-pub const STATUS: &str = "esphome.status";
+/// The custom command names, shared with the core's `igloo esphome` CLI
+/// through [`igloo_provider::protocol::commands`].
+pub use igloo_provider::protocol::commands::esphome::{ADD, REMOVE, STATUS};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -31,7 +31,7 @@ pub const MAX_PACKET: usize = 16 * 1024 * 1024;
 const REQUEST_QUEUE: usize = 64;
 
 /// The custom command answered with the connection status.
-pub const STATUS_COMMAND: &str = "mqtt.status";
+pub const STATUS_COMMAND: &str = igloo_provider::protocol::commands::mqtt::STATUS;
 
 /// Capped exponential back-off: `initial`, doubling up to `max`; [`Backoff::reset`]
 /// after a successful connection.

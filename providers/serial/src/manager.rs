@@ -20,8 +20,9 @@ use crate::config::Settings;
 use crate::modbus::line::{self as modbus_line, DeviceHealth};
 use crate::p1::{self, P1Health};
 
-/// Custom command: every line's counters.
-pub const STATUS: &str = "serial.status";
+/// Custom command: every line's counters (the name is shared with the core
+/// through [`igloo_provider::protocol::commands`]).
+pub use igloo_provider::protocol::commands::serial::STATUS;
 
 enum Running {
     Modbus {

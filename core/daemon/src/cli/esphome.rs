@@ -111,7 +111,7 @@ impl Client {
         if let Some(k) = key {
             body["key"] = json!(k);
         }
-        let status = self.esphome_call(&provider, "esphome.add", body)?;
+        let status = self.esphome_call(&provider, igloo_protocol::commands::esphome::ADD, body)?;
         if self.json {
             Self::print_json(&status);
         } else {
@@ -139,7 +139,8 @@ impl Client {
         if let Some(p) = port {
             body["port"] = json!(p);
         }
-        let reply = self.esphome_call(&provider, "esphome.remove", body)?;
+        let reply =
+            self.esphome_call(&provider, igloo_protocol::commands::esphome::REMOVE, body)?;
         if self.json {
             Self::print_json(&reply);
         } else {
@@ -155,7 +156,11 @@ impl Client {
     /// The API's or provider's error.
     pub fn esphome_list(&self, provider: Option<&str>) -> anyhow::Result<()> {
         let provider = self.esphome_provider(provider)?;
-        let status = self.esphome_call(&provider, "esphome.status", json!({}))?;
+        let status = self.esphome_call(
+            &provider,
+            igloo_protocol::commands::esphome::STATUS,
+            json!({}),
+        )?;
         if self.json {
             Self::print_json(&status);
             return Ok(());
