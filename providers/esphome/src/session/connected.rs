@@ -162,7 +162,8 @@ impl<'s> Connected<'s> {
     }
 
     /// Sends the command messages for a change request; a request the
-    /// entity cannot take is logged and dropped.
+    /// entity cannot take is logged and refused to the core with the reason
+    /// (a user waiting in `igloo set` sees it).
     async fn on_change(&mut self, entity: EntityId, values: &[Component]) -> Step {
         let Some(info) = self.entities.info(entity) else {
             tracing::warn!(device = %self.session.name(), entity, "change request for an unknown entity");
@@ -172,6 +173,17 @@ impl<'s> Connected<'s> {
             Ok(messages) => messages,
             Err(e) => {
                 tracing::warn!(device = %self.session.name(), entity = info.name, "change request refused: {e}");
+                let reason = e.to_string();
+                let device = self.entities.device;
+                if self
+                    .session
+                    .provider
+                    .refuse_change(device, entity, &reason)
+                    .await
+                    .is_err()
+                {
+                    return Err(End::Stopped);
+                }
                 return Ok(());
             }
         };
