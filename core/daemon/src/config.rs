@@ -133,14 +133,82 @@ pub struct ProviderConfig {
     pub update: UpdatePolicy,
     /// Problems that do not stop the provider, each naming its file and line.
     pub warnings: Vec<String>,
+    /// Line in the config file of each key of `[provider.config]`, dotted,
+    /// array elements by index (`modbus.0.baud`); `""` is the section itself.
+    pub config_lines: BTreeMap<String, usize>,
 }
 
 impl ProviderConfig {
-    /// The line in the config file of `key` (dotted, relative to
-    /// `[provider.config]`); TEMPORARY until the config split lands.
-    pub fn config_line(&self, _key: &str) -> Option<usize> {
-        None
+    /// The 1-based line in the config file of `key` (dotted, relative to
+    /// `[provider.config]`, array elements by index: `"modbus.0.baud"`), else
+    /// of its nearest ancestor that is in the file, else of the section.
+    /// `None` when the provider has no config section.
+    pub fn config_line(&self, key: &str) -> Option<usize> {
+        let mut key = key;
+        loop {
+            if let Some(line) = self.config_lines.get(key) {
+                return Some(*line);
+            }
+            match key.rfind('.') {
+                Some(i) => key = &key[..i],
+                None if !key.is_empty() => key = "",
+                None => return None,
+            }
+        }
     }
+}
+
+/// The line of every key under the `index`-th `[[provider]]`'s `config`
+/// table in `text` (see [`ProviderConfig::config_lines`]).
+fn config_lines(text: &str, index: usize) -> BTreeMap<String, usize> {
+    use toml::de::{DeTable, DeValue};
+    fn get<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a toml::Spanned<DeValue<'i>>> {
+        t.iter()
+            .find(|(k, _)| k.get_ref().as_ref() == key)
+            .map(|(_, v)| v)
+    }
+    fn walk(
+        text: &str,
+        path: &str,
+        v: &toml::Spanned<DeValue<'_>>,
+        out: &mut BTreeMap<String, usize>,
+    ) {
+        out.insert(path.to_string(), line_col(text, v.span().start).0);
+        let join = |k: &str| match path.is_empty() {
+            true => k.to_string(),
+            false => format!("{path}.{k}"),
+        };
+        match v.get_ref() {
+            DeValue::Table(t) => {
+                for (k, child) in t.iter() {
+                    walk(text, &join(k.get_ref()), child, out);
+                }
+            }
+            DeValue::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    walk(text, &join(&i.to_string()), child, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    let Ok(root) = DeTable::parse(text) else {
+        return out;
+    };
+    let section = get(root.get_ref(), "provider")
+        .and_then(|p| match p.get_ref() {
+            DeValue::Array(a) => a.get(index),
+            _ => None,
+        })
+        .and_then(|p| match p.get_ref() {
+            DeValue::Table(t) => get(t, "config"),
+            _ => None,
+        });
+    if let Some(section) = section {
+        walk(text, "", section, &mut out);
+    }
+    out
 }
 
 /// `[provider.update]`: the trial of a new provider version after
@@ -698,7 +766,7 @@ impl Config {
         let mut seen = HashSet::new();
         let mut fixed_uids: HashSet<u32> = HashSet::new();
         let mut providers = Vec::new();
-        for p in raw.provider {
+        for (index, p) in raw.provider.into_iter().enumerate() {
             let name = p.name.get_ref();
             if !valid_provider_name(name) {
                 return Err(err_at(
@@ -834,6 +902,7 @@ impl Config {
                 grants,
                 wait_for_grant: p.wait_for_grant,
                 warnings: Vec::new(),
+                config_lines: config_lines(text, index),
                 update,
             });
         }
@@ -1033,6 +1102,41 @@ mod tests {
         assert_eq!(e.line, Some(2), "{e}");
         let e = parse("[core]\nuid_range = [0, 10]\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn config_keys_are_found_at_their_lines() {
+        let text = r#"[[provider]]
+name = "a"
+exec = "/bin/true"
+
+[[provider]]
+name = "serial"
+exec = "/bin/true"
+
+[provider.config]
+broker = "x"
+tls.ca = "ca.pem"
+limits = { baud = 9600 }
+
+[[provider.config.modbus]]
+grant = 0
+baud = 9601
+
+[[provider.config.modbus]]
+grant = 1
+"#;
+        let c = parse(text).unwrap();
+        assert_eq!(c.providers[0].config_line("broker"), None, "no section");
+        let p = &c.providers[1];
+        assert_eq!(p.config_line("broker"), Some(10));
+        assert_eq!(p.config_line("tls.ca"), Some(11), "dotted key");
+        assert_eq!(p.config_line("limits.baud"), Some(12), "inline table");
+        assert_eq!(p.config_line("modbus.0.baud"), Some(16), "array of tables");
+        assert_eq!(p.config_line("modbus.1.grant"), Some(19));
+        assert_eq!(p.config_line("modbus.1.nope"), Some(18), "nearest ancestor");
+        assert_eq!(p.config_line("nope"), p.config_line(""), "the section");
+        assert!(p.config_line("").is_some());
     }
 
     #[test]
