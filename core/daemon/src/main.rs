@@ -154,8 +154,25 @@ enum ProvidersAction {
     },
 }
 
+/// Makes writing to a closed pipe end the process the way command-line tools
+/// on Unix end (killed by SIGPIPE, status 141 in a shell: `igloo watch |
+/// head -n 1`), instead of Rust's default of ignoring SIGPIPE, which turns it
+/// into a write error and `println!` into a panic. Only for the CLI: the
+/// daemon keeps SIGPIPE ignored, so a client that goes away is an error on
+/// that connection, never the end of the core.
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // setting a signal's disposition to its default has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run { .. }) {
+        die_quietly_on_closed_pipe();
+    }
     let client = cli::Client::new(&cli.api, cli.json);
     let result = match cli.command {
         Command::Run { config } => return daemon::main(&config),
