@@ -24,6 +24,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use model::{Device, components_json};
 
 use crate::events::Event;
+use crate::provider_log::{ProviderLog, limited};
 use crate::store::{DeviceRecord, Store};
 
 /// Longest accepted key, name or attribute text from a provider, bytes.
@@ -253,6 +254,7 @@ pub fn spawn(
         devices: BTreeMap::new(),
         by_key: HashMap::new(),
         links: HashMap::new(),
+        refusals: HashMap::new(),
         store,
         events,
     };
@@ -271,6 +273,8 @@ struct Tree {
     devices: BTreeMap<DeviceId, Device>,
     by_key: HashMap<(String, String), DeviceId>,
     links: HashMap<Arc<str>, Link>,
+    /// Log budget of each provider's refusals (reports when it goes down).
+    refusals: HashMap<Arc<str>, ProviderLog>,
     store: Store,
     events: broadcast::Sender<Event>,
 }
@@ -311,6 +315,7 @@ impl Tree {
             }
             TreeCmd::ProviderDown { provider } => {
                 self.links.remove(&provider);
+                self.refusals.remove(&provider);
                 let mut changed = Vec::new();
                 for d in self.devices.values_mut().filter(|d| d.provider == provider) {
                     d.wire.clear();
@@ -330,8 +335,14 @@ impl Tree {
             TreeCmd::FromProvider { provider, msg } => {
                 let name = msg.name();
                 if let Err((request_id, code, message)) = self.provider_message(&provider, msg) {
-                    tracing::warn!(
-                        provider = &*provider,
+                    let log = self
+                        .refusals
+                        .entry(provider.clone())
+                        .or_insert_with(|| ProviderLog::new(provider.clone()));
+                    limited!(
+                        log,
+                        "refused",
+                        tracing::Level::WARN,
                         msg_type = name,
                         code = code.0,
                         "refused: {message}"
