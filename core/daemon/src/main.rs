@@ -7,6 +7,7 @@ mod config;
 mod daemon;
 mod events;
 mod grants;
+mod provider_log;
 mod sandbox;
 mod store;
 mod supervisor;

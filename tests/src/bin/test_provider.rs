@@ -22,6 +22,14 @@
 //!   dropped and counted; the total is logged as "withheld N components the
 //!   core does not know"). Answers a change request by writing the requested
 //!   values back as the confirmed state (through `prepare` too), logging them.
+//! - `flood`: prints `lines` (default 5000) INFO and as many WARN lines to
+//!   stderr in the SDK's log format (` INFO igloo_test_provider::flood: flood
+//!   info N seq=N`, ` WARN …: flood warning N seq=N`), then one ERROR line
+//!   (`flood error`), then sends `frames` (default 5000) writes to devices it
+//!   does not own (each refused by the core), then a `CreateDevice`
+//!   (`flood-sync`) and exits once it is answered: the core handles a
+//!   provider's messages in order, so by then it has logged every refusal.
+//!   Prints nothing else after its start-up lines.
 //!
 //! Everything it does is logged to stderr, which the core collects into its log.
 //! It exits when the core closes the connection.
@@ -31,6 +39,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -240,6 +249,7 @@ fn run(mode_arg: Option<String>) -> Result<(), String> {
         "foreign" => foreign(conn, &config),
         "hang" => hang(conn),
         "compat" => compat(conn, &welcome, &config),
+        "flood" => flood(conn, &config),
         "old_major" => {
             log("the core accepted protocol major 99; idling");
             drain_until_closed(&mut conn, &w);
@@ -531,5 +541,66 @@ fn hang(mut conn: Conn) -> Result<(), String> {
     log("hanging: no longer reading, so no Pongs");
     loop {
         std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// `request_id` of `flood` mode's final `CreateDevice`.
+const FLOOD_SYNC: u32 = 7;
+
+fn flood(conn: Conn, config: &toml::Table) -> Result<(), String> {
+    let count = |key: &str| -> Result<u64, String> {
+        match config.get(key).and_then(toml::Value::as_integer) {
+            None => Ok(5000),
+            Some(n) => u64::try_from(n).map_err(|_| format!("{key} = {n} is negative")),
+        }
+    };
+    let (lines, frames) = (count("lines")?, count("frames")?);
+    let w = conn.writer();
+    let (synced_tx, synced_rx) = mpsc::channel();
+    std::thread::spawn(move || flood_reader(conn, synced_tx));
+    let mut err = std::io::stderr().lock();
+    let module = "igloo_test_provider::flood";
+    for i in 0..lines {
+        writeln!(err, " INFO {module}: flood info {i} seq={i}")
+            .and_then(|()| writeln!(err, " WARN {module}: flood warning {i} seq={i}"))
+            .map_err(|e| format!("writing to stderr: {e}"))?;
+    }
+    writeln!(err, "ERROR {module}: flood error: the line that matters")
+        .map_err(|e| format!("writing to stderr: {e}"))?;
+    drop(err);
+    for i in 0..frames {
+        w.send(&Message::WriteComponents(WriteComponents {
+            device: DeviceId(u64::MAX - i),
+            entity: 0,
+            values: vec![Component::Number(i as f64)],
+        }))?;
+    }
+    w.send(&Message::CreateDevice(CreateDevice {
+        request_id: FLOOD_SYNC,
+        key: "flood-sync".to_string(),
+        name: "flood-sync".to_string(),
+        attributes: Vec::new(),
+    }))?;
+    synced_rx
+        .recv()
+        .map_err(|_| "the core closed the connection before answering flood-sync".to_string())
+}
+
+/// `flood` mode's reader: answers Pings, quietly drops the refusals (a line
+/// for each would add to the flood) and signals the answer to `flood-sync`.
+fn flood_reader(mut conn: Conn, synced: mpsc::Sender<()>) {
+    let w = conn.writer();
+    while let Ok(Some(msg)) = conn.recv() {
+        let answered = match msg {
+            Message::Ping(n) => w.send(&Message::Pong(n)),
+            Message::DeviceCreated(d) if d.request_id == FLOOD_SYNC => {
+                let _ = synced.send(());
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        if answered.is_err() {
+            return;
+        }
     }
 }

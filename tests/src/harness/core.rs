@@ -199,6 +199,9 @@ pub struct CoreSettings {
     /// `[core]` refuses unknown keys): no `cgroup` and `nft_table`. The
     /// provider tables must then come from [`providers_toml_v1`].
     pub legacy_v1: bool,
+    /// `RUST_LOG` for the core (it wins over `[core] log`, which comes from
+    /// `IGLOO_TEST_LOG`); `None` = the test's own environment.
+    pub rust_log: Option<String>,
 }
 
 impl Default for CoreSettings {
@@ -210,6 +213,7 @@ impl Default for CoreSettings {
             extra_core: String::new(),
             binary: None,
             legacy_v1: false,
+            rust_log: None,
         }
     }
 }
@@ -229,6 +233,8 @@ pub struct Core {
     cgroup: String,
     /// The core executable ([`CoreSettings::binary`]).
     binary: Option<PathBuf>,
+    /// [`CoreSettings::rust_log`].
+    rust_log: Option<String>,
 }
 
 impl Core {
@@ -310,6 +316,7 @@ impl Core {
             child: None,
             provider_pids: HashSet::new(),
             binary: settings.binary,
+            rust_log: settings.rust_log,
         };
         core.spawn();
         core
@@ -325,7 +332,11 @@ impl Core {
         let log2 = log
             .try_clone()
             .unwrap_or_else(|e| panic!("cannot clone the log file handle: {e}"));
-        let child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        if let Some(filter) = &self.rust_log {
+            command.env("RUST_LOG", filter);
+        }
+        let child = command
             .arg("run")
             .arg("--config")
             .arg(&self.config_path)

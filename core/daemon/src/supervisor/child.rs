@@ -1,7 +1,8 @@
 //! Starting one provider process, confined by its prepared sandbox, with its
 //! end of the connection socketpair as fd 3 and of the grant socketpair as
 //! fd 4, and turning its stdout/stderr into the core's log lines tagged with
-//! its name.
+//! its name, at the level each line printed, within the provider's output
+//! budget ([`crate::provider_log`]).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
@@ -16,7 +17,9 @@ use tokio::process::{Child, Command};
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, FramedRead};
 
 use crate::config::ProviderConfig;
+use crate::provider_log::{Budget, ProviderLog, limited};
 use crate::sandbox::{GRANT_FD, PROVIDER_FD, Prepared};
+
 /// Longest provider log line kept; longer lines are cut.
 const MAX_LOG_LINE: usize = 8192;
 
@@ -83,11 +86,12 @@ pub fn spawn(
     drop(theirs);
     drop(their_grants);
     let name: Arc<str> = Arc::from(cfg.name.as_str());
+    let output_log = || ProviderLog::new(name.clone()).with_budget(Budget::OUTPUT);
     if let Some(out) = child.stdout.take() {
-        tokio::spawn(forward_lines(out, name.clone(), "stdout"));
+        tokio::spawn(forward_lines(out, output_log(), "stdout"));
     }
     if let Some(err) = child.stderr.take() {
-        tokio::spawn(forward_lines(err, name, "stderr"));
+        tokio::spawn(forward_lines(err, output_log(), "stderr"));
     }
     let std = std::os::unix::net::UnixStream::from(ours);
     std.set_nonblocking(true)?;
@@ -98,20 +102,24 @@ pub fn spawn(
     })
 }
 
-async fn forward_lines(stream: impl AsyncRead + Unpin, provider: Arc<str>, fd: &'static str) {
+/// Logs each line of `stream` ([`ProviderLog::output`]) until it ends; the
+/// log's drop then reports what was suppressed.
+async fn forward_lines(stream: impl AsyncRead + Unpin, log: ProviderLog, fd: &'static str) {
     // Bytes, not str: a provider writing invalid UTF-8 must not stop the
     // forwarding (its pipe would fill and block it).
     let codec = AnyDelimiterCodec::new_with_max_length(b"\n".to_vec(), Vec::new(), MAX_LOG_LINE);
     let mut lines = FramedRead::new(stream, codec);
     while let Some(line) = lines.next().await {
         match line {
-            Ok(l) => {
-                let text = String::from_utf8_lossy(&l);
-                tracing::info!(target: "provider", provider = &*provider, fd, "{}", text.trim_end());
-            }
-            Err(AnyDelimiterCodecError::MaxChunkLengthExceeded) => {
-                tracing::warn!(target: "provider", provider = &*provider, fd, "log line over {MAX_LOG_LINE} bytes dropped")
-            }
+            Ok(l) => log.output(fd, &l),
+            Err(AnyDelimiterCodecError::MaxChunkLengthExceeded) => limited!(
+                target: "provider",
+                log,
+                fd,
+                tracing::Level::WARN,
+                fd,
+                "log line over {MAX_LOG_LINE} bytes dropped"
+            ),
             Err(AnyDelimiterCodecError::Io(_)) => break,
         }
     }

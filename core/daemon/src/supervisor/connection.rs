@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
 use super::port::{Port, ToProvider};
+use crate::provider_log::{ProviderLog, limited};
 use crate::tree::{Link, TreeCmd, TreeHandle};
 
 /// How long a provider has to send `Hello` after start.
@@ -259,6 +260,7 @@ pub async fn serve(
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_pong = Instant::now();
     let mut nonce = 0u64;
+    let log = ProviderLog::new(s.name.clone());
     let end = loop {
         tokio::select! {
             frame = frames.next() => match frame {
@@ -291,12 +293,12 @@ pub async fn serve(
                         let known = e.request_id != 0
                             && port.as_mut().is_some_and(|p| p.refused(e.request_id, code, message.clone()));
                         if !known {
-                            tracing::warn!(provider = &*s.name, code = code.0, request = e.request_id, "provider reported: {message}");
+                            limited!(log, "reported", tracing::Level::WARN, code = code.0, request = e.request_id, "provider reported: {message}");
                         }
                     }
                     other @ (Message::Hello(_) | Message::Welcome(_) | Message::DeviceCreated(_)
                         | Message::Grant(_) | Message::Revoke(_)) => {
-                        tracing::warn!(provider = &*s.name, msg_type = other.name(), "unexpected message after the handshake");
+                        limited!(log, "violation", tracing::Level::WARN, msg_type = other.name(), "unexpected message after the handshake");
                         let _ = link.send(Message::Error(ErrorReply { request_id: 0, code: ErrorCode::PROTOCOL, message: format!("unexpected {}", other.name()) }));
                     }
                 },

@@ -6,6 +6,10 @@
 //! with `@` is a Linux abstract socket instead: it has no file permissions
 //! (any process in the network namespace can connect, except Landlock-scoped
 //! providers), so use it only for development and tests.
+//!
+//! Its per-connection lines are budgeted ([`crate::provider_log`]) by the
+//! provider name once a `Hello` gave a valid one, else in one shared budget,
+//! so a client that keeps connecting cannot flood the log.
 
 use std::collections::HashSet;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -19,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::connection::{self, End, Settings};
 use crate::config::{CoreConfig, valid_provider_name};
+use crate::provider_log::{ProviderLog, ProviderLogs, limited};
 use crate::tree::TreeHandle;
 
 /// Binds `path` (replacing a stale socket, never another kind of file) and
@@ -51,13 +56,15 @@ pub async fn listen(
     let connected: Arc<Mutex<HashSet<String>>> = Arc::default();
     let core = Arc::new(core);
     let supervised = Arc::new(supervised);
+    let logs = Arc::new(ProviderLogs::default());
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(serve_one(stream, core.clone(), supervised.clone(), connected.clone(), tree.clone()));
+                    let shared = Shared { core: core.clone(), supervised: supervised.clone(), connected: connected.clone(), logs: logs.clone() };
+                    tokio::spawn(serve_one(stream, shared, tree.clone()));
                 }
-                Err(e) => tracing::warn!("provider socket accept: {e}"),
+                Err(e) => limited!(logs.shared(), "accept", tracing::Level::WARN, "provider socket accept: {e}"),
             },
             _ = shutdown.cancelled() => break,
         }
@@ -83,21 +90,42 @@ fn bind_path(path: &Path) -> std::io::Result<UnixListener> {
     Ok(listener)
 }
 
-async fn serve_one(
-    stream: UnixStream,
+/// What every connection of the socket shares.
+struct Shared {
     core: Arc<CoreConfig>,
+    /// Names of supervised providers (refused here).
     supervised: Arc<HashSet<String>>,
+    /// Names connected now.
     connected: Arc<Mutex<HashSet<String>>>,
-    tree: TreeHandle,
-) {
+    /// Log budgets by provider name.
+    logs: Arc<ProviderLogs>,
+}
+
+async fn serve_one(stream: UnixStream, shared: Shared, tree: TreeHandle) {
+    let Shared {
+        core,
+        supervised,
+        connected,
+        logs,
+    } = shared;
     let (frames, mut write, hello) = match connection::read_hello(stream, core.max_frame).await {
         Ok(v) => v,
         Err(e) => {
-            tracing::warn!("provider socket: {e}");
+            limited!(
+                logs.shared(),
+                "handshake",
+                tracing::Level::WARN,
+                "provider socket: {e}"
+            );
             return;
         }
     };
     let name = hello.name.clone();
+    let log = if valid_provider_name(&name) {
+        logs.named(&name)
+    } else {
+        logs.shared()
+    };
     let clash = if !valid_provider_name(&name) {
         Some(format!(
             "provider name {name:?} must use only a-z, 0-9, '-' and '_'"
@@ -112,12 +140,22 @@ async fn serve_one(
         None
     };
     if let Some(why) = clash {
-        tracing::warn!(provider = name, "provider socket: refused: {why}");
+        limited!(
+            log,
+            "refused",
+            tracing::Level::WARN,
+            "provider socket: refused: {why}"
+        );
         connection::refuse(&mut write, ErrorCode::PROTOCOL, why).await;
         return;
     }
-    let end = serve_named(frames, write, hello, &name, &core, &tree).await;
-    tracing::info!(provider = name, "provider started by hand ended: {end}");
+    let end = serve_named(frames, write, hello, &name, &core, &tree, &log).await;
+    limited!(
+        log,
+        "connection",
+        tracing::Level::INFO,
+        "provider started by hand ended: {end}"
+    );
     if let Ok(mut c) = connected.lock() {
         c.remove(&name);
     }
@@ -130,11 +168,14 @@ async fn serve_named(
     name: &str,
     core: &CoreConfig,
     tree: &TreeHandle,
+    log: &ProviderLog,
 ) -> End {
     let data_dir = provider_data_dir(&core.data_dir, name);
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
-        tracing::error!(
-            provider = name,
+        limited!(
+            log,
+            "connection",
+            tracing::Level::ERROR,
             "cannot create data dir {}: {e}",
             data_dir.display()
         );

@@ -24,6 +24,7 @@ use super::port::{Port, ToProvider};
 use super::status::{Cause, ConfigProblem, LastExit, ProcessExit, Publisher, State};
 use super::trial::{SwitchStarted, Verdict, Versioning};
 use crate::config::{ProviderConfig, RestartPolicy};
+use crate::provider_log::{ProviderLog, limited};
 use crate::sandbox::{self, Layers};
 use crate::tree::TreeHandle;
 use crate::versions::Version;
@@ -106,6 +107,9 @@ pub struct Task {
     pub ctx: Arc<SandboxContext>,
     /// The core's config file (named in config error reports).
     pub config_file: Arc<std::path::Path>,
+    /// Log budgets for its per-run lines, kept across restarts, so a
+    /// crash-looping provider cannot flood the log.
+    pub log: ProviderLog,
 }
 
 fn new_backoff(p: RestartPolicy) -> impl Iterator<Item = Duration> {
@@ -252,7 +256,13 @@ impl Task {
             });
             return Next::HoldForConfig;
         }
-        tracing::warn!(provider = &*name, reason, "provider ended");
+        limited!(
+            self.log,
+            "lifecycle",
+            tracing::Level::WARN,
+            reason,
+            "provider ended"
+        );
         self.status.update(|s| {
             s.state = State::Backoff;
             s.pid = None;
@@ -399,8 +409,8 @@ impl Task {
         let name = self.settings.name.clone();
         let mut cfg = self.cfg.clone();
         cfg.exec = self.versioning.exec().to_path_buf();
-        let not_started = |why: String| {
-            tracing::error!(provider = &*name, exec = %cfg.exec.display(), "cannot start: {why}");
+        let not_started = |log: &ProviderLog, why: String| {
+            limited!(log, "lifecycle", tracing::Level::ERROR, exec = %cfg.exec.display(), "cannot start: {why}");
             Run {
                 outcome: Outcome::Ended(End::Handshake(why.clone())),
                 exit: LastExit {
@@ -416,7 +426,7 @@ impl Task {
         let spawn_started = Instant::now();
         let mut prepared = match self.confine(&cfg) {
             Ok(p) => p,
-            Err(e) => return not_started(e),
+            Err(e) => return not_started(&self.log, e),
         };
         let cgroup = prepared.cgroup.take();
         let spawned = match child::spawn(&cfg, &self.data_dir, prepared) {
@@ -425,7 +435,7 @@ impl Task {
                 if let Some(cg) = &cgroup {
                     cg.remove();
                 }
-                return not_started(e.to_string());
+                return not_started(&self.log, e.to_string());
             }
         };
         if let Err(e) = set_nonblocking(&spawned.grants) {
@@ -435,7 +445,7 @@ impl Task {
         let mut child = spawned.child;
         let pid = child.id();
         self.status.update(|s| s.pid = pid);
-        tracing::info!(provider = &*name, pid, "started");
+        limited!(self.log, "lifecycle", tracing::Level::INFO, pid, "started");
 
         let mut config_report = None;
         let outcome = self
@@ -452,9 +462,9 @@ impl Task {
         if let Outcome::Ended(e) = &outcome {
             match e {
                 End::Protocol(_) | End::Handshake(_) | End::Hung => {
-                    tracing::error!(provider = &*name, "{e}")
+                    limited!(self.log, "lifecycle", tracing::Level::ERROR, "{e}")
                 }
-                End::Closed => tracing::info!(provider = &*name, "{e}"),
+                End::Closed => limited!(self.log, "lifecycle", tracing::Level::INFO, "{e}"),
             }
         }
         let process = reap(&outcome, &mut child).await;

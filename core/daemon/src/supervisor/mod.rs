@@ -309,9 +309,10 @@ fn start_one(
         control: control_rx,
         shutdown: shutdown.subscribe(),
         inbox: inbox_rx,
-        port: Port::new(name),
+        port: Port::new(name.clone()),
         ctx: ctx.clone(),
         config_file: config_file.clone(),
+        log: crate::provider_log::ProviderLog::new(name),
     };
     Handle {
         status: status_rx,

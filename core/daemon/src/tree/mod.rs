@@ -23,6 +23,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use model::{Device, DeviceView, EntityView, Refused};
 
 use crate::events::Event;
+use crate::provider_log::{ProviderLog, limited};
 use crate::store::{DeviceRecord, Store};
 
 /// Longest accepted key, name or attribute text from a provider, bytes.
@@ -327,6 +328,7 @@ pub fn spawn(
         devices: BTreeMap::new(),
         by_key: HashMap::new(),
         links: HashMap::new(),
+        refusals: HashMap::new(),
         store,
         events,
     };
@@ -345,6 +347,8 @@ struct Tree {
     devices: BTreeMap<DeviceId, Device>,
     by_key: HashMap<(String, String), DeviceId>,
     links: HashMap<Arc<str>, Link>,
+    /// Log budget of each provider's refusals (reports when it goes down).
+    refusals: HashMap<Arc<str>, ProviderLog>,
     store: Store,
     events: broadcast::Sender<Event>,
 }
@@ -390,8 +394,14 @@ impl Tree {
             TreeCmd::FromProvider { provider, msg } => {
                 let name = msg.name();
                 if let Err((request_id, code, message)) = self.provider_message(&provider, msg) {
-                    tracing::warn!(
-                        provider = &*provider,
+                    let log = self
+                        .refusals
+                        .entry(provider.clone())
+                        .or_insert_with(|| ProviderLog::new(provider.clone()));
+                    limited!(
+                        log,
+                        "refused",
+                        tracing::Level::WARN,
                         msg_type = name,
                         code = code.0,
                         "refused: {message}"
@@ -462,6 +472,7 @@ impl Tree {
             return;
         }
         self.links.remove(provider);
+        self.refusals.remove(provider);
         let mut changed = Vec::new();
         for d in self
             .devices
