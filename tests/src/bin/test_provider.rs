@@ -12,7 +12,8 @@
 //! - `oversize`: after the handshake writes a length prefix of 64 MiB and some bytes.
 //! - `foreign`: writes to device `target` (or, without it, to ids 1–16 other
 //!   than its own), which it does not own, and to an entity it never registered.
-//! - `old_major`: says Hello with protocol major 99.
+//! - `old_major`: says Hello with protocol major 99; holds SIGTERM until it has
+//!   logged the core's refusal.
 //! - `hang`: creates a device, then stops reading (answers no Pings).
 //! - `compat`: negotiates like a well-behaved provider of this build must: every
 //!   outgoing message passes through `Negotiated::prepare` for the core's max
@@ -200,11 +201,16 @@ impl Writer {
 fn run(mode_arg: Option<String>) -> Result<(), String> {
     let mut conn = Conn::from_env()?;
     let w = conn.writer();
-    let major = if mode_arg.as_deref() == Some("old_major") {
-        OLD_MAJOR
-    } else {
-        PROTOCOL_MAJOR
-    };
+    let old_major = mode_arg.as_deref() == Some("old_major");
+    let major = if old_major { OLD_MAJOR } else { PROTOCOL_MAJOR };
+    // A refused provider reports the refusal before it honours a SIGTERM: the
+    // released v1 core signals the moment it has refused (today's core gives
+    // the provider time to exit by itself), which made "the provider was told
+    // why" a race against the signal.
+    let sigterm = nix::sys::signal::SigSet::from(nix::sys::signal::Signal::SIGTERM);
+    if old_major {
+        let _ = sigterm.thread_block();
+    }
     log(&format!("sending Hello with protocol major {major}"));
     w.send(&Message::Hello(Hello {
         protocol_major: major,
@@ -221,6 +227,7 @@ fn run(mode_arg: Option<String>) -> Result<(), String> {
                 "core refused the Hello: error code {}: {}",
                 e.code.0, e.message
             ));
+            let _ = sigterm.thread_unblock();
             drain_until_closed(&mut conn, &w);
             return Ok(());
         }
