@@ -229,3 +229,37 @@ fn a_device_with_nothing_igloo_can_use_is_shown_as_unsupported_with_the_reason()
         out.stdout
     );
 }
+
+#[test]
+fn a_grant_index_with_no_rule_is_a_warning_in_the_providers_status() {
+    // `grant = 3` names a [[provider.grant]] rule the provider does not have.
+    let spec = ProviderSpec::test("good", "good").config("grant", 3);
+    let core = Core::start(&providers_toml(&[spec]));
+    let api = core.api().clone();
+    let p = wait_for(TIMEOUT, "the provider running", || {
+        let p = api.try_provider("good")?;
+        match p.state.as_str() {
+            "running" => Ok(p),
+            _ => Err(format!("{p:?}")),
+        }
+    });
+    let place = format!(
+        "{}:{}",
+        core.config_path().display(),
+        line_of(core.config_path(), "grant = 3")
+    );
+    assert_eq!(p.warnings.len(), 1, "{p:?}");
+    assert!(
+        p.warnings[0].starts_with(&place) && p.warnings[0].contains("no [[provider.grant]] rule"),
+        "{:?}",
+        p.warnings
+    );
+    let out = core.cli(&["providers"]);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("warning:") && out.stdout.contains(&place),
+        "{}",
+        out.stdout
+    );
+    assert!(core.log_contains("config: "), "logged at start");
+}

@@ -144,18 +144,86 @@ impl ProviderConfig {
     /// of its nearest ancestor that is in the file, else of the section.
     /// `None` when the provider has no config section.
     pub fn config_line(&self, key: &str) -> Option<usize> {
-        let mut key = key;
-        loop {
-            if let Some(line) = self.config_lines.get(key) {
-                return Some(*line);
-            }
-            match key.rfind('.') {
-                Some(i) => key = &key[..i],
-                None if !key.is_empty() => key = "",
-                None => return None,
-            }
+        lookup_line(&self.config_lines, key)
+    }
+}
+
+/// [`ProviderConfig::config_line`] over a key → line map.
+fn lookup_line(lines: &BTreeMap<String, usize>, key: &str) -> Option<usize> {
+    let mut key = key;
+    loop {
+        if let Some(line) = lines.get(key) {
+            return Some(*line);
+        }
+        match key.rfind('.') {
+            Some(i) => key = &key[..i],
+            None if !key.is_empty() => key = "",
+            None => return None,
         }
     }
+}
+
+/// Warnings for every integer key named `grant` in a `[provider.config]`
+/// section (at any depth) whose value is not the index of one of the
+/// provider's `rules` `[[provider.grant]]` rules: by convention
+/// (docs/configuration.md) such a key names the rule whose device that part
+/// of the provider uses, and with no rule it never gets one. `place` gives
+/// `file:line` for a dotted key.
+fn grant_reference_warnings(
+    config: &toml::Table,
+    rules: usize,
+    place: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    fn walk(
+        v: &toml::Value,
+        key: &str,
+        rules: usize,
+        place: &dyn Fn(&str) -> String,
+        out: &mut Vec<String>,
+    ) {
+        let join = |k: &str| match key.is_empty() {
+            true => k.to_string(),
+            false => format!("{key}.{k}"),
+        };
+        match v {
+            toml::Value::Table(t) => {
+                for (k, child) in t {
+                    let path = join(k);
+                    match child {
+                        toml::Value::Integer(n)
+                            if k == "grant" && (*n < 0 || *n as u64 >= rules as u64) =>
+                        {
+                            out.push(format!(
+                                "{}: [provider.config] {path} = {n}, but the provider has {} (rules are numbered from 0 in file order); that part gets no device",
+                                place(&path),
+                                match rules {
+                                    0 => "no [[provider.grant]] rule".to_string(),
+                                    1 => "1 [[provider.grant]] rule".to_string(),
+                                    r => format!("{r} [[provider.grant]] rules"),
+                                }
+                            ));
+                        }
+                        _ => walk(child, &path, rules, place, out),
+                    }
+                }
+            }
+            toml::Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    walk(child, &join(&i.to_string()), rules, place, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &toml::Value::Table(config.clone()),
+        "",
+        rules,
+        place,
+        &mut out,
+    );
+    out
 }
 
 /// The line of every key under the `index`-th `[[provider]]`'s `config`
@@ -884,6 +952,11 @@ impl Config {
                     format!("provider {name:?}: limits need pids >= 1 and open_files >= 16"),
                 ));
             }
+            let config_lines = config_lines(text, index);
+            let warnings = grant_reference_warnings(&p.config, grants.len(), &|key: &str| {
+                let line = lookup_line(&config_lines, key).unwrap_or(0);
+                format!("{}:{line}", path.display())
+            });
             providers.push(ProviderConfig {
                 name: name.clone(),
                 exec,
@@ -901,8 +974,8 @@ impl Config {
                 limits,
                 grants,
                 wait_for_grant: p.wait_for_grant,
-                warnings: Vec::new(),
-                config_lines: config_lines(text, index),
+                warnings,
+                config_lines,
                 update,
             });
         }
@@ -1137,6 +1210,31 @@ grant = 1
         assert_eq!(p.config_line("modbus.1.nope"), Some(18), "nearest ancestor");
         assert_eq!(p.config_line("nope"), p.config_line(""), "the section");
         assert!(p.config_line("").is_some());
+    }
+
+    #[test]
+    fn grant_indices_without_a_rule_are_warned_about_with_their_line() {
+        let text = r#"[[provider]]
+name = "serial"
+exec = "/bin/true"
+
+[[provider.grant]]
+usb = "1a86:55d4"
+
+[provider.config]
+[[provider.config.modbus]]
+grant = 0
+[[provider.config.p1]]
+grant = 2
+"#;
+        let c = parse(text).unwrap();
+        let w = &c.providers[0].warnings;
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("/etc/igloo/igloo.toml:12: [provider.config] p1.0.grant = 2")
+                && w[0].contains("1 [[provider.grant]] rule"),
+            "{w:?}"
+        );
     }
 
     #[test]

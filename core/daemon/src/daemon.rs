@@ -68,6 +68,11 @@ pub fn main(config_path: &Path) -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    for p in &config.providers {
+        for w in &p.warnings {
+            tracing::warn!(provider = p.name.as_str(), "config: {w}");
+        }
+    }
     let data_dir = &config.core.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data dir {}", data_dir.display()))?;
