@@ -124,6 +124,16 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
         }
     });
     assert!(waiting.pid.is_none(), "{waiting:?}");
+    // Rules that match no port are shown as warnings (and logged at start),
+    // once the first scan is done.
+    wait_for(TIMEOUT, "zigbee's unmatched rule in its warnings", || {
+        let p = core.api().provider("zigbee");
+        match p.warnings.as_slice() {
+            [w] if w == "grant rule 0 (known \"zigbee\") matches no serial port now" => Ok(()),
+            _ => Err(format!("{p:?}")),
+        }
+    });
+    assert!(core.log_contains("grant rule 0 (usb \"0403:6001\") matches no serial port now"));
 
     // Plug in: a real kernel uevent.
     kernel_event(&name, "add");
@@ -143,6 +153,25 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
     assert!(
         core.api().provider("other").grants.is_empty(),
         "a non-matching rule gets nothing"
+    );
+    // The plugged-in device matches zigbee's rule now; other's still matches nothing.
+    wait_for(TIMEOUT, "zigbee's warning to clear", || {
+        let p = core.api().provider("zigbee");
+        match p.warnings.is_empty() {
+            true => Ok(()),
+            false => Err(format!("{p:?}")),
+        }
+    });
+    assert_eq!(
+        core.api().provider("other").warnings,
+        ["grant rule 0 (usb \"0403:6001\") matches no serial port now"]
+    );
+    let (_, grants) = core.api().get("/api/v1/grants").expect("grants");
+    assert_eq!(grants["unmatched"]["zigbee"], Value::Null, "{grants}");
+    assert_eq!(
+        grants["unmatched"]["other"][0],
+        json!("grant rule 0 (usb \"0403:6001\") matches no serial port now"),
+        "{grants}"
     );
 
     // The granted fd works inside the sandbox: write, read, termios.

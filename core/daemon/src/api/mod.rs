@@ -213,7 +213,7 @@ async fn providers(State(s): State<AppState>) -> Json<Value> {
             views::provider(
                 r,
                 counts.get(name).copied().unwrap_or(0),
-                Vec::new(),
+                s.grants.unmatched_rules(name),
                 s.grants.of_provider(name),
             )
         })

@@ -358,6 +358,9 @@ impl Client {
                     .map(|u| format!(", uid {u}"))
                     .unwrap_or_default()
             );
+            for w in p["warnings"].as_array().into_iter().flatten() {
+                println!("  warning: {}", w.as_str().unwrap_or("?"));
+            }
             let sb = &p["sandbox"];
             if sb.is_null() {
                 match p["last_exit"].as_str() {

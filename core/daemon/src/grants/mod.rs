@@ -55,6 +55,8 @@ struct PortState {
 pub struct Registry {
     ports: Arc<Mutex<BTreeMap<String, PortState>>>,
     hotplug: Arc<Mutex<String>>,
+    /// Per provider, its rules that match no port now (one sentence each).
+    unmatched: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
 }
 
 impl Registry {
@@ -67,7 +69,18 @@ impl Registry {
             .map(|p| p.values().map(port_json).collect())
             .unwrap_or_default();
         let hotplug = self.hotplug.lock().map(|h| h.clone()).unwrap_or_default();
-        json!({"hotplug": hotplug, "ports": ports})
+        let unmatched = self.unmatched.lock().map(|u| u.clone()).unwrap_or_default();
+        json!({"hotplug": hotplug, "ports": ports, "unmatched": unmatched})
+    }
+
+    /// Provider `name`'s grant rules that match no serial port now, e.g.
+    /// `grant rule 0 (usb "1a86:55d4") matches no serial port now`.
+    pub fn unmatched_rules(&self, name: &str) -> Vec<String> {
+        self.unmatched
+            .lock()
+            .ok()
+            .and_then(|u| u.get(name).cloned())
+            .unwrap_or_default()
     }
 
     /// The grants provider `name` holds, for the providers API.
@@ -162,6 +175,7 @@ impl Manager {
         for p in ports {
             self.consider(p).await;
         }
+        self.check_rules(true);
         let Some(socket) = socket.as_mut() else {
             shutdown.cancelled().await;
             return;
@@ -198,16 +212,58 @@ impl Manager {
                         .unwrap_or_default();
                     match sysfs::read_port(&self.sysfs_root, &ev.devpath, &devname, &self.dev_root)
                     {
-                        Ok(p) => self.consider(p).await,
+                        Ok(p) => {
+                            self.consider(p).await;
+                            self.check_rules(false);
+                        }
                         Err(e) => tracing::debug!(
                             devpath = ev.devpath,
                             "uevent for a port that cannot be read: {e}"
                         ),
                     }
                 }
-                uevent::Action::Remove => self.unplugged(&ev.devpath).await,
+                uevent::Action::Remove => {
+                    self.unplugged(&ev.devpath).await;
+                    self.check_rules(false);
+                }
                 _ => {}
             }
+        }
+    }
+
+    /// Records which rules match no port now (`log`: warn about each, at start).
+    fn check_rules(&self, log: bool) {
+        let Ok(ports) = self.registry.ports.lock().map(|p| p.clone()) else {
+            return;
+        };
+        let mut unmatched = BTreeMap::new();
+        for c in &self.claimants {
+            let missing: Vec<String> = c
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !ports.values().any(|s| r.matches(&s.port, &self.dev_root)))
+                .map(|(i, r)| {
+                    format!(
+                        "grant rule {i} ({}) matches no serial port now",
+                        r.describe()
+                    )
+                })
+                .collect();
+            if log {
+                for m in &missing {
+                    tracing::warn!(
+                        provider = c.name,
+                        "{m}; plug the device in, or fix the rule"
+                    );
+                }
+            }
+            if !missing.is_empty() {
+                unmatched.insert(c.name.clone(), missing);
+            }
+        }
+        if let Ok(mut u) = self.registry.unmatched.lock() {
+            *u = unmatched;
         }
     }
 

@@ -76,6 +76,23 @@ fn known_accepts(known: &str, d: &known::KnownDongle) -> bool {
 }
 
 impl GrantRule {
+    /// What the rule asks for, as it is written: `usb "1a86:55d4", product "ZBDongle"`.
+    pub fn describe(&self) -> String {
+        let fields = [
+            ("usb", &self.usb),
+            ("serial", &self.serial),
+            ("product", &self.product),
+            ("by_id", &self.by_id),
+            ("port", &self.port),
+            ("known", &self.known),
+        ];
+        let parts: Vec<String> = fields
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v:?}")))
+            .collect();
+        parts.join(", ")
+    }
+
     /// Checks the rule. Errors (a sentence naming the field):
     /// - no field set;
     /// - a set field that is empty;
