@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use igloo_tests::harness::bins::bin;
+use igloo_tests::harness::cli::igloo_with_api;
 use igloo_tests::harness::core::{Core, CoreSettings, ProviderSpec, providers_toml};
 use igloo_tests::harness::privileged::{PtyPair, require_root, uevent_tty};
 use igloo_tests::harness::wait::{TIMEOUT, wait_for};
@@ -172,6 +173,20 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
         grants["unmatched"]["other"][0],
         json!("grant rule 0 (usb \"0403:6001\") matches no serial port now"),
         "{grants}"
+    );
+    // `igloo doctor` shows the warning under its provider.
+    let doctor = igloo_with_api(core.url(), &["doctor"]);
+    doctor.assert_success();
+    let section: Vec<&str> = doctor
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("provider other "))
+        .take_while(|l| l.starts_with("provider other ") || l.starts_with("  "))
+        .collect();
+    assert!(
+        section.contains(&"  warning: grant rule 0 (usb \"0403:6001\") matches no serial port now"),
+        "igloo doctor:\n{}",
+        doctor.stdout
     );
 
     // The granted fd works inside the sandbox: write, read, termios.

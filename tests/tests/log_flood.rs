@@ -238,3 +238,81 @@ fn garbage_on_the_provider_socket_is_logged_within_one_shared_budget() {
         "connections that never said Hello have no provider name: {named:?}"
     );
 }
+
+#[test]
+fn a_provider_that_reconnects_in_a_loop_is_logged_within_its_budget() {
+    use igloo_protocol::frame::to_frame_bytes;
+    use igloo_protocol::message::{Hello, Message};
+    use igloo_protocol::{DEFAULT_MAX_FRAME, MAX_COMPONENT_ID, MAX_MESSAGE_ID, decode_payload};
+
+    const CONNECTIONS: u64 = 300;
+    // Two kinds of line per connection ("provider connected" and "ended"),
+    // each within its budget, plus notices and counts.
+    const MOST_LINES: usize = 4 * EVENTS_BUDGET;
+    let mut core = core_with("info", true, &[]);
+    let socket = core.provider_socket();
+    let hello = Message::Hello(Hello {
+        protocol_major: igloo_protocol::PROTOCOL_MAJOR,
+        protocol_minor: igloo_protocol::PROTOCOL_MINOR,
+        name: "looping".into(),
+        version: "0.0.1".into(),
+        max_component_id: MAX_COMPONENT_ID,
+        max_message_id: MAX_MESSAGE_ID,
+    });
+    let frame = to_frame_bytes(&hello, DEFAULT_MAX_FRAME).expect("a Hello encodes");
+    // One handshake: Some(true) when welcomed, Some(false) when refused
+    // because the core still serves the previous connection of that name.
+    let connect = |i: u64| -> bool {
+        let mut s = UnixStream::connect(&socket)
+            .unwrap_or_else(|e| panic!("connection {i} to {}: {e}", socket.display()));
+        s.write_all(&frame)
+            .unwrap_or_else(|e| panic!("connection {i}: writing Hello: {e}"));
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len)
+            .unwrap_or_else(|e| panic!("connection {i}: no reply to Hello: {e}"));
+        let mut payload = vec![0u8; u32::from_le_bytes(len) as usize];
+        s.read_exact(&mut payload)
+            .unwrap_or_else(|e| panic!("connection {i}: short reply: {e}"));
+        match decode_payload(&payload) {
+            Ok(Message::Welcome(_)) => true,
+            Ok(Message::Error(e)) if e.message.contains("already connected") => false,
+            other => panic!("connection {i}: unexpected reply {other:?}"),
+        }
+    };
+    let mut welcomed = 0;
+    let mut attempts = 0;
+    while welcomed < CONNECTIONS {
+        attempts += 1;
+        assert!(
+            attempts < 100 * CONNECTIONS,
+            "the core keeps refusing reconnections"
+        );
+        match connect(welcomed) {
+            true => welcomed += 1,
+            false => std::thread::sleep(std::time::Duration::from_millis(2)),
+        }
+    }
+    core.stop();
+    let lines = core.log().lines();
+    let t = tally(
+        &lines,
+        "INFO",
+        &["provider connected"],
+        "lifecycle",
+        "provider=looping",
+    );
+    assert_eq!(
+        t.logged as u64 + t.suppressed,
+        CONNECTIONS,
+        "every connection is logged or counted: {t:?}\n{}",
+        core.log().tail(30)
+    );
+    assert!(t.logged <= EVENTS_BUDGET, "{t:?}");
+    assert!(t.notices >= 1, "{t:?}");
+    let about = core.log().find_lines(&["provider=looping"]);
+    assert!(
+        about.len() <= MOST_LINES,
+        "{} lines about the reconnecting provider, more than {MOST_LINES}",
+        about.len()
+    );
+}

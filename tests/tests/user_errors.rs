@@ -261,5 +261,15 @@ fn a_grant_index_with_no_rule_is_a_warning_in_the_providers_status() {
         "{}",
         out.stdout
     );
+    let doctor = core.cli(&["doctor"]);
+    doctor.assert_success();
+    assert!(
+        doctor
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("  warning: ") && l.contains(&place)),
+        "igloo doctor shows the warning:\n{}",
+        doctor.stdout
+    );
     assert!(core.log_contains("config: "), "logged at start");
 }

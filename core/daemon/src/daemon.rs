@@ -134,7 +134,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             })
         })
         .collect();
-    let registry = grants::spawn(sb, claimants, shutdown.clone());
+    let registry = grants::spawn(&config.core.hardware, claimants, shutdown.clone());
     let app = api::router(api::AppState {
         tree: tree.clone(),
         supervisor: supervisor.clone(),

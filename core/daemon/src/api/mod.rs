@@ -214,7 +214,7 @@ async fn providers(State(s): State<AppState>) -> Json<Value> {
                 r,
                 counts.get(name).copied().unwrap_or(0),
                 s.grants.unmatched_rules(name),
-                s.grants.of_provider(name),
+                &s.grants.of_provider(name),
             )
         })
         .collect();
@@ -222,7 +222,7 @@ async fn providers(State(s): State<AppState>) -> Json<Value> {
 }
 
 async fn grants(State(s): State<AppState>) -> Json<Value> {
-    Json(s.grants.to_json())
+    Json(views::grants(&s.grants))
 }
 
 async fn sandbox(State(s): State<AppState>) -> Json<Value> {

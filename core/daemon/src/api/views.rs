@@ -7,6 +7,7 @@ use igloo_protocol::{Component, Kind};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::grants::{PortState, Registry};
 use crate::tree::{DeviceView, EntityView};
 
 use crate::supervisor::ProviderReport;
@@ -111,7 +112,7 @@ pub fn provider(
     r: &ProviderReport,
     devices: usize,
     extra_warnings: Vec<String>,
-    grants: Vec<Value>,
+    grants: &[PortState],
 ) -> Value {
     let mut v = to_value(ProviderView::new(&r.status, devices, r.dropped_components));
     if !extra_warnings.is_empty()
@@ -119,7 +120,7 @@ pub fn provider(
     {
         w.extend(extra_warnings.into_iter().map(Value::String));
     }
-    v["grants"] = Value::Array(grants);
+    v["grants"] = grants.iter().map(port).collect();
     v
 }
 
@@ -188,4 +189,35 @@ pub fn device(d: &DeviceView) -> Value {
         "attributes": attributes(&d.attributes),
         "entities": entities,
     })
+}
+
+/// A serial port in `GET /api/v1/grants` and a provider's `grants`.
+pub fn port(s: &PortState) -> Value {
+    let usb = s.port.usb.as_ref().map(|u| {
+        json!({
+            "vid": format!("{:04x}", u.vid),
+            "pid": format!("{:04x}", u.pid),
+            "serial": u.serial,
+            "manufacturer": u.manufacturer,
+            "product": u.product,
+        })
+    });
+    json!({
+        "device": s.port.name,
+        "devnode": s.port.devnode.display().to_string(),
+        "devpath": s.port.devpath,
+        "usb": usb,
+        "known": s.known.map(|k| json!({"id": k.id, "name": k.name, "kind": k.kind.as_str()})),
+        "provider": s.granted.as_ref().map(|(n, _)| n.clone()),
+        "grant": s.granted.as_ref().map(|(_, g)| *g),
+        "error": s.error,
+    })
+}
+
+/// `GET /api/v1/grants`: how hot-plug is followed, every serial port by
+/// devpath (with what the core recognises it as and who holds it), and per
+/// provider its rules that match no port.
+pub fn grants(r: &Registry) -> Value {
+    let ports: Vec<Value> = r.ports().iter().map(port).collect();
+    json!({"hotplug": r.hotplug(), "ports": ports, "unmatched": r.unmatched()})
 }

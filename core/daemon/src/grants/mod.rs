@@ -9,10 +9,12 @@
 //! - [`known`]: the shipped table of common Zigbee/Z-Wave/serial sticks.
 //! - [`rules`]: grant rules from the config.
 //! - [`open`]: opening a device exclusively and passing an fd.
+//! - [`settings`]: the hardware keys of `[core]`.
 
 pub mod known;
 pub mod open;
 pub mod rules;
+pub mod settings;
 pub mod sysfs;
 pub mod uevent;
 
@@ -21,12 +23,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{CoreSandbox, GrantRule};
 use crate::supervisor::{ActiveGrant, ToProvider};
+use rules::GrantRule;
+use settings::HardwareSettings;
 use sysfs::SerialPort;
 
 /// One provider's grant rules and its inbox.
@@ -39,15 +41,17 @@ pub struct Claimant {
     pub inbox: mpsc::Sender<ToProvider>,
 }
 
-/// A serial port the core knows about.
+/// A serial port the core knows about, and who holds it.
 #[derive(Debug, Clone)]
-struct PortState {
-    port: SerialPort,
-    known: Option<&'static known::KnownDongle>,
-    /// (provider, grant number).
-    granted: Option<(String, u32)>,
+pub struct PortState {
+    /// The port as read from sysfs.
+    pub port: SerialPort,
+    /// What the core recognises it as ([`known::KNOWN`]).
+    pub known: Option<&'static known::KnownDongle>,
+    /// (provider, grant number) while granted.
+    pub granted: Option<(String, u32)>,
     /// Why it could not be granted.
-    error: Option<String>,
+    pub error: Option<String>,
 }
 
 /// The ports the core sees and who holds them, for the API and `igloo doctor`.
@@ -60,17 +64,22 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// `GET /api/v1/grants`: every serial port by devpath, its USB identity,
-    /// what the core recognises it as, and which provider holds it.
-    pub fn to_json(&self) -> Json {
-        let ports: Vec<Json> = self
-            .ports
+    /// Every serial port the core sees, by devpath.
+    pub fn ports(&self) -> Vec<PortState> {
+        self.ports
             .lock()
-            .map(|p| p.values().map(port_json).collect())
-            .unwrap_or_default();
-        let hotplug = self.hotplug.lock().map(|h| h.clone()).unwrap_or_default();
-        let unmatched = self.unmatched.lock().map(|u| u.clone()).unwrap_or_default();
-        json!({"hotplug": hotplug, "ports": ports, "unmatched": unmatched})
+            .map(|p| p.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How hot-plug is followed (`"uevent"`, `"off"`, or why it failed).
+    pub fn hotplug(&self) -> String {
+        self.hotplug.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    /// Per provider, its grant rules that match no serial port now.
+    pub fn unmatched(&self) -> BTreeMap<String, Vec<String>> {
+        self.unmatched.lock().map(|u| u.clone()).unwrap_or_default()
     }
 
     /// Provider `name`'s grant rules that match no serial port now, e.g.
@@ -83,40 +92,13 @@ impl Registry {
             .unwrap_or_default()
     }
 
-    /// The grants provider `name` holds, for the providers API.
-    pub fn of_provider(&self, name: &str) -> Vec<Json> {
-        self.ports
-            .lock()
-            .map(|p| {
-                p.values()
-                    .filter(|s| s.granted.as_ref().is_some_and(|(n, _)| n == name))
-                    .map(port_json)
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// The ports provider `name` holds.
+    pub fn of_provider(&self, name: &str) -> Vec<PortState> {
+        self.ports()
+            .into_iter()
+            .filter(|s| s.granted.as_ref().is_some_and(|(n, _)| n == name))
+            .collect()
     }
-}
-
-fn port_json(s: &PortState) -> Json {
-    let usb = s.port.usb.as_ref().map(|u| {
-        json!({
-            "vid": format!("{:04x}", u.vid),
-            "pid": format!("{:04x}", u.pid),
-            "serial": u.serial,
-            "manufacturer": u.manufacturer,
-            "product": u.product,
-        })
-    });
-    json!({
-        "device": s.port.name,
-        "devnode": s.port.devnode.display().to_string(),
-        "devpath": s.port.devpath,
-        "usb": usb,
-        "known": s.known.map(|k| json!({"id": k.id, "name": k.name, "kind": k.kind.as_str()})),
-        "provider": s.granted.as_ref().map(|(n, _)| n.clone()),
-        "grant": s.granted.as_ref().map(|(_, g)| *g),
-        "error": s.error,
-    })
 }
 
 struct Manager {
@@ -130,7 +112,7 @@ struct Manager {
 /// Starts the grant manager: grants what is plugged in now, then follows
 /// hot-plug events until `shutdown` (when `[core] hotplug` is on).
 pub fn spawn(
-    core: &CoreSandbox,
+    core: &HardwareSettings,
     claimants: Vec<Claimant>,
     shutdown: CancellationToken,
 ) -> Registry {

@@ -207,6 +207,26 @@ impl GrantRule {
     }
 }
 
+/// Checks each `[[provider.grant]]` rule as read from the file.
+///
+/// # Errors
+/// The first invalid rule's problem ([`GrantRule::validate`]) with the
+/// span of its table in the file.
+pub fn rules_from_raw(
+    raw: Vec<toml::Spanned<GrantRule>>,
+) -> Result<Vec<GrantRule>, toml::Spanned<String>> {
+    raw.into_iter()
+        .map(|rule| {
+            let span = rule.span();
+            let rule = rule.into_inner();
+            match rule.validate() {
+                Ok(()) => Ok(rule),
+                Err(e) => Err(toml::Spanned::new(span, format!("grant rule: {e}"))),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

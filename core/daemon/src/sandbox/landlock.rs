@@ -17,7 +17,7 @@ use landlock::{
     PathFd, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, Scope,
 };
 
-use crate::config::SandboxSettings;
+use super::settings::SandboxSettings;
 
 /// The highest Landlock ABI this code was tested against (kernel 6.18; see
 /// FIELD-NOTES). Newer kernels are used at this level.

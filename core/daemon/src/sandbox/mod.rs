@@ -13,6 +13,7 @@ pub mod landlock;
 pub mod netpolicy;
 pub mod probe;
 pub mod seccomp;
+pub mod settings;
 
 use std::ffi::CString;
 use std::os::fd::RawFd;
@@ -20,8 +21,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::{ProviderConfig, ProviderLimits};
 use netpolicy::NetworkPolicy;
+use settings::{ProviderLimits, SandboxSettings};
 
 /// fd of the provider's core connection in the child (`IGLOO_FD`).
 pub const PROVIDER_FD: RawFd = 3;
@@ -125,6 +126,24 @@ pub enum PrepareError {
     Build(String),
 }
 
+/// What the sandbox needs to know of one provider: its `[[provider]]` keys
+/// that say how it is confined.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Provider name.
+    pub name: &'a str,
+    /// Its resolved executable (Landlock lets it be read and executed).
+    pub exec: &'a Path,
+    /// `network`.
+    pub network: NetworkPolicy,
+    /// `untrusted`.
+    pub untrusted: bool,
+    /// `[provider.sandbox]`.
+    pub sandbox: &'a SandboxSettings,
+    /// `[provider.limits]`.
+    pub limits: &'a ProviderLimits,
+}
+
 /// Prepares the confinement of `cfg` running as `ids` (uid, gid) with data
 /// directory `data_dir` (created by the caller and owned by `ids`).
 ///
@@ -133,7 +152,7 @@ pub enum PrepareError {
 /// Landlock; [`PrepareError::Build`] when Landlock or seccomp rules cannot be
 /// built.
 pub fn prepare(
-    cfg: &ProviderConfig,
+    cfg: &Subject<'_>,
     ids: Option<(u32, u32)>,
     data_dir: &Path,
     host: &Host,
@@ -191,9 +210,9 @@ pub fn prepare(
 
     // Landlock.
     let (landlock, landlock_layer, abi) = match landlock::build(
-        &cfg.exec,
+        cfg.exec,
         data_dir,
-        &cfg.sandbox,
+        cfg.sandbox,
         host.landlock_max_abi,
     ) {
         Ok(Some(p)) => {
@@ -280,8 +299,8 @@ pub fn prepare(
             Layer::off("cgroups turned off ([core] cgroup = \"\")"),
         ),
         Some(parent) => {
-            let limits = cgroup_limits(&cfg.limits);
-            match cgroup::ProviderCgroup::create(&host.cgroups, parent, &cfg.name, &limits) {
+            let limits = cgroup_limits(cfg.limits);
+            match cgroup::ProviderCgroup::create(&host.cgroups, parent, cfg.name, &limits) {
                 Ok(c) => {
                     let d = c.describe();
                     (
@@ -302,7 +321,7 @@ pub fn prepare(
         .unwrap_or_default();
 
     // rlimits.
-    let l = &cfg.limits;
+    let l = cfg.limits;
     let mut rlimits: Vec<(RlimitResource, libc::rlim_t)> = vec![
         (libc::RLIMIT_NOFILE, l.open_files as libc::rlim_t),
         (libc::RLIMIT_CORE, 0),

@@ -50,13 +50,15 @@ const MAX_TABLE_NAME: usize = 64;
 
 /// What a provider may reach over the network (`network = "…"` in its
 /// `[[provider]]` table, lowercase).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+/// The default is `lan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkPolicy {
     /// No network at all: the provider runs in a new, empty network namespace
     /// (only a loopback interface that is down). Done in the child, not here.
     None,
     /// Only the LAN prefixes ([`default_lan_prefixes`] unless configured).
+    #[default]
     Lan,
     /// Everything except the LAN prefixes; loopback (127.0.0.0/8, ::1) stays
     /// allowed so that a cloud provider can still use local services such as a

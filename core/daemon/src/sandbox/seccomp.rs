@@ -25,7 +25,7 @@ use seccompiler::{
     SeccompFilter, SeccompRule,
 };
 
-use crate::config::SocketFamily;
+use super::settings::SocketFamily;
 
 #[cfg(any(
     target_arch = "x86_64",

@@ -87,9 +87,10 @@ pub type Frames = FramedRead<OwnedReadHalf, MessageCodec>;
 pub async fn handshake(
     socket: UnixStream,
     s: &Settings,
+    log: &ProviderLog,
 ) -> Result<(Frames, OwnedWriteHalf, Negotiated, Peer), End> {
     let (frames, mut write, hello) = read_hello(socket, s.max_frame).await?;
-    let (negotiated, peer) = accept(hello, &mut write, s).await?;
+    let (negotiated, peer) = accept(hello, &mut write, s, log).await?;
     Ok((frames, write, negotiated, peer))
 }
 
@@ -133,7 +134,8 @@ pub async fn refuse(write: &mut OwnedWriteHalf, code: ErrorCode, message: String
 }
 
 /// Answers a `Hello`: refuses an unknown protocol major (naming both
-/// versions) or sends `Welcome` with the provider's config and data dir.
+/// versions) or sends `Welcome` with the provider's config and data dir;
+/// logs the connection within `log`'s budget.
 ///
 /// # Errors
 /// [`End::Handshake`].
@@ -141,6 +143,7 @@ pub async fn accept(
     hello: Hello,
     write: &mut OwnedWriteHalf,
     s: &Settings,
+    log: &ProviderLog,
 ) -> Result<(Negotiated, Peer), End> {
     let negotiated = match Negotiated::from_hello(&hello) {
         Ok(n) => n,
@@ -161,8 +164,13 @@ pub async fn accept(
     write_one(write, &welcome)
         .await
         .map_err(|e| End::Handshake(format!("sending Welcome: {e}")))?;
-    tracing::info!(
-        provider = &*s.name,
+    // Within the provider's log budget: a provider that reconnects in a
+    // loop must not flood the log (a supervised one is also held back by
+    // its restart back-off).
+    limited!(
+        log,
+        "lifecycle",
+        tracing::Level::INFO,
         version = hello.version,
         protocol = format!("{}.{}", hello.protocol_major, hello.protocol_minor),
         max_component_id = hello.max_component_id,

@@ -188,7 +188,7 @@ async fn serve_named(
         heartbeat_interval: core.heartbeat_interval,
         heartbeat_timeout: core.heartbeat_timeout,
     };
-    match connection::accept(hello, &mut write, &settings).await {
+    match connection::accept(hello, &mut write, &settings, log).await {
         Ok((negotiated, _peer)) => {
             connection::serve(
                 frames,

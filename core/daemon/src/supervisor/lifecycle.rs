@@ -391,7 +391,7 @@ impl Task {
             sandbox::identity::check_reachable(&cfg.exec, uid)?;
         }
         let prepared = sandbox::prepare(
-            cfg,
+            &cfg.sandbox_subject(),
             ids,
             &self.data_dir,
             &self.ctx.host,
@@ -513,6 +513,7 @@ impl Task {
             &self.tree,
             self.dropped.clone(),
             &self.status,
+            &self.log,
             Supervised {
                 port: &mut self.port,
                 inbox: &mut self.inbox,
@@ -661,9 +662,10 @@ async fn serve(
     tree: &TreeHandle,
     dropped: Arc<AtomicU64>,
     status: &Publisher,
+    log: &ProviderLog,
     supervised: Supervised<'_>,
 ) -> End {
-    let (frames, write, negotiated, peer) = match connection::handshake(socket, s).await {
+    let (frames, write, negotiated, peer) = match connection::handshake(socket, s, log).await {
         Ok(v) => v,
         Err(e) => return e,
     };
