@@ -60,10 +60,10 @@ elif [ ! -f "$target/etc/rauc/keyring.pem" ]; then
     echo "post-build: WARNING: no RAUC keyring (set IGLOO_RAUC_KEYRING=ca.cert.pem); this image will refuse every update bundle" >&2
 fi
 # fw_setenv/fw_printenv (libubootenv), which RAUC's U-Boot backend runs, find
-# the U-Boot environment through /etc/fw_env.config; the board conf says where.
-if [ -n "${BOARD_FW_ENV:-}" ]; then
-    printf '%s\n' "$BOARD_FW_ENV" >"$target/etc/fw_env.config"
-fi
+# the boot state through /etc/fw_env.config (image/boot/boot-state.sh).
+# shellcheck source=image/boot/boot-state.sh
+. "$repo/image/boot/boot-state.sh"
+boot_state_fw_env "$BOARD_DISK" >"$target/etc/fw_env.config"
 
 # The shared inittab (image/overlay/etc/inittab) runs Mosquitto itself and
 # restarts it; Buildroot's init script would start a second broker.

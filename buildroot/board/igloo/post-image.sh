@@ -43,8 +43,12 @@ mkdir -p "$input" "$work/root"
 
 need "$images/rootfs.ext4"
 cp "$images/rootfs.ext4" "$input/rootfs.ext4"
+# shellcheck source=image/boot/boot-state.sh
+. "$repo/image/boot/boot-state.sh"
+boot_state_check "$repo/image/boot/boot.cmd"
 mkimage -A arm64 -T script -C none -n "igloo boot" \
     -d "$repo/image/boot/boot.cmd" "$input/boot.scr" >/dev/null
+boot_state_image "$input/uboot-env.img"
 
 if [ -n "$BOARD_UBOOT" ]; then
     # Raspberry Pi: the firmware starts U-Boot (kernel=u-boot.bin in

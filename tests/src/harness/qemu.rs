@@ -1,7 +1,7 @@
 //! The appliance image booted in QEMU (aarch64 `virt`, TCG) the way
-//! `scripts/run-qemu` does: U-Boot as firmware (`-bios`), its environment in
-//! a pflash image, the disk on virtio-blk, the API and Mosquitto forwarded to
-//! free loopback ports.
+//! `scripts/run-qemu` does: U-Boot as firmware (`-bios`), the disk on
+//! virtio-blk (with the boot state in its gap before partition 1, see
+//! [`BootState`]), the API and Mosquitto forwarded to free loopback ports.
 //!
 //! The image itself is built by `scripts/build-image BOARD` (`scripts/test`
 //! does it before `cargo test`) into `<target>/image/igloo-BOARD.img`, or
@@ -23,6 +23,9 @@ use crate::harness::bins::target_dir;
 use crate::harness::logfile::LogFile;
 use crate::harness::ports::free_port;
 use crate::harness::wait::wait_for;
+
+/// CRC-32 as U-Boot's environment uses it (zlib's, ISO-HDLC).
+const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// U-Boot for QEMU `virt` (Debian's u-boot-qemu).
 pub const UBOOT_QEMU_ARM64: &str = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
@@ -101,13 +104,12 @@ pub fn partitions(image: &Path) -> (String, Vec<Partition>) {
     (label, parts)
 }
 
-/// A disk for one test: a qcow2 overlay on the built image plus the U-Boot
-/// environment flash, in a private temporary directory.
+/// A disk for one test: a qcow2 overlay on the built image, in a private
+/// temporary directory.
 pub struct Disk {
     dir: tempfile::TempDir,
     base: PathBuf,
     overlay: PathBuf,
-    env_flash: PathBuf,
 }
 
 impl Disk {
@@ -130,16 +132,10 @@ impl Disk {
             cmd.arg(size.to_string());
         }
         run(&mut cmd);
-        let env_flash = dir.path().join("uboot-env.img");
-        let f = File::create(&env_flash)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", env_flash.display()));
-        f.set_len(64 << 20)
-            .unwrap_or_else(|e| panic!("cannot size {}: {e}", env_flash.display()));
         Disk {
             dir,
             base: image.to_path_buf(),
             overlay,
-            env_flash,
         }
     }
 
@@ -191,17 +187,115 @@ impl Disk {
         raw
     }
 
-    /// One variable of the U-Boot environment, as `fw_printenv` reads it
-    /// from the flash image (layout as U-Boot's qemu_arm64 build: the
-    /// environment at offset 0 of flash bank 1, 256 KiB).
+    /// One variable of the boot state, as `fw_printenv` (libubootenv, as
+    /// RAUC uses it) reads it from the disk now.
+    pub fn uboot_env(&self, name: &str) -> Option<String> {
+        self.boot_state().get(name)
+    }
+
+    /// The boot state on the disk now (both copies, see [`BootState`]).
+    ///
+    /// # Panics
+    /// If `qemu-img dd` fails.
+    pub fn boot_state(&self) -> BootState {
+        let layout = EnvLayout::of_repo();
+        let raw = self.dir.path().join("boot-state.img");
+        let _ = std::fs::remove_file(&raw);
+        run(Command::new("qemu-img")
+            .args(["dd", "-f", "qcow2", "-O", "raw", "bs=512"])
+            .arg(format!("if={}", self.overlay.display()))
+            .arg(format!("of={}", raw.display()))
+            .arg(format!("skip={}", layout.offset / 512))
+            .arg(format!("count={}", 2 * layout.size / 512)));
+        BootState {
+            file: raw,
+            size: layout.size,
+        }
+    }
+
+    /// Overwrites `len` bytes at byte `offset` of the disk with `byte` (for
+    /// a write that a power cut tore).
+    ///
+    /// # Panics
+    /// If `qemu-io` fails.
+    pub fn scribble(&self, offset: u64, len: u64, byte: u8) {
+        run(Command::new("qemu-io")
+            .args(["-f", "qcow2", "-c"])
+            .arg(format!("write -P {byte} {offset} {len}"))
+            .arg(&self.overlay));
+    }
+}
+
+/// Where the boot state lives on the disk (`image/layout.env`:
+/// `IGLOO_ENV_OFFSET`, `IGLOO_ENV_SIZE`; docs/adr/0005-boot-state.md).
+#[derive(Debug, Clone, Copy)]
+pub struct EnvLayout {
+    /// Byte offset of copy 0; copy 1 follows it.
+    pub offset: u64,
+    /// Bytes per copy.
+    pub size: u64,
+}
+
+impl EnvLayout {
+    /// Read from the repository's `image/layout.env`.
+    ///
+    /// # Panics
+    /// If the file or a key is missing.
+    pub fn of_repo() -> EnvLayout {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../image/layout.env");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let key = |k: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{} has no number {k}=", path.display()))
+        };
+        EnvLayout {
+            offset: key("IGLOO_ENV_OFFSET"),
+            size: key("IGLOO_ENV_SIZE"),
+        }
+    }
+}
+
+/// Both copies of the boot state, copied out of a disk, read with
+/// libubootenv's `fw_printenv` as RAUC reads them on the board.
+pub struct BootState {
+    file: PathBuf,
+    size: u64,
+}
+
+impl BootState {
+    /// Copy 0 and copy 1 as stored: (CRC-32 right, flag byte).
+    ///
+    /// # Panics
+    /// If the file cannot be read.
+    pub fn copies(&self) -> [(bool, u8); 2] {
+        let bytes = std::fs::read(&self.file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.file.display()));
+        let n = self.size as usize;
+        let copy = |i: usize| -> (bool, u8) {
+            let c = &bytes[i * n..(i + 1) * n];
+            let stored = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            (CRC32.checksum(&c[5..]) == stored, c[4])
+        };
+        [copy(0), copy(1)]
+    }
+
+    /// The newer valid copy's variable `name`, by `fw_printenv`.
     ///
     /// # Panics
     /// If `fw_printenv` cannot run.
-    pub fn uboot_env(&self, name: &str) -> Option<String> {
-        let config = self.dir.path().join("fw_env.config");
+    pub fn get(&self, name: &str) -> Option<String> {
+        let config = self.file.with_extension("config");
         std::fs::write(
             &config,
-            format!("{} 0x0 0x40000 0x40000\n", self.env_flash.display()),
+            format!(
+                "{f} 0x0 {n:#x}\n{f} {n:#x} {n:#x}\n",
+                f = self.file.display(),
+                n = self.size
+            ),
         )
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
         let out = Command::new("fw_printenv")
@@ -255,8 +349,6 @@ impl Guest {
         .map(ToString::to_string)
         .collect();
         args.extend([
-            "-drive".into(),
-            format!("if=pflash,format=raw,unit=1,file={}", disk.env_flash.display()),
             "-drive".into(),
             format!("if=none,format=qcow2,id=disk,file={}", disk.overlay.display()),
             "-device".into(),
