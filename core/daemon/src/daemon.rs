@@ -1,5 +1,5 @@
-//! `igloo run`: wires config, store, tree, supervisor and API together and
-//! handles shutdown.
+//! `igloo run`: wires config, store, tree, supervisor, over-the-air updates
+//! and API together and handles shutdown.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -15,7 +15,7 @@ use crate::config::{Config, ProviderConfig};
 use crate::sandbox::netpolicy::{Firewall, NetworkPolicy};
 use crate::sandbox::{Host, probe};
 use crate::supervisor::{SandboxContext, Supervisor};
-use crate::{api, grants, store, tree};
+use crate::{api, grants, ota, store, tree};
 
 /// How long open API requests may delay shutdown.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
@@ -68,6 +68,7 @@ pub fn main(config_path: &Path) -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    let core_started = std::time::Instant::now();
     for p in &config.providers {
         for w in &p.warnings {
             tracing::warn!(provider = p.name.as_str(), "config: {w}");
@@ -135,6 +136,16 @@ async fn run(config: Config) -> anyhow::Result<()> {
         })
         .collect();
     let registry = grants::spawn(&config.core.hardware, claimants, shutdown.clone());
+    let ota = ota::Ota::start(
+        &config.ota,
+        ota::Context {
+            supervisor: supervisor.clone(),
+            api: listener.local_addr()?,
+            core_started,
+            events: events.clone(),
+            shutdown: shutdown.clone(),
+        },
+    );
     let app = api::router(api::AppState {
         tree: tree.clone(),
         supervisor: supervisor.clone(),
@@ -142,6 +153,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         shutdown: shutdown.clone(),
         grants: registry,
         host_facts: Arc::new(host_facts(&host)),
+        ota,
     });
     if let Some(path) = config.core.provider_socket.clone() {
         let supervised = config.providers.iter().map(|p| p.name.clone()).collect();

@@ -1,5 +1,5 @@
 //! Changes broadcast to API clients (`GET /api/v1/events`), produced by the
-//! tree task and the supervisor. JSON shapes are in `docs/api.md`; provider
+//! tree task, the supervisor and the update service (`ota`). JSON shapes are in `docs/api.md`; provider
 //! objects are made by [`views`], like the API's.
 
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use igloo_protocol::{Component, DeviceId};
 use serde_json::json;
 
 use crate::api::views;
+use crate::ota::OtaEvent;
 use crate::supervisor::ProviderStatus;
 use crate::tree::{DeviceView, EntityView};
 
@@ -59,6 +60,8 @@ pub enum Event {
         /// Components withheld from it so far.
         dropped_components: u64,
     },
+    /// An install of a system update moved on or ended.
+    Ota(Arc<OtaEvent>),
 }
 
 impl Event {
@@ -107,6 +110,7 @@ impl Event {
                 "type": "provider",
                 "provider": views::provider_event(status, *dropped_components),
             }),
+            Event::Ota(e) => views::ota_event(e),
         };
         v.to_string()
     }
@@ -121,6 +125,7 @@ impl Event {
             Event::Removed(_) => "removed",
             Event::Refused { .. } => "refused",
             Event::Provider { .. } => "provider",
+            Event::Ota(_) => "ota",
         }
     }
 }
@@ -176,6 +181,18 @@ mod tests {
                 )),
                 dropped_components: 3,
             },
+            Event::Ota(Arc::new(OtaEvent::Progress(crate::ota::InstallProgress {
+                id: 1,
+                source: "upload".into(),
+                phase: crate::ota::install::Phase::Installing,
+                percent: 20,
+                step: "Determining slot states".into(),
+                started_at_ms: 1,
+            }))),
+            Event::Ota(Arc::new(OtaEvent::Finished(crate::ota::history::Record::new(
+                crate::ota::history::Kind::Install,
+                2,
+            )))),
         ];
         for e in events {
             let v: Json = serde_json::from_str(&e.to_json_text())

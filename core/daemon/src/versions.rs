@@ -26,6 +26,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::fsutil;
+
 /// The label of the executable named by the config's `exec` (not installed
 /// under `versions_dir`).
 pub const CONFIGURED: &str = "configured";
@@ -224,17 +226,12 @@ impl Versions {
     pub fn save(&self, sel: &Selection) -> Result<(), VersionError> {
         self.ensure_dir()?;
         let path = self.selection_path();
-        let tmp = self.dir.join(".selection.json.tmp");
         let text = serde_json::to_vec_pretty(sel).map_err(|e| VersionError::Io {
             op: "cannot encode",
             path: path.clone(),
             source: std::io::Error::other(e),
         })?;
-        let mut f = std::fs::File::create(&tmp).map_err(io("cannot create", &tmp))?;
-        f.write_all(&text).map_err(io("cannot write", &tmp))?;
-        f.sync_all().map_err(io("cannot sync", &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io("cannot rename to", &path))?;
-        sync_dir(&self.dir)
+        Ok(fsutil::write_atomic(&path, &text)?)
     }
 
     /// Installed labels, sorted.
@@ -364,9 +361,17 @@ fn make_dir(dir: &Path) -> Result<(), VersionError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), VersionError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("cannot sync", dir))
+    Ok(fsutil::sync_dir(dir)?)
+}
+
+impl From<fsutil::FileError> for VersionError {
+    fn from(e: fsutil::FileError) -> VersionError {
+        VersionError::Io {
+            op: e.op,
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
 use crate::grants::Registry;
+use crate::ota::{InstallError, Ota, Source};
 use crate::supervisor::{CommandError, Supervisor, UpdateError, UpdateTarget};
 use crate::tree::{RequestError, TreeHandle};
 use crate::versions::VersionError;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub grants: Registry,
     /// Host confinement facts (`GET /api/v1/sandbox`), probed once at start.
     pub host_facts: Arc<Value>,
+    /// Over-the-air updates of the system.
+    pub ota: Arc<Ota>,
 }
 
 /// An API error: status + `{"error": message}`.
@@ -88,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/grants", get(grants))
         .route("/api/v1/sandbox", get(sandbox))
         .route("/api/v1/events", get(events))
+        .route("/api/v1/ota", get(ota_status))
+        .route("/api/v1/ota/install", post(ota_install))
         .fallback(|| async {
             ApiError(
                 StatusCode::NOT_FOUND,
@@ -349,4 +354,88 @@ async fn events(
             })
         });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+async fn ota_status(State(s): State<AppState>) -> Json<Value> {
+    Json(views::ota(&s.ota.status().await))
+}
+
+/// Largest JSON body of `POST /api/v1/ota/install`.
+const OTA_REQUEST_LIMIT: usize = 64 << 10;
+
+/// `POST /api/v1/ota/install`: `{"url": "http://…"}` or `{"path": "/data/…"}`
+/// as JSON, or the bundle itself as an `application/octet-stream` body. 202
+/// with the install's id; the progress is in `GET /api/v1/ota` and `ota` events.
+async fn ota_install(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<Value>), Response> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let upload = content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/octet-stream"));
+    let id = if upload {
+        let len = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        s.ota.upload(len, body.into_data_stream()).await
+    } else {
+        let bytes = axum::body::to_bytes(body, OTA_REQUEST_LIMIT)
+            .await
+            .map_err(|e| ota_error(InstallError::BadRequest(format!("body: {e}"))))?;
+        let source = ota_source(&bytes).map_err(|e| ota_error(InstallError::BadRequest(e)))?;
+        s.ota.install(source)
+    }
+    .map_err(ota_error)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": id, "status": "started"})),
+    ))
+}
+
+/// The source named by a JSON install request: exactly one of `url` and `path`.
+fn ota_source(bytes: &[u8]) -> Result<Source, String> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
+        format!(
+            "give {{\"url\": \"http://…\"}} or {{\"path\": \"/data/…\"}} as JSON, or the bundle as an application/octet-stream body ({e})"
+        )
+    })?;
+    let text = |key: &str| match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(t)) if !t.is_empty() => Ok(Some(t.clone())),
+        Some(_) => Err(format!("\"{key}\" must be a non-empty string")),
+    };
+    match (text("url")?, text("path")?) {
+        (Some(url), None) => Ok(Source::Url(url)),
+        (None, Some(path)) => Ok(Source::Path(path.into())),
+        (Some(_), Some(_)) => Err("give either \"url\" or \"path\", not both".into()),
+        (None, None) => Err("give \"url\" (a bundle to download) or \"path\" (a bundle on the gateway)".into()),
+    }
+}
+
+/// An install error as its response: 503 unavailable, 409 busy (with the
+/// running install), 422 bad request, 411 no length, 507 no room, 400 a
+/// broken upload, 500 a file error.
+fn ota_error(e: InstallError) -> Response {
+    use crate::ota::download::DownloadError;
+    let status = match &e {
+        InstallError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        InstallError::Busy(_) => StatusCode::CONFLICT,
+        InstallError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        InstallError::LengthRequired => StatusCode::LENGTH_REQUIRED,
+        InstallError::Storage(DownloadError::NoSpace { .. }) => StatusCode::INSUFFICIENT_STORAGE,
+        InstallError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        InstallError::Upload(_) => StatusCode::BAD_REQUEST,
+    };
+    let mut body = json!({"error": e.to_string()});
+    if let InstallError::Busy(running) = &e {
+        body["running"] = views::ota_install(running);
+    }
+    (status, Json(body)).into_response()
 }

@@ -1,6 +1,6 @@
 //! The JSON shapes of the API and the event stream (`docs/api.md`), made
 //! from the core's typed values (the tree's [`DeviceView`], the supervisor's
-//! [`ProviderStatus`]). This is the only place that decides how they look on
+//! [`ProviderStatus`], the update service's [`OtaStatus`]). This is the only place that decides how they look on
 //! the wire.
 
 use igloo_protocol::{Component, Kind};
@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::grants::{PortState, Registry};
+use crate::ota::history::{self as ota_history, Kind as RecordKind, Outcome, Record};
+use crate::ota::{InstallProgress, OtaEvent, OtaStatus};
 use crate::tree::{DeviceView, EntityView};
 
 use crate::supervisor::ProviderReport;
@@ -220,4 +222,107 @@ pub fn port(s: &PortState) -> Value {
 pub fn grants(r: &Registry) -> Value {
     let ports: Vec<Value> = r.ports().iter().map(port).collect();
     json!({"hotplug": r.hotplug(), "ports": ports, "unmatched": r.unmatched()})
+}
+
+/// An install in progress: `install` of `GET /api/v1/ota` and of `ota` events.
+pub fn ota_install(p: &InstallProgress) -> Value {
+    json!({
+        "id": p.id,
+        "source": p.source,
+        "phase": p.phase.as_str(),
+        "percent": p.percent,
+        "step": p.step,
+        "started_at_ms": p.started_at_ms,
+    })
+}
+
+/// One sentence for a history record (`summary`).
+fn ota_summary(r: &Record) -> String {
+    let version = r.version.as_deref().unwrap_or("an unknown version");
+    let slot = r.slot.as_deref().unwrap_or("?");
+    let at = ota_history::utc_text(r.at_ms);
+    let reason = r.reason.as_deref().unwrap_or("no reason given");
+    let id = r.id.map(|i| format!(" {i}")).unwrap_or_default();
+    let source = r.source.as_deref().unwrap_or("?");
+    match (&r.kind, &r.result) {
+        (RecordKind::Install, Some(Outcome::Ok)) => {
+            format!("install{id} of {source} at {at}: {version} installed into slot {slot}")
+        }
+        (RecordKind::Install, _) => format!("install{id} of {source} failed at {at}: {reason}"),
+        (RecordKind::Rollback, _) => format!("update to {version} failed at {at}: {reason}"),
+        (RecordKind::HealthCheckFailed, _) => {
+            format!("boot of slot {slot} ({version}) failed its health check at {at}: {reason}")
+        }
+        (RecordKind::Other(kind), result) => format!(
+            "{kind} at {at}: {}",
+            result.as_ref().map_or("?", Outcome::as_str)
+        ),
+    }
+}
+
+/// A history record (`history` of `GET /api/v1/ota`, `finished` of `ota` events).
+pub fn ota_record(r: &Record) -> Value {
+    json!({
+        "kind": r.kind.as_str(),
+        "id": r.id,
+        "at_ms": r.at_ms,
+        "at": ota_history::utc_text(r.at_ms),
+        "started_at_ms": r.started_at_ms,
+        "source": r.source,
+        "result": r.result.as_ref().map(Outcome::as_str),
+        "reason": r.reason,
+        "version": r.version,
+        "slot": r.slot,
+        "installed": r.installed,
+        "summary": ota_summary(r),
+    })
+}
+
+/// `GET /api/v1/ota`.
+pub fn ota(s: &OtaStatus) -> Value {
+    let slots: Vec<Value> = s
+        .slots
+        .iter()
+        .map(|r| {
+            json!({
+                "name": r.slot.name,
+                "bootname": r.slot.bootname,
+                "device": r.slot.device,
+                "state": r.slot.state,
+                "boot_status": r.slot.boot_status,
+                "booted": r.booted,
+                "primary": r.primary,
+                "version": r.slot.bundle_version,
+                "installed": r.slot.installed,
+                "install_status": r.slot.install_status,
+                "tries_left": r.tries_left,
+            })
+        })
+        .collect();
+    json!({
+        "available": s.unavailable.is_none(),
+        "unavailable_reason": s.unavailable,
+        "compatible": s.compatible,
+        "booted": s.booted,
+        "boot_order": s.boot_order,
+        "slots": slots,
+        "pending_mark_good": s.pending_mark_good,
+        "health": {
+            "state": s.health.state.as_str(),
+            "detail": s.health.detail,
+            "health_check_ms": s.health.health_check_ms,
+        },
+        "health_check_ms": s.health.health_check_ms,
+        "install": s.install.as_ref().map(ota_install),
+        "history": s.history.iter().map(ota_record).collect::<Vec<_>>(),
+        "errors": s.errors,
+    })
+}
+
+/// The payload of an `ota` event: `install` (progress) or `finished` (the record).
+pub fn ota_event(e: &OtaEvent) -> Value {
+    match e {
+        OtaEvent::Progress(p) => json!({"type": "ota", "install": ota_install(p)}),
+        OtaEvent::Finished(r) => json!({"type": "ota", "finished": ota_record(r)}),
+    }
 }

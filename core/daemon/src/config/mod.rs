@@ -10,10 +10,11 @@
 //!   [`crate::sandbox::settings`] and `[[provider.grant]]` by
 //!   [`crate::grants::rules`];
 //! - [`lines`]: where each key of `[provider.config]` is in the file, and the
-//!   warnings about its `grant` indices.
+//!   warnings about its `grant` indices;
+//! - `[ota]` is read by [`crate::ota::settings`] ([`OtaSettings`]).
 //!
-//! The dependency runs one way: `config` uses `sandbox` and `grants`, never
-//! the reverse.
+//! The dependency runs one way: `config` uses `sandbox`, `grants` and `ota`,
+//! never the reverse.
 
 pub mod core_section;
 pub mod lines;
@@ -29,6 +30,7 @@ use serde::Deserialize;
 
 pub use self::core_section::CoreConfig;
 pub use self::provider::{ProviderConfig, RestartPolicy, UpdatePolicy};
+use crate::ota::settings::{OtaSettings, RawOta};
 
 /// A configuration error pointing at the place in the file.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +61,8 @@ pub struct Config {
     pub core: CoreConfig,
     /// One entry per `[[provider]]`, in file order.
     pub providers: Vec<ProviderConfig>,
+    /// `[ota]`: over-the-air updates.
+    pub ota: OtaSettings,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -70,6 +74,8 @@ struct RawConfig {
     core: self::core_section::RawCore,
     #[serde(default)]
     provider: Vec<provider::RawProvider>,
+    #[serde(default)]
+    ota: RawOta,
 }
 
 /// The text being parsed, for turning spans into errors and relative paths
@@ -172,6 +178,8 @@ impl Config {
         let raw: RawConfig = toml::from_str(text)
             .map_err(|e| src.error(e.span(), e.message().trim().to_string()))?;
         let core = CoreConfig::from_raw(raw.core, &src)?;
+        let ota = OtaSettings::from_raw(raw.ota, &core.data_dir, &src.base)
+            .map_err(|e| src.key_error(e, 0..0, ""))?;
         let mut names = HashSet::new();
         let mut fixed_uids = HashSet::new();
         let mut providers = Vec::new();
@@ -200,6 +208,7 @@ impl Config {
         Ok(Config {
             core,
             providers,
+            ota,
             path: path.to_path_buf(),
         })
     }
