@@ -189,10 +189,9 @@ mod tests {
                 step: "Determining slot states".into(),
                 started_at_ms: 1,
             }))),
-            Event::Ota(Arc::new(OtaEvent::Finished(crate::ota::history::Record::new(
-                crate::ota::history::Kind::Install,
-                2,
-            )))),
+            Event::Ota(Arc::new(OtaEvent::Finished(
+                crate::ota::history::Record::new(crate::ota::history::Kind::Install, 2),
+            ))),
         ];
         for e in events {
             let v: Json = serde_json::from_str(&e.to_json_text())

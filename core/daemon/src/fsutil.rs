@@ -40,7 +40,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
     let mut f = std::fs::File::create(&tmp).map_err(file_error("cannot create", &tmp))?;
-    f.write_all(bytes).map_err(file_error("cannot write", &tmp))?;
+    f.write_all(bytes)
+        .map_err(file_error("cannot write", &tmp))?;
     f.sync_all().map_err(file_error("cannot sync", &tmp))?;
     std::fs::rename(&tmp, path).map_err(file_error("cannot rename to", path))?;
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -102,6 +102,12 @@ enum Command {
         /// Argument: JSON (default `{}`).
         body: Option<String>,
     },
+    /// Over-the-air updates of the gateway's system (RAUC A/B slots):
+    /// `igloo ota status`, `igloo ota install bundle.raucb`.
+    Ota {
+        #[command(subcommand)]
+        action: OtaAction,
+    },
     /// ESPHome devices: `igloo esphome add 192.168.1.50 --key KEY`,
     /// `igloo esphome list`, `igloo esphome remove 192.168.1.50`.
     Esphome {
@@ -110,6 +116,23 @@ enum Command {
         provider: Option<String>,
         #[command(subcommand)]
         action: EsphomeAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OtaAction {
+    /// The slots (version, install time, tries left), which one booted,
+    /// whether this boot is marked good, a running install and the last
+    /// installs and rollbacks.
+    Status,
+    /// Install a bundle: a local FILE is uploaded to the gateway; an
+    /// http:// URL is downloaded by the gateway. Shows the progress and
+    /// ends with the result (exit status 1 with RAUC's message on failure).
+    /// The new system runs after the next reboot.
+    Install {
+        /// A bundle file (`.raucb`) or an http:// URL.
+        #[arg(value_name = "FILE|URL")]
+        target: String,
     },
 }
 
@@ -212,6 +235,10 @@ fn main() -> ExitCode {
             command,
             body,
         } => client.command(&provider, &command, body.as_deref()),
+        Command::Ota { action } => match action {
+            OtaAction::Status => client.ota_status(),
+            OtaAction::Install { target } => client.ota_install(&target),
+        },
         Command::Esphome { provider, action } => match action {
             EsphomeAction::Add { address, key } => {
                 client.esphome_add(provider.as_deref(), &address, key.as_deref())

@@ -415,7 +415,9 @@ fn ota_source(bytes: &[u8]) -> Result<Source, String> {
         (Some(url), None) => Ok(Source::Url(url)),
         (None, Some(path)) => Ok(Source::Path(path.into())),
         (Some(_), Some(_)) => Err("give either \"url\" or \"path\", not both".into()),
-        (None, None) => Err("give \"url\" (a bundle to download) or \"path\" (a bundle on the gateway)".into()),
+        (None, None) => {
+            Err("give \"url\" (a bundle to download) or \"path\" (a bundle on the gateway)".into())
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! The command-line client: subcommands that call the HTTP API (`docs/api.md`).
-//! Provider-specific subcommands live in submodules ([`esphome`]).
+//! Provider-specific subcommands live in submodules ([`esphome`]), as do
+//! system updates ([`ota`]).
 
 pub mod esphome;
+pub mod ota;
 
 use std::io::{BufRead, BufReader};
 
@@ -505,6 +507,17 @@ fn describe(e: &Value) -> String {
             e["entity"].as_str().unwrap_or("?"),
             e["reason"].as_str().unwrap_or("?")
         ),
+        Some("ota") => match (e.get("install"), e.get("finished")) {
+            (Some(p), _) => format!(
+                "ota           install {} {} {}% {}",
+                p["id"],
+                p["phase"].as_str().unwrap_or("?"),
+                p["percent"],
+                p["step"].as_str().unwrap_or("")
+            ),
+            (None, Some(r)) => format!("ota           {}", r["summary"].as_str().unwrap_or("?")),
+            _ => e.to_string(),
+        },
         Some("provider") => format!(
             "provider      {} {}{}",
             e["provider"]["name"].as_str().unwrap_or("?"),

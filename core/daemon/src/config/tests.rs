@@ -318,3 +318,20 @@ fn relative_paths_are_relative_to_the_config_file() {
         vec![PathBuf::from("/etc/igloo/share"), PathBuf::from("/abs")]
     );
 }
+
+#[test]
+fn ota_section_defaults_under_data_dir_and_errors_at_the_key() {
+    let c = parse("[core]\ndata_dir = \"/d\"\n").unwrap();
+    assert!(c.ota.enabled);
+    assert_eq!(c.ota.download_dir, PathBuf::from("/d/ota"));
+    assert_eq!(c.ota.health_timeout, Duration::from_secs(300));
+    let c = parse("[ota]\nhealth_timeout_s = 30\nrauc = \"/usr/bin/rauc\"\n").unwrap();
+    assert_eq!(c.ota.health_timeout, Duration::from_secs(30));
+    assert_eq!(c.ota.rauc, PathBuf::from("/usr/bin/rauc"));
+    let e = parse("[core]\n\n[ota]\nhealth_timeout_s = 7200\n").unwrap_err();
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(e.message.contains("outside 1..=3600"), "{e}");
+    let e = parse("[ota]\nenable = false\n").unwrap_err();
+    assert_eq!(e.line, Some(2), "{e}");
+    assert!(e.message.contains("enable"), "{e}");
+}

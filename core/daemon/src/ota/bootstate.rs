@@ -114,7 +114,9 @@ async fn read_var(program: &Path, name: &str) -> Result<Option<String>, BootStat
         .map_err(|_| err(format!("no answer within {} s", READ_TIMEOUT.as_secs())))?
         .map_err(|e| err(e.to_string()))?;
     if out.status.success() {
-        return Ok(Some(String::from_utf8_lossy(&out.stdout).trim().to_string()));
+        return Ok(Some(
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        ));
     }
     let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
     // libubootenv: `## Error: "NAME" not defined`.

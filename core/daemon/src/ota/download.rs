@@ -46,7 +46,9 @@ pub enum DownloadError {
         why: String,
     },
     /// The connection kept dropping.
-    #[error("download of {url} stopped at {have} of {total} bytes ({why}; gave up after {attempts} attempts)")]
+    #[error(
+        "download of {url} stopped at {have} of {total} bytes ({why}; gave up after {attempts} attempts)"
+    )]
     Stopped {
         /// The URL.
         url: String,
@@ -104,7 +106,10 @@ pub fn free_bytes(dir: &Path) -> Result<u64, FileError> {
         source: std::io::Error::from(e),
     })?;
     #[allow(clippy::useless_conversion)] // the field types differ between targets
-    let (blocks, size) = (u64::from(st.blocks_available()), u64::from(st.fragment_size()));
+    let (blocks, size) = (
+        u64::from(st.blocks_available()),
+        u64::from(st.fragment_size()),
+    );
     Ok(blocks.saturating_mul(size))
 }
 
@@ -198,14 +203,17 @@ pub fn download(
         };
         if start == 0 {
             have = 0;
-            file.set_len(0).map_err(file_error("cannot truncate", dest))?;
+            file.set_len(0)
+                .map_err(file_error("cannot truncate", dest))?;
             file.rewind().map_err(file_error("cannot rewind", dest))?;
             total = response.body().content_length();
         }
         if let Some(t) = total {
             check_space(dir, t.saturating_sub(have))?;
         }
-        match copy_body(response, &mut file, dest, &mut have, |h| on_progress(h, total))? {
+        match copy_body(response, &mut file, dest, &mut have, |h| {
+            on_progress(h, total)
+        })? {
             Ok(()) if total.is_none_or(|t| have >= t) => {
                 file.sync_all().map_err(file_error("cannot sync", dest))?;
                 return Ok(have);
@@ -295,10 +303,7 @@ mod tests {
         let free = free_bytes(dir.path()).unwrap();
         check_space(dir.path(), 1).unwrap();
         let e = check_space(dir.path(), free).unwrap_err();
-        assert!(
-            e.to_string().starts_with("not enough free space in"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("not enough free space in"), "{e}");
     }
 
     #[test]

@@ -151,7 +151,8 @@ impl Check {
     /// why, and reboots).
     pub async fn run(self) {
         let deadline = self.core_started + self.timeout;
-        self.report.send_replace(HealthReport::new(HealthState::Checking));
+        self.report
+            .send_replace(HealthReport::new(HealthState::Checking));
         let reason = loop {
             let api = api_answers(self.api).await;
             let verdict = decide(&api, &self.supervisor.statuses());
@@ -184,7 +185,10 @@ impl Check {
                 });
             }
             Err(e) => {
-                tracing::error!(slot = self.booted.0, "healthy, but marking the slot good failed: {e}");
+                tracing::error!(
+                    slot = self.booted.0,
+                    "healthy, but marking the slot good failed: {e}"
+                );
                 self.report.send_replace(HealthReport {
                     state: HealthState::MarkFailed,
                     health_check_ms: None,

@@ -247,10 +247,7 @@ impl History {
     pub fn next_id(&self) -> u64 {
         let file = self.lock();
         let recorded = file.records.iter().filter_map(|r| r.id).max();
-        recorded
-            .unwrap_or(0)
-            .max(file.last_id)
-            .saturating_add(1)
+        recorded.unwrap_or(0).max(file.last_id).saturating_add(1)
     }
 
     /// Adds `record` (dropping the oldest beyond [`KEEP`]) and writes the
@@ -306,7 +303,9 @@ pub fn rollback_record(
 ) -> Option<Record> {
     let about_slot = |r: &&Record| r.slot.as_deref() == Some(failed);
     let known = records.iter().filter(about_slot).any(|r| {
-        r.kind == Kind::Rollback && r.installed.as_deref() == installed && r.version.as_deref() == version
+        r.kind == Kind::Rollback
+            && r.installed.as_deref() == installed
+            && r.version.as_deref() == version
     });
     if known {
         return None;
@@ -453,8 +452,14 @@ mod tests {
             failure("A", 4, "about the other slot"),
             failure("B", 5, "provider \"mqtt\" is starting"),
         ];
-        let r = rollback_record(&records, "B", Some("0.3.0"), Some("2025-01-02T03:04:05Z"), 99)
-            .unwrap();
+        let r = rollback_record(
+            &records,
+            "B",
+            Some("0.3.0"),
+            Some("2025-01-02T03:04:05Z"),
+            99,
+        )
+        .unwrap();
         assert_eq!(r.kind, Kind::Rollback);
         assert_eq!(r.reason.as_deref(), Some("provider \"mqtt\" is starting"));
         assert_eq!(r.at_ms, 5);
@@ -470,7 +475,10 @@ mod tests {
         assert_eq!(r.at_ms, 99);
         let mut with = records.clone();
         with.push(r);
-        assert_eq!(rollback_record(&with, "B", Some("0.3.0"), Some("t1"), 100), None);
+        assert_eq!(
+            rollback_record(&with, "B", Some("0.3.0"), Some("t1"), 100),
+            None
+        );
         // A later install into the same slot that fails again is a new rollback.
         with.push(install("B", 101, true));
         let again = rollback_record(&with, "B", Some("0.3.1"), Some("t2"), 102).unwrap();

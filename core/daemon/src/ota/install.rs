@@ -369,7 +369,10 @@ impl Claim {
         E: Display,
     {
         let storage = |op, e| {
-            InstallError::Storage(DownloadError::File(crate::fsutil::file_error(op, &self.bundle)(e)))
+            InstallError::Storage(DownloadError::File(crate::fsutil::file_error(
+                op,
+                &self.bundle,
+            )(e)))
         };
         let mut file = tokio::fs::File::create(&self.bundle)
             .await
@@ -520,16 +523,13 @@ impl Drop for Claim {
         );
         self.delete_bundle();
         let id = self.reporter.id;
-        self.reporter
-            .shared
-            .progress
-            .send_if_modified(|p| match p {
-                Some(running) if running.id == id => {
-                    *p = None;
-                    true
-                }
-                _ => false,
-            });
+        self.reporter.shared.progress.send_if_modified(|p| match p {
+            Some(running) if running.id == id => {
+                *p = None;
+                true
+            }
+            _ => false,
+        });
     }
 }
 
@@ -567,7 +567,12 @@ mod tests {
     #[test]
     fn only_the_cores_own_bundle_files_are_removed_as_leftovers() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["bundle-3.raucb", "bundle-4.raucb", "mine.raucb", "history.json"] {
+        for name in [
+            "bundle-3.raucb",
+            "bundle-4.raucb",
+            "mine.raucb",
+            "history.json",
+        ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
         assert_eq!(remove_leftovers(dir.path()), 2);

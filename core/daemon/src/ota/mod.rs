@@ -257,7 +257,9 @@ impl Ota {
             }
         };
         let Some(booted) = booted_slot(&rauc).await else {
-            return not_needed("the booted slot is unknown (no rauc.slot= on the kernel command line)".into());
+            return not_needed(
+                "the booted slot is unknown (no rauc.slot= on the kernel command line)".into(),
+            );
         };
         let boot = match BootState::read(&self.settings.fw_printenv, &bootnames(&rauc)).await {
             Ok(b) => b,
@@ -411,7 +413,11 @@ mod tests {
             enabled: false,
             ..base.clone()
         };
-        assert!(unavailable_reason(&off).unwrap().contains("enabled = false"));
+        assert!(
+            unavailable_reason(&off)
+                .unwrap()
+                .contains("enabled = false")
+        );
         let why = unavailable_reason(&base).unwrap();
         assert!(why.starts_with("no `igloo-no-such-rauc` program"), "{why}");
         let with_rauc = OtaSettings {
@@ -429,7 +435,12 @@ mod tests {
     fn programs_are_found_by_path_or_in_path() {
         assert!(find_program(Path::new("sh")).is_some());
         assert!(find_program(Path::new("/bin/sh")).is_some());
-        assert_eq!(find_program(Path::new("/etc/hostname")), None);
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("not-executable");
+        std::fs::write(&plain, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(find_program(&plain), None);
+        assert_eq!(find_program(dir.path()), None);
         assert_eq!(find_program(Path::new("igloo-no-such-program")), None);
     }
 }

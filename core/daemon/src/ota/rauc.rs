@@ -511,9 +511,7 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_install_line(
-                "LastError: Failed to check bundle identifier: Invalid identifier."
-            ),
+            parse_install_line("LastError: Failed to check bundle identifier: Invalid identifier."),
             InstallLine::LastError("Failed to check bundle identifier: Invalid identifier.".into())
         );
         assert_eq!(
@@ -544,7 +542,11 @@ mod tests {
     #[test]
     fn a_failure_says_rauc_last_error_else_its_last_lines() {
         assert_eq!(
-            failure_message(Some("bad signature".into()), &["x".into()], "exit status: 1"),
+            failure_message(
+                Some("bad signature".into()),
+                &["x".into()],
+                "exit status: 1"
+            ),
             "bad signature"
         );
         assert_eq!(
