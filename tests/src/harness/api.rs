@@ -220,6 +220,26 @@ impl Api {
         read(resp, &format!("POST {url}"))
     }
 
+    /// `POST path` with `body` as `content_type` → (status, body).
+    ///
+    /// # Errors
+    /// A transport error, described.
+    pub fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(u16, Value), String> {
+        let url = format!("{}{path}", self.base);
+        let resp = self
+            .agent
+            .post(&url)
+            .header("Content-Type", content_type)
+            .send(body)
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        read(resp, &format!("POST {url}"))
+    }
+
     /// `GET path`, expecting 200 and a body of type `T`.
     ///
     /// # Panics

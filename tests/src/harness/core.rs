@@ -192,6 +192,9 @@ pub struct CoreSettings {
     pub provider_socket: bool,
     /// Extra `[core]` lines, verbatim (e.g. `sysfs_root = "..."`).
     pub extra_core: String,
+    /// Extra top-level tables written after `[core]`, verbatim (e.g. an
+    /// `[ota]` section from [`crate::harness::ota::FakeBoard::ota_toml`]).
+    pub extra_toml: String,
     /// The core executable; `None` = today's `igloo` from the target dir.
     /// See [`Core::start_release`] for a released core.
     pub binary: Option<PathBuf>,
@@ -211,6 +214,7 @@ impl Default for CoreSettings {
             heartbeat_timeout_ms: 1_500,
             provider_socket: false,
             extra_core: String::new(),
+            extra_toml: String::new(),
             binary: None,
             legacy_v1: false,
             rust_log: None,
@@ -294,13 +298,14 @@ impl Core {
         };
         let config = format!(
             "# Written by the igloo-tests harness.\n[core]\n{cgroup}{table}data_dir = {}\napi_listen = {}\n\
-             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n{socket}{}\n\n{providers_toml}",
+             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n{socket}{}\n\n{}\n\n{providers_toml}",
             s(&data.to_string_lossy()),
             s(&format!("127.0.0.1:{port}")),
             settings.heartbeat_interval_ms,
             settings.heartbeat_timeout_ms,
             s(&log_filter),
             settings.extra_core,
+            settings.extra_toml,
         );
         let config_path = dir.path().join("igloo.toml");
         std::fs::write(&config_path, config)

@@ -473,6 +473,85 @@ mod tests {
         assert_eq!(b.boot_status.as_deref(), Some("good"));
     }
 
+    /// What RAUC 1.8 (Debian bookworm) printed on a host with two empty
+    /// slots and the `noop` bootloader: nulls where nothing is known.
+    const STATUS_EMPTY_SLOTS: &str = r#"{"compatible":"igloo-test","variant":"","booted":"A","boot_primary":null,"slots":[{"rootfs.1":{"class":"rootfs","device":"/tmp/rauctest/b.img","type":"ext4","bootname":"B","state":"inactive","parent":null,"mountpoint":null,"boot_status":"bad","slot_status":{"bundle":{"compatible":null}}}},{"rootfs.0":{"class":"rootfs","device":"/tmp/rauctest/a.img","type":"ext4","bootname":"A","state":"booted","parent":null,"mountpoint":null,"boot_status":"bad","slot_status":{"bundle":{"compatible":null}}}}]}"#;
+
+    #[test]
+    fn status_of_empty_slots_from_rauc_1_8_reads_with_its_nulls() {
+        let s = parse_status(STATUS_EMPTY_SLOTS).unwrap();
+        assert_eq!(s.booted.as_deref(), Some("A"));
+        assert_eq!(s.boot_primary, None);
+        assert_eq!(s.slots[0].name, "rootfs.1");
+        assert_eq!(s.by_bootname("A").unwrap().state.as_deref(), Some("booted"));
+        assert_eq!(s.by_bootname("B").unwrap().bundle_version, None);
+    }
+
+    /// A script printing `stdout` and `stderr` and exiting with `code`, as
+    /// a stand-in `rauc` (RAUC cannot run an install on the host).
+    fn script(dir: &Path, stdout: &str, stderr: &str, code: i32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("rauc");
+        let text = format!(
+            "#!/bin/sh\ncat <<'OUT'\n{stdout}OUT\ncat >&2 <<'ERR'\n{stderr}ERR\nexit {code}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn a_refused_install_gives_its_progress_and_raucs_last_error() {
+        // Printed by RAUC 1.8's `rauc install` for a file that is no bundle.
+        let out = "installing\n  0% Installing\n  0% Determining slot states\n 20% Determining slot states done.\n 20% Checking bundle\n 40% Checking bundle failed.\n100% Installing failed.\nLastError: No keyring file or directory provided\n";
+        let err = "Installing `/tmp/rauctest/junk.raucb` failed\n";
+        let dir = tempfile::tempdir().unwrap();
+        let rauc = Rauc::new(&script(dir.path(), out, err, 1));
+        let mut seen = Vec::new();
+        let e = rauc
+            .install(Path::new("/tmp/junk.raucb"), |p| {
+                seen.push((p.percent, p.step))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.message(), "No keyring file or directory provided");
+        assert_eq!(seen.len(), 6, "{seen:?}");
+        assert_eq!(seen[3], (20, "Checking bundle".to_string()));
+        assert_eq!(seen[5], (100, "Installing failed.".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_successful_install_and_mark_good_report_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = "installing\n  0% Installing\n100% Installing done.\nidle\nInstalling `/b.raucb` succeeded\n";
+        let rauc = Rauc::new(&script(dir.path(), out, "", 0));
+        let mut last = None;
+        rauc.install(Path::new("/b.raucb"), |p| last = Some(p.percent))
+            .await
+            .unwrap();
+        assert_eq!(last, Some(100));
+        let rauc = Rauc::new(&script(
+            dir.path(),
+            "rauc status: marked slot rootfs.0 as good\n",
+            "",
+            0,
+        ));
+        assert_eq!(
+            rauc.mark_good().await.unwrap(),
+            "rauc status: marked slot rootfs.0 as good"
+        );
+        let rauc = Rauc::new(&script(dir.path(), "", "rauc mark: no booted slot\n", 1));
+        assert_eq!(
+            rauc.mark_good().await.unwrap_err().message(),
+            "rauc mark: no booted slot"
+        );
+        let missing = Rauc::new(Path::new("/nonexistent/rauc"));
+        assert!(matches!(
+            missing.status().await,
+            Err(RaucError::Spawn { .. })
+        ));
+    }
+
     #[test]
     fn status_without_details_or_with_unknown_fields_still_reads() {
         let s = parse_status(
