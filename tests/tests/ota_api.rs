@@ -548,3 +548,67 @@ fn a_rollback_without_any_report_says_its_core_never_started() {
     assert!(history.contains("\"rollback\""), "{history}");
     assert!(Path::new(&core.data_dir().join("ota")).is_dir());
 }
+
+/// Seconds since the host booted (`/proc/uptime`, CLOCK_BOOTTIME).
+fn uptime_ms() -> u64 {
+    let text = std::fs::read_to_string("/proc/uptime").unwrap_or_else(|e| panic!("{e}"));
+    let secs: f64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("/proc/uptime: {text:?}"));
+    (secs * 1000.0) as u64
+}
+
+#[test]
+fn a_core_restarted_during_the_check_counts_from_its_first_start_in_this_boot() {
+    // A core that crash-loops on a new slot must not keep the board there:
+    // the check began (by the record a first core left) longer ago than the
+    // timeout, so this start reboots at once instead of waiting 120 s more.
+    const TIMEOUT_S: u64 = 120;
+    while uptime_ms() < (TIMEOUT_S + 5) * 1000 {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    let board = FakeBoard::new();
+    board.set_slot("B", "0.3.0", "2025-01-02T03:04:05Z");
+    board.set_boot("B", "B A", 3, 2);
+    let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = json!({
+        "boot_id": boot_id.trim(),
+        "slot": "B",
+        "since_boot_ms": uptime_ms() - (TIMEOUT_S + 1) * 1000,
+    });
+    let settings = CoreSettings {
+        extra_toml: board.ota_toml(TIMEOUT_S),
+        ..CoreSettings::default()
+    };
+    let broken = ProviderSpec::test("broken", "old_major").arg("--mode=old_major");
+    // A first core starts the check and is killed (as by a crash); its
+    // record is then moved back in time, to before the timeout.
+    let mut core = Core::start_with(settings, &providers_toml(&[broken]));
+    core.kill();
+    assert!(board.calls_of("reboot").is_empty());
+    let dir = core.data_dir().join("ota");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("health-check.json"), first.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    core.start_again();
+    wait_for(LONG, "the restarted core to reboot the board", || {
+        (!board.calls_of("reboot").is_empty())
+            .then_some(())
+            .ok_or_else(|| format!("{:?}", ota(&core)["health"]))
+    });
+    assert!(core.log_contains("its time counts from the first start"));
+    assert!(board.calls_of("rauc status mark-good").is_empty());
+    let v = ota(&core);
+    let failures = records_of(&v, "health_check_failed");
+    assert_eq!(failures.len(), 1, "{v}");
+    assert!(
+        failures[0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("not healthy within 120 s: provider \"broken\" is "),
+        "{v}"
+    );
+}

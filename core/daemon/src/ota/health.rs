@@ -12,11 +12,18 @@
 //!   (`health_check_failed`, for the rollback report of the slot the board
 //!   returns to) and the log, and the `reboot` program runs, so U-Boot's
 //!   counter for this slot runs out and the board goes back to the other.
+//!
+//! The time counts from the core's first start in this boot of this slot
+//! ([`CheckStart`], kept in `download_dir`), not from its latest: a core
+//! that crashes and is restarted by init before the timeout must not keep
+//! a broken slot from being given up.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -122,6 +129,77 @@ pub fn decide(api: &Result<(), String>, providers: &[ProviderReport]) -> Result<
     }
 }
 
+/// The file in `download_dir` that keeps [`CheckStart`].
+pub const START_FILE: &str = "health-check.json";
+
+/// When the health check of one boot of one slot began, kept across core
+/// restarts within that boot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckStart {
+    /// The kernel's id of the boot (`/proc/sys/kernel/random/boot_id`).
+    pub boot_id: String,
+    /// The booted slot's bootname.
+    pub slot: String,
+    /// The core's first start in that boot, ms since the boot
+    /// (`CLOCK_BOOTTIME`, which counts suspend too).
+    pub since_boot_ms: u64,
+}
+
+/// The check's start: `saved` when it is for this boot (`boot_id`) and
+/// `slot`, else a new one at `now_ms` (ms since the boot).
+pub fn check_start(
+    saved: Option<CheckStart>,
+    boot_id: &str,
+    slot: &str,
+    now_ms: u64,
+) -> CheckStart {
+    match saved {
+        Some(s) if s.boot_id == boot_id && s.slot == slot && s.since_boot_ms <= now_ms => s,
+        _ => CheckStart {
+            boot_id: boot_id.to_string(),
+            slot: slot.to_string(),
+            since_boot_ms: now_ms,
+        },
+    }
+}
+
+/// Time since the boot (`CLOCK_BOOTTIME`).
+pub fn since_boot() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME)
+        .map(Duration::from)
+        .unwrap_or_default()
+}
+
+/// The start of this boot's check of `slot`, given that the core started
+/// `core_age` ago: the one saved in `dir` when it is for this boot and slot,
+/// else now (then saved). Blocking file I/O.
+pub fn load_start(dir: &Path, slot: &str, core_age: Duration) -> CheckStart {
+    let path = dir.join(START_FILE);
+    let saved = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<CheckStart>(&b).ok());
+    // Without a boot id, never match a saved start (count from this start).
+    let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|b| b.trim().to_string())
+        .unwrap_or_else(|_| format!("unknown-{}", unix_ms()));
+    let now = since_boot().saturating_sub(core_age).as_millis() as u64;
+    let start = check_start(saved.clone(), &boot_id, slot, now);
+    if saved.as_ref() == Some(&start) {
+        tracing::info!(
+            slot,
+            "the core was restarted during this boot's health check; its time counts from the first start"
+        );
+        return start;
+    }
+    let written = serde_json::to_vec(&start)
+        .map_err(|e| e.to_string())
+        .and_then(|b| crate::fsutil::write_atomic(&path, &b).map_err(|e| e.to_string()));
+    if let Err(e) = written {
+        tracing::warn!("cannot keep the health check's start: {e}");
+    }
+    start
+}
+
 /// What the check needs.
 pub struct Check {
     /// The providers.
@@ -130,8 +208,8 @@ pub struct Check {
     pub api: SocketAddr,
     /// `[ota] health_timeout_s`.
     pub timeout: Duration,
-    /// When the core started.
-    pub core_started: Instant,
+    /// When the check began ([`load_start`]), since the boot.
+    pub started: Duration,
     /// RAUC, to mark good.
     pub rauc: Rauc,
     /// Where a failure is recorded.
@@ -150,7 +228,7 @@ impl Check {
     /// Checks until healthy (then marks good) or the timeout (then records
     /// why, and reboots).
     pub async fn run(self) {
-        let deadline = self.core_started + self.timeout;
+        let deadline = self.started + self.timeout;
         self.report
             .send_replace(HealthReport::new(HealthState::Checking));
         let reason = loop {
@@ -158,7 +236,7 @@ impl Check {
             let verdict = decide(&api, &self.supervisor.statuses());
             match verdict {
                 Ok(()) => return self.mark_good().await,
-                Err(reason) if Instant::now() >= deadline => break reason,
+                Err(reason) if since_boot() >= deadline => break reason,
                 Err(reason) => self.report.send_modify(|r| r.detail = Some(reason)),
             }
             tokio::select! {
@@ -172,7 +250,7 @@ impl Check {
     async fn mark_good(&self) {
         match self.rauc.mark_good().await {
             Ok(said) => {
-                let ms = self.core_started.elapsed().as_millis() as u64;
+                let ms = since_boot().saturating_sub(self.started).as_millis() as u64;
                 tracing::info!(
                     slot = self.booted.0,
                     health_check_ms = ms,
@@ -321,6 +399,35 @@ mod tests {
         for state in [State::ConfigError, State::Stopped] {
             assert!(decide(&Ok(()), &[provider("p", state, None)]).is_err());
         }
+    }
+
+    #[test]
+    fn a_restarted_core_keeps_counting_from_the_first_start_of_this_boot_and_slot() {
+        let first = check_start(None, "boot-1", "B", 5_000);
+        assert_eq!(first.since_boot_ms, 5_000);
+        // The core crashed and init started it again in the same boot.
+        assert_eq!(
+            check_start(Some(first.clone()), "boot-1", "B", 60_000),
+            first
+        );
+        // Another boot, or another slot: a new check.
+        assert_eq!(
+            check_start(Some(first.clone()), "boot-2", "B", 4_000).since_boot_ms,
+            4_000
+        );
+        assert_eq!(
+            check_start(Some(first), "boot-1", "A", 70_000).since_boot_ms,
+            70_000
+        );
+    }
+
+    #[test]
+    fn the_start_is_saved_next_to_the_history_and_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_start(dir.path(), "B", Duration::ZERO);
+        assert!(dir.path().join(START_FILE).is_file());
+        assert_eq!(load_start(dir.path(), "B", Duration::ZERO), first);
+        assert_eq!(load_start(dir.path(), "A", Duration::ZERO).slot, "A");
     }
 
     #[test]

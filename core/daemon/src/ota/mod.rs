@@ -33,7 +33,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::Stream;
@@ -56,7 +56,8 @@ pub struct Context {
     pub supervisor: Arc<Supervisor>,
     /// The address the API is bound to, for the health check.
     pub api: SocketAddr,
-    /// When the core started (the health check's duration counts from here).
+    /// When the core started (the health check's time counts from the
+    /// first start in this boot of this slot).
     pub core_started: Instant,
     /// The event bus (`ota` events).
     pub events: broadcast::Sender<Event>,
@@ -284,11 +285,21 @@ impl Ota {
         let version = rauc
             .by_bootname(&booted)
             .and_then(|s| s.bundle_version.clone());
+        let (dir, slot, age) = (
+            self.settings.download_dir.clone(),
+            booted.clone(),
+            ctx.core_started.elapsed(),
+        );
+        let Ok(start) =
+            tokio::task::spawn_blocking(move || health::load_start(&dir, &slot, age)).await
+        else {
+            return not_needed("the health check could not start".into());
+        };
         health::Check {
             supervisor: ctx.supervisor,
             api: ctx.api,
             timeout: self.settings.health_timeout,
-            core_started: ctx.core_started,
+            started: Duration::from_millis(start.since_boot_ms),
             rauc: self.rauc.clone(),
             history: self.history.clone(),
             booted: (booted, version),
