@@ -149,7 +149,6 @@ pub fn download(
             url: shown_url(url),
         });
     }
-    let dir = dest.parent().unwrap_or(Path::new("."));
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -158,9 +157,13 @@ pub fn download(
             .timeout_per_read(Some(READ_TIMEOUT))
             .build(),
     );
-    let mut file = std::fs::File::create(dest).map_err(file_error("cannot create", dest))?;
-    let mut have: u64 = 0;
-    let mut total: Option<u64> = None;
+    let mut fetch = Fetch {
+        url,
+        dest,
+        file: std::fs::File::create(dest).map_err(file_error("cannot create", dest))?,
+        have: 0,
+        total: None,
+    };
     let mut attempts = 0;
     let mut last_error = String::new();
     while attempts <= MAX_RESUMES {
@@ -168,61 +171,18 @@ pub fn download(
             std::thread::sleep(RESUME_PAUSE * attempts);
         }
         attempts += 1;
-        let mut request = agent.get(url);
-        if have > 0 {
-            request = request.header("Range", format!("bytes={have}-"));
-        }
-        let response = match request.call() {
-            Ok(r) => r,
-            Err(e) => {
-                last_error = e.to_string();
-                continue;
+        match fetch.attempt(&agent, &mut on_progress)? {
+            None => {
+                fetch
+                    .file
+                    .sync_all()
+                    .map_err(file_error("cannot sync", dest))?;
+                return Ok(fetch.have);
             }
-        };
-        let status = response.status();
-        let start = match status.as_u16() {
-            200 => 0,
-            206 => match content_range(&response) {
-                Some((from, size)) if from == have => {
-                    total = total.or(size);
-                    from
-                }
-                _ => {
-                    // A range other than the one asked for: start over.
-                    have = 0;
-                    continue;
-                }
-            },
-            416 if total == Some(have) => break,
-            _ => {
-                return Err(DownloadError::Status {
-                    url: shown_url(url),
-                    status: status_text(status),
-                });
-            }
-        };
-        if start == 0 {
-            have = 0;
-            file.set_len(0)
-                .map_err(file_error("cannot truncate", dest))?;
-            file.rewind().map_err(file_error("cannot rewind", dest))?;
-            total = response.body().content_length();
-        }
-        if let Some(t) = total {
-            check_space(dir, t.saturating_sub(have))?;
-        }
-        match copy_body(response, &mut file, dest, &mut have, |h| {
-            on_progress(h, total)
-        })? {
-            Ok(()) if total.is_none_or(|t| have >= t) => {
-                file.sync_all().map_err(file_error("cannot sync", dest))?;
-                return Ok(have);
-            }
-            Ok(()) => last_error = "the connection closed early".into(),
-            Err(e) => last_error = e,
+            Some(why) => last_error = why,
         }
     }
-    if have == 0 && total.is_none() {
+    if fetch.have == 0 && fetch.total.is_none() {
         return Err(DownloadError::Unreachable {
             url: shown_url(url),
             why: last_error,
@@ -230,11 +190,91 @@ pub fn download(
     }
     Err(DownloadError::Stopped {
         url: shown_url(url),
-        have,
-        total: total.map_or_else(|| "?".into(), |t| t.to_string()),
+        have: fetch.have,
+        total: fetch.total.map_or_else(|| "?".into(), |t| t.to_string()),
         why: last_error,
         attempts,
     })
+}
+
+/// One download in progress: the file and how far it got.
+struct Fetch<'a> {
+    url: &'a str,
+    dest: &'a Path,
+    file: std::fs::File,
+    /// Bytes stored.
+    have: u64,
+    /// The size the server announced.
+    total: Option<u64>,
+}
+
+impl Fetch<'_> {
+    /// One request: the whole file, or the rest (`Range`) when some is
+    /// stored. `None` when the file is complete, else why this attempt
+    /// ended early (to be resumed).
+    ///
+    /// # Errors
+    /// An error status, no space, or the file failed: not worth resuming.
+    fn attempt(
+        &mut self,
+        agent: &ureq::Agent,
+        on_progress: &mut impl FnMut(u64, Option<u64>),
+    ) -> Result<Option<String>, DownloadError> {
+        let mut request = agent.get(self.url);
+        if self.have > 0 {
+            request = request.header("Range", format!("bytes={}-", self.have));
+        }
+        let response = match request.call() {
+            Ok(r) => r,
+            Err(e) => return Ok(Some(e.to_string())),
+        };
+        let status = response.status();
+        match status.as_u16() {
+            200 => self.restart(response.body().content_length())?,
+            206 => match content_range(&response) {
+                Some((from, size)) if from == self.have => self.total = self.total.or(size),
+                // Not the range asked for: the next attempt starts over.
+                _ => {
+                    self.restart(None)?;
+                    return Ok(Some(format!("the server sent another range ({status})")));
+                }
+            },
+            416 if self.total == Some(self.have) => return Ok(None),
+            _ => {
+                return Err(DownloadError::Status {
+                    url: shown_url(self.url),
+                    status: status_text(status),
+                });
+            }
+        }
+        if let Some(t) = self.total {
+            check_space(
+                self.dest.parent().unwrap_or(Path::new(".")),
+                t.saturating_sub(self.have),
+            )?;
+        }
+        let total = self.total;
+        let dropped = copy_body(response, &mut self.file, self.dest, &mut self.have, |h| {
+            on_progress(h, total)
+        })?;
+        Ok(match dropped {
+            Ok(()) if total.is_none_or(|t| self.have >= t) => None,
+            Ok(()) => Some("the connection closed early".into()),
+            Err(e) => Some(e),
+        })
+    }
+
+    /// Empties the file for a download from the start of size `total`.
+    fn restart(&mut self, total: Option<u64>) -> Result<(), FileError> {
+        self.have = 0;
+        self.total = total;
+        self.file
+            .set_len(0)
+            .map_err(file_error("cannot truncate", self.dest))?;
+        self.file
+            .rewind()
+            .map_err(file_error("cannot rewind", self.dest))
+    }
 }
 
 /// Appends the response body to `file`, counting into `have`. The outer

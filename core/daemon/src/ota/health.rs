@@ -36,6 +36,9 @@ use crate::supervisor::{ProviderReport, State, Supervisor};
 const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// How long the API's own health request may take.
 const API_TIMEOUT: Duration = Duration::from_secs(5);
+/// Tries of `rauc status mark-good`, and the pause between them.
+const MARK_ATTEMPTS: u32 = 5;
+const MARK_PAUSE: Duration = Duration::from_secs(2);
 /// How long the reboot program may take to return.
 const REBOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -247,8 +250,18 @@ impl Check {
         self.fail(reason).await;
     }
 
+    /// `rauc status mark-good`, tried [`MARK_ATTEMPTS`] times (RAUC's
+    /// service may still be starting).
     async fn mark_good(&self) {
-        match self.rauc.mark_good().await {
+        let mut result = self.rauc.mark_good().await;
+        for _ in 1..MARK_ATTEMPTS {
+            if result.is_ok() || self.shutdown.is_cancelled() {
+                break;
+            }
+            tokio::time::sleep(MARK_PAUSE).await;
+            result = self.rauc.mark_good().await;
+        }
+        match result {
             Ok(said) => {
                 let ms = since_boot().saturating_sub(self.started).as_millis() as u64;
                 tracing::info!(

@@ -50,6 +50,9 @@ use crate::events::Event;
 use crate::supervisor::Supervisor;
 use crate::supervisor::status::unix_ms;
 
+/// Tries of `rauc status` at start.
+const START_ATTEMPTS: u32 = 5;
+
 /// What [`Ota::start`] needs from the rest of the core.
 pub struct Context {
     /// The providers, for the health check.
@@ -250,13 +253,7 @@ impl Ota {
                 ..HealthReport::new(HealthState::NotNeeded)
             });
         };
-        let rauc = match self.rauc.status().await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!("cannot read the slots: {e}");
-                RaucStatus::default()
-            }
-        };
+        let rauc = self.status_at_start().await;
         let Some(booted) = booted_slot(&rauc).await else {
             return not_needed(
                 "the booted slot is unknown (no rauc.slot= on the kernel command line)".into(),
@@ -309,6 +306,24 @@ impl Ota {
         }
         .run()
         .await;
+    }
+
+    /// RAUC's status, tried [`START_ATTEMPTS`] times a second apart (its
+    /// service may start after the core); empty if it never answers.
+    async fn status_at_start(&self) -> RaucStatus {
+        let mut attempt = 1;
+        loop {
+            match self.rauc.status().await {
+                Ok(r) => return r,
+                Err(e) if attempt >= START_ATTEMPTS => {
+                    tracing::error!("cannot read the slots: {e}");
+                    return RaucStatus::default();
+                }
+                Err(e) => tracing::debug!("RAUC's status, attempt {attempt}: {e}"),
+            }
+            attempt += 1;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     /// Records (once) that the bootloader gave up on slot `failed`.
