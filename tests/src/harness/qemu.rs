@@ -578,3 +578,33 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     }
     out.stdout
 }
+
+/// Runs a command with `input` on its stdin to completion and returns its
+/// stdout.
+///
+/// # Panics
+/// If it cannot start or fails, with its stderr.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Vec<u8> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input)
+            .unwrap_or_else(|e| panic!("{cmd:?}: cannot write its input: {e}"));
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out.stdout
+}
