@@ -530,6 +530,31 @@ impl Guest {
         (output, rc)
     }
 
+    /// Waits for the guest to end QEMU by itself (a reboot, with
+    /// `-no-reboot`), up to `timeout`; returns how long it took.
+    ///
+    /// # Panics
+    /// On timeout, with the console's tail.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return started.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "the guest did not reboot within {timeout:?}; console tail:\n{}",
+            self.console.tail(30)
+        );
+    }
+
+    /// Ends QEMU at once, as pulling the power would.
+    pub fn power_cut(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// A clean shutdown from the console (`poweroff`: init stops the
     /// services and unmounts /data), then waits for QEMU to exit.
     ///
