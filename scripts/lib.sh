@@ -133,3 +133,40 @@ ensure_files() {
     [ ${#missing[@]} -eq 0 ] && return 0
     apt_install "${missing[@]}"
 }
+
+# rauc_dev_keys DIR: the development CA and bundle-signing certificate for
+# RAUC bundles (docs/ota.md), made on first use in DIR, which is never
+# committed: ca.cert.pem (what the image trusts, its keyring), ca.key.pem,
+# signing.cert.pem and signing.key.pem (what scripts/make-bundle signs
+# with). Keys are EC P-256, 0600. The signing certificate has no
+# extendedKeyUsage: RAUC refuses codeSigning ("unsuitable certificate
+# purpose"). Prints DIR.
+rauc_dev_keys() {
+    local dir=$1 tmp
+    if [ ! -f "$dir/signing.cert.pem" ]; then
+        ensure_packages openssl:openssl
+        mkdir -p "$(dirname "$dir")"
+        tmp=$(mktemp -d "${dir%/}.new.XXXXXX")
+        (
+            umask 077
+            cd "$tmp"
+            openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
+                -days 3650 -subj "/O=Igloo development/CN=Igloo development CA" \
+                -addext "basicConstraints=critical,CA:TRUE" \
+                -addext "keyUsage=critical,keyCertSign,cRLSign" \
+                -keyout ca.key.pem -out ca.cert.pem 2>/dev/null
+            openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
+                -subj "/O=Igloo development/CN=Igloo development bundle signing" \
+                -keyout signing.key.pem -out signing.csr.pem 2>/dev/null
+            printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' >signing.ext
+            openssl x509 -req -in signing.csr.pem -CA ca.cert.pem -CAkey ca.key.pem -CAcreateserial \
+                -days 3650 -sha256 -extfile signing.ext -out signing.cert.pem 2>/dev/null
+            rm -f signing.csr.pem signing.ext ca.cert.srl
+            chmod 0644 ca.cert.pem signing.cert.pem
+        ) || { rm -rf "$tmp"; echo "error: cannot make the development RAUC keys" >&2; return 1; }
+        rm -rf "$dir"
+        mv "$tmp" "$dir"
+        echo "    made development RAUC keys in $dir (not for production: see docs/ota.md)" >&2
+    fi
+    echo "$dir"
+}

@@ -19,6 +19,9 @@ VERBOSE = bool({"-v", "-vv"} & set(sys.argv[1:]))
 VERY_VERBOSE = "-vv" in sys.argv[1:]
 CHECK_TIMEOUT = 30.0
 EVENT_TIMEOUT = 5.0
+# A fake's start: a new Python process importing its libraries (aioesphomeapi,
+# noise, cryptography) and binding; seconds on a loaded two-core machine.
+START_TIMEOUT = 30.0
 
 
 class CheckFailed(AssertionError):
@@ -56,7 +59,9 @@ class FakeProcess:
             asyncio.create_task(self._read_events()),
             asyncio.create_task(self._read_stderr()),
         ]
-        return await self.expect(lambda e: e["event"] == "listening", what="listening")
+        return await self.expect(
+            lambda e: e["event"] == "listening", what="listening", timeout=START_TIMEOUT
+        )
 
     def print_stderr_tail(self) -> None:
         if self.stderr:

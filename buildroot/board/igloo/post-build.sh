@@ -65,9 +65,18 @@ fi
 . "$repo/image/boot/boot-state.sh"
 boot_state_fw_env "$BOARD_DISK" >"$target/etc/fw_env.config"
 
-# The shared inittab (image/overlay/etc/inittab) runs Mosquitto itself and
-# restarts it; Buildroot's init script would start a second broker.
-rm -f "$target/etc/init.d/S50mosquitto"
+# The shared inittab (image/overlay/etc/inittab) runs Mosquitto, the D-Bus
+# system bus and RAUC's service itself and restarts them; Buildroot's init
+# scripts would start second copies. RAUC's own D-Bus policy lets every user
+# install bundles: image/overlay's igloo-rauc.conf allows root only.
+rm -f "$target/etc/init.d/S50mosquitto" "$target/etc/init.d/S30dbus" \
+    "$target"/etc/init.d/S*rauc-hawkbit-updater* \
+    "$target/usr/share/dbus-1/system.d/de.pengutronix.rauc.conf" \
+    "$target/etc/dbus-1/system.d/de.pengutronix.rauc.conf"
+# rauc-hawkbit-updater's example config (started by /etc/init.d/S60hawkbit
+# once the user puts a config on /data).
+sed -e "s|@BOARD@|$board|g" "$repo/image/hawkbit/config.conf.in" \
+    >"$target/etc/igloo/rauc-hawkbit-updater.conf.example"
 
 kernel=unknown
 if [ -n "${BUILD_DIR:-}" ]; then

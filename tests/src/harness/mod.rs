@@ -2,6 +2,7 @@
 //! observable behaviour. No async; plain `#[test]`s and std threads.
 //!
 //! - [`bins`]: finds the workspace binaries next to the test executable.
+//! - [`bundles`]: RAUC bundles for the update tests, good and broken.
 //! - [`ports`]: free loopback ports, waiting for a port to accept.
 //! - [`wait`]: polling with timeouts and messages that say what was expected
 //!   and what was seen instead.
@@ -11,6 +12,7 @@
 //! - [`events`]: a reader of the server-sent event stream.
 //! - [`cli`]: runs the `igloo` CLI as a subprocess.
 //! - [`logfile`]: searching captured logs.
+//! - [`http`]: a file server with Range support and failing routes.
 //! - [`fake`]: Python fakes of real peers (JSON events out, JSON commands in).
 //! - [`esphome`]: the fake ESPHome device (Python, aioesphomeapi's own
 //!   message definitions) and the ESPHome provider's spec.
@@ -29,12 +31,14 @@
 
 pub mod api;
 pub mod bins;
+pub mod bundles;
 pub mod cli;
 pub mod compat;
 pub mod core;
 pub mod esphome;
 pub mod events;
 pub mod fake;
+pub mod http;
 pub mod logfile;
 pub mod mosquitto;
 pub mod netns;

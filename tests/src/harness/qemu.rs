@@ -530,6 +530,31 @@ impl Guest {
         (output, rc)
     }
 
+    /// Waits for the guest to end QEMU by itself (a reboot, with
+    /// `-no-reboot`), up to `timeout`; returns how long it took.
+    ///
+    /// # Panics
+    /// On timeout, with the console's tail.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return started.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "the guest did not reboot within {timeout:?}; console tail:\n{}",
+            self.console.tail(30)
+        );
+    }
+
+    /// Ends QEMU at once, as pulling the power would.
+    pub fn power_cut(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// A clean shutdown from the console (`poweroff`: init stops the
     /// services and unmounts /data), then waits for QEMU to exit.
     ///
@@ -569,6 +594,36 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out.stdout
+}
+
+/// Runs a command with `input` on its stdin to completion and returns its
+/// stdout.
+///
+/// # Panics
+/// If it cannot start or fails, with its stderr.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Vec<u8> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input)
+            .unwrap_or_else(|e| panic!("{cmd:?}: cannot write its input: {e}"));
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     if !out.status.success() {
         panic!(
             "{cmd:?} failed ({}): {}",

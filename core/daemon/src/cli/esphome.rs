@@ -197,6 +197,9 @@ impl Client {
             );
             if let Some(e) = d["error"].as_str() {
                 println!("    {e}");
+            } else if let Some(e) = d["last_error"].as_str() {
+                // Back now; say why it last dropped and how often.
+                println!("    last failure ({} so far): {e}", d["failures"]);
             }
         }
         Ok(())

@@ -135,6 +135,9 @@ pub fn spawn(
             "the device announces API encryption: add its key with `igloo esphome add HOST --key KEY`"
                 .to_string()
         }),
+        last_error_kind: None,
+        last_error: None,
+        failures: 0,
         connects: 0,
         attempts: 0,
     }));
@@ -322,6 +325,9 @@ impl Session {
             s.state = State::Disconnected;
             s.error_kind = Some(failure.kind);
             s.error = Some(failure.message.clone());
+            s.last_error_kind = Some(failure.kind);
+            s.last_error = Some(failure.message.clone());
+            s.failures += 1;
         });
     }
 

@@ -133,10 +133,17 @@ pub struct Status {
     pub entities: usize,
     /// Entity types present on the device but not mapped (e.g. `camera`).
     pub skipped: Vec<String>,
-    /// Class of the last failure.
+    /// Class of the current failure (cleared by a successful login).
     pub error_kind: Option<ErrorKind>,
-    /// The last failure, for people.
+    /// The current failure, for people (cleared by a successful login).
     pub error: Option<String>,
+    /// Class of the last failure, kept after the device is back.
+    pub last_error_kind: Option<ErrorKind>,
+    /// The last failure, kept after the device is back: a device that
+    /// drops and comes back between two looks still says why it dropped.
+    pub last_error: Option<String>,
+    /// Failures so far (connection attempts that failed or sessions that ended).
+    pub failures: u64,
     /// Successful logins so far.
     pub connects: u64,
     /// Connection attempts so far.
