@@ -11,7 +11,8 @@
 
 use std::path::Path;
 
-use igloo_tests::harness::ota::{BundleServer, FakeBoard, Serve, bundle_bytes};
+use igloo_tests::harness::http::FileServer;
+use igloo_tests::harness::ota::{FakeBoard, bundle_bytes};
 use igloo_tests::{Core, CoreSettings, LONG, ProviderSpec, TIMEOUT, providers_toml, wait_for};
 use serde_json::{Value, json};
 
@@ -174,7 +175,7 @@ fn a_bundle_on_the_gateway_is_installed_into_the_other_slot_and_left_in_place() 
     let core = core_on(&board, 300, &[]);
     let id = started_id(post_install(&core, json!({"path": bundle})));
     let r = finished(&core, id);
-    assert_eq!(r["result"], "ok", "{r}");
+    assert_eq!(r["result"], "installed", "{r}");
     assert_eq!(r["source"], bundle.display().to_string());
     assert_eq!(r["version"], "0.3.0", "{r}");
     assert_eq!(r["slot"], "B", "{r}");
@@ -289,25 +290,33 @@ fn a_second_install_while_one_runs_gets_409_naming_the_running_one() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status, 409, "{answer}");
     board.release();
-    assert_eq!(finished(&core, id)["result"], "ok");
+    assert_eq!(finished(&core, id)["result"], "installed");
     assert_eq!(board.calls_of("rauc install").len(), 1);
     // The slot is free again.
     let again = board.bundle("again.raucb", "OK", "0.4.1", 1000);
     let next = started_id(post_install(&core, json!({"path": again})));
     assert_eq!(next, id + 1);
-    assert_eq!(finished(&core, next)["result"], "ok");
+    assert_eq!(finished(&core, next)["result"], "installed");
+}
+
+/// A directory served by a [`FileServer`] holding `name` = `bytes`.
+fn serve(name: &str, bytes: &[u8]) -> (tempfile::TempDir, FileServer) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join(name), bytes).unwrap_or_else(|e| panic!("{e}"));
+    let server = FileServer::start(dir.path());
+    (dir, server)
 }
 
 #[test]
 fn a_url_is_downloaded_to_the_data_partition_installed_and_deleted() {
     let board = FakeBoard::new();
     let body = bundle_bytes("OK", "0.5.0", 500_000);
-    let server = BundleServer::start(vec![("/b/bundle.raucb", Serve::Body(body.clone()))]);
+    let (_dir, server) = serve("bundle.raucb", &body);
     let core = core_on(&board, 300, &[]);
-    let url = server.url("/b/bundle.raucb");
+    let url = server.url("127.0.0.1", "/files/bundle.raucb");
     let id = started_id(post_install(&core, json!({ "url": url })));
     let r = finished(&core, id);
-    assert_eq!(r["result"], "ok", "{r}");
+    assert_eq!(r["result"], "installed", "{r}");
     assert_eq!(r["source"], url);
     assert_eq!(r["version"], "0.5.0");
     assert_eq!(board.installed().as_deref(), Some(&body[..]));
@@ -320,33 +329,27 @@ fn a_url_is_downloaded_to_the_data_partition_installed_and_deleted() {
         )]
     );
     assert!(bundles_left(&core).is_empty(), "{:?}", bundles_left(&core));
-    let seen = server.seen();
-    assert_eq!(seen.len(), 1, "{seen:?}");
-    assert_eq!(seen[0].range, None);
+    assert_eq!(server.requests(), ["GET /files/bundle.raucb"]);
 }
 
 #[test]
 fn a_download_whose_connection_drops_resumes_with_a_range_request() {
     let board = FakeBoard::new();
     let body = bundle_bytes("OK", "0.5.1", 400_000);
-    let half = body.len() / 2;
-    let server = BundleServer::start(vec![(
-        "/drop-once.raucb",
-        Serve::DropOnce {
-            body: body.clone(),
-            after: half,
-        },
-    )]);
+    let (_dir, server) = serve("hiccup.raucb", &body);
     let core = core_on(&board, 300, &[]);
-    let id = started_id(post_install(
-        &core,
-        json!({"url": server.url("/drop-once.raucb")}),
-    ));
+    let url = server.url("127.0.0.1", "/drop-once/hiccup.raucb");
+    let id = started_id(post_install(&core, json!({ "url": url })));
     let r = finished(&core, id);
-    assert_eq!(r["result"], "ok", "{r}");
+    assert_eq!(r["result"], "installed", "{r}");
     assert_eq!(board.installed().as_deref(), Some(&body[..]));
-    let ranges: Vec<Option<String>> = server.seen().into_iter().map(|s| s.range).collect();
-    assert_eq!(ranges, [None, Some(format!("bytes={half}-"))]);
+    assert_eq!(
+        server.requests(),
+        [
+            "GET /drop-once/hiccup.raucb".to_string(),
+            format!("GET /drop-once/hiccup.raucb bytes={}-", body.len() / 2),
+        ]
+    );
     assert!(bundles_left(&core).is_empty(), "{:?}", bundles_left(&core));
 }
 
@@ -354,12 +357,9 @@ fn a_download_whose_connection_drops_resumes_with_a_range_request() {
 fn a_404_and_a_connection_that_keeps_dropping_fail_clearly_and_leave_nothing() {
     let board = FakeBoard::new();
     let body = bundle_bytes("OK", "0.5.2", 10_000);
-    let server = BundleServer::start(vec![(
-        "/always-drops.raucb",
-        Serve::AlwaysDrop { body, each: 1000 },
-    )]);
+    let (_dir, server) = serve("flaky.raucb", &body);
     let core = core_on(&board, 300, &[]);
-    let missing = server.url("/missing.raucb");
+    let missing = server.url("127.0.0.1", "/files/missing.raucb");
     let out = core.cli(&["ota", "install", &missing]);
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(
@@ -369,32 +369,24 @@ fn a_404_and_a_connection_that_keeps_dropping_fail_clearly_and_leave_nothing() {
         "{}",
         out.stderr
     );
-    let drops = server.url("/always-drops.raucb");
+    // Every answer announces the whole file and ends half-way.
+    let drops = server.url("127.0.0.1", "/drop/flaky.raucb");
     let id = started_id(post_install(&core, json!({ "url": drops })));
     let r = finished(&core, id);
     assert_eq!(r["result"], "failed");
     let reason = r["reason"].as_str().unwrap_or_default();
     assert!(
         reason.starts_with(&format!(
-            "download of {drops} stopped at 4000 of 10000 bytes"
+            "download of {drops} stopped at 5000 of 10000 bytes"
         )),
         "{reason}"
     );
-    let ranges: Vec<Option<String>> = server
-        .seen()
-        .into_iter()
-        .filter(|s| s.path == "/always-drops.raucb")
-        .map(|s| s.range)
-        .collect();
-    assert_eq!(
-        ranges,
-        [
-            None,
-            Some("bytes=1000-".into()),
-            Some("bytes=2000-".into()),
-            Some("bytes=3000-".into())
-        ]
-    );
+    let tries = server
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET /drop/"))
+        .count();
+    assert_eq!(tries, 4, "{:?}", server.requests());
     assert!(board.calls_of("rauc install").is_empty());
     assert!(bundles_left(&core).is_empty(), "{:?}", bundles_left(&core));
 }
@@ -504,6 +496,7 @@ fn an_unhealthy_boot_is_not_marked_good_reboots_and_the_rollback_is_reported_onc
     let rollbacks = records_of(&v, "rollback");
     assert_eq!(rollbacks.len(), 1, "{v}");
     assert_eq!(rollbacks[0]["version"], "0.3.0");
+    assert_eq!(rollbacks[0]["result"], "rolled_back");
     assert_eq!(rollbacks[0]["slot"], "B");
     assert_eq!(rollbacks[0]["reason"], reason.as_str());
     assert_eq!(rollbacks[0]["at_ms"], failures[0]["at_ms"]);
@@ -542,7 +535,7 @@ fn a_rollback_without_any_report_says_its_core_never_started() {
     });
     let r = records_of(&v, "rollback")[0].clone();
     assert_eq!(r["reason"], "its core never reported (it did not start)");
-    assert_eq!(r["result"], "failed");
+    assert_eq!(r["result"], "rolled_back");
     let history = std::fs::read_to_string(core.data_dir().join("ota/history.json"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(history.contains("\"rollback\""), "{history}");

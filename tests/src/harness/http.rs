@@ -6,8 +6,12 @@
 //! - `/files/<name>`: the file, with `Range` support.
 //! - `/drop/<name>`: announces the whole file (`Content-Length`) and closes
 //!   the connection after half of it, every time.
+//! - `/drop-once/<name>`: the first request is answered as `/drop/<name>`;
+//!   later ones get the file, honouring `Range: bytes=N-` (206), as a server
+//!   does after a network hiccup.
 //! - anything else: 404.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -32,6 +36,8 @@ pub struct FileServer {
 struct Shared {
     dir: PathBuf,
     requests: Arc<Mutex<Vec<String>>>,
+    /// Names `/drop-once/` has dropped already.
+    dropped: Arc<Mutex<HashSet<String>>>,
 }
 
 impl FileServer {
@@ -52,6 +58,7 @@ impl FileServer {
         let shared = Shared {
             dir: dir.to_path_buf(),
             requests: requests.clone(),
+            dropped: Arc::default(),
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -66,6 +73,7 @@ impl FileServer {
                 let app = Router::new()
                     .nest_service("/files", ServeDir::new(&shared.dir))
                     .route("/drop/{name}", get(drop_half_way))
+                    .route("/drop-once/{name}", get(drop_once))
                     .with_state(shared)
                     .layer(axum::middleware::from_fn(
                         move |req: axum::extract::Request, next: axum::middleware::Next| {
@@ -127,6 +135,14 @@ impl Drop for FileServer {
     }
 }
 
+/// The bytes of file `name` in the served dir (no paths out of it).
+async fn read_served(s: &Shared, name: &str) -> Option<Vec<u8>> {
+    if name.contains('/') || name.contains("..") {
+        return None;
+    }
+    tokio::fs::read(s.dir.join(name)).await.ok()
+}
+
 /// `/drop/<name>`: the headers of the whole file, half of its bytes, then
 /// the connection ends (a body stream error makes hyper close it).
 async fn drop_half_way(
@@ -134,22 +150,67 @@ async fn drop_half_way(
     UrlPath(name): UrlPath<String>,
     _headers: HeaderMap,
 ) -> Response {
-    if name.contains('/') || name.contains("..") {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let Ok(bytes) = tokio::fs::read(s.dir.join(&name)).await else {
+    let Some(bytes) = read_served(&s, &name).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    half_then_drop(bytes)
+}
+
+/// `/drop-once/<name>`: dropped half-way the first time, then served with
+/// `Range: bytes=N-` honoured.
+async fn drop_once(
+    State(s): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(bytes) = read_served(&s, &name).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let first = s
+        .dropped
+        .lock()
+        .map(|mut d| d.insert(name))
+        .unwrap_or(false);
+    if first {
+        return half_then_drop(bytes);
+    }
+    let from = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n < bytes.len());
+    let total = bytes.len();
+    let response = match from {
+        Some(n) => Response::builder()
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(
+                header::CONTENT_RANGE,
+                format!("bytes {n}-{}/{total}", total - 1),
+            )
+            .body(Body::from(bytes[n..].to_vec())),
+        None => Response::builder().body(Body::from(bytes)),
+    };
+    response.unwrap_or_else(|e| panic!("response: {e}"))
+}
+
+/// The headers of the whole of `bytes`, half of them, then the connection
+/// ends. The end waits until the half is sent (hyper drops what it has not
+/// written yet when the body fails), as a connection that breaks mid-way.
+fn half_then_drop(bytes: Vec<u8>) -> Response {
+    use futures::StreamExt;
     let total = bytes.len();
     let half = bytes[..total / 2].to_vec();
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
-        Ok(half),
+    let sent = futures::stream::iter([Ok::<_, std::io::Error>(half)]);
+    let broken = futures::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         Err(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
             "the test server drops the connection half-way",
-        )),
-    ];
-    let body = Body::from_stream(futures::stream::iter(chunks));
+        ))
+    });
+    let body = Body::from_stream(sent.chain(broken));
     Response::builder()
         .header(header::CONTENT_LENGTH, total)
         .header(header::CONTENT_TYPE, "application/octet-stream")

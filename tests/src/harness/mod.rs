@@ -21,8 +21,7 @@
 //! - [`qemu`]: the appliance image booted in QEMU through U-Boot, its disk as
 //!   a qcow2 overlay (which byte ranges the guest wrote), its serial console.
 //! - [`ota`]: over-the-air updates on the host: stand-ins for `rauc`,
-//!   `fw_printenv` and `reboot` with their board state, and an HTTP server
-//!   that serves bundles (404s, dropped connections, `Range`).
+//!   `fw_printenv` and `reboot` with their board state.
 //! - [`compat`]: binaries built from a released protocol version's source
 //!   (`core/protocol/releases.toml`), for the compatibility tests.
 //!

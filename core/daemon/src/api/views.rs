@@ -245,7 +245,7 @@ fn ota_summary(r: &Record) -> String {
     let id = r.id.map(|i| format!(" {i}")).unwrap_or_default();
     let source = r.source.as_deref().unwrap_or("?");
     match (&r.kind, &r.result) {
-        (RecordKind::Install, Some(Outcome::Ok)) => {
+        (RecordKind::Install, Some(Outcome::Installed)) => {
             format!("install{id} of {source} at {at}: {version} installed into slot {slot}")
         }
         (RecordKind::Install, _) => format!("install{id} of {source} failed at {at}: {reason}"),

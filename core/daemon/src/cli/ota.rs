@@ -164,7 +164,7 @@ impl Client {
         if self.json {
             println!("{}", json!({"type": "ota", "finished": r}));
         }
-        if r["result"] == "ok" {
+        if r["result"] == "installed" {
             if !self.json {
                 println!(
                     "install {id} succeeded: version {} is in slot {}; it runs after the next reboot",
@@ -268,7 +268,12 @@ fn status_text(v: &Value) -> String {
             progress_line(&v["install"])
         ));
     }
-    let history: Vec<&Value> = v["history"].as_array().into_iter().flatten().collect();
+    let history: Vec<&Value> = v["history"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rev()
+        .collect();
     if !history.is_empty() {
         line("history (newest first):".into());
         for r in history {

@@ -75,10 +75,12 @@ impl From<Kind> for String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub enum Outcome {
-    /// `ok`.
-    Ok,
-    /// `failed`.
+    /// `installed`: the bundle is in the other slot, which boots next.
+    Installed,
+    /// `failed`: an install or a boot's health check failed.
     Failed,
+    /// `rolled_back`: the bootloader gave up on the updated slot.
+    RolledBack,
     /// A result written by a newer core, kept as its text.
     Other(String),
 }
@@ -87,8 +89,9 @@ impl Outcome {
     /// The name in the file and the API.
     pub fn as_str(&self) -> &str {
         match self {
-            Outcome::Ok => "ok",
+            Outcome::Installed => "installed",
             Outcome::Failed => "failed",
+            Outcome::RolledBack => "rolled_back",
             Outcome::Other(s) => s,
         }
     }
@@ -97,8 +100,9 @@ impl Outcome {
 impl From<String> for Outcome {
     fn from(s: String) -> Outcome {
         match s.as_str() {
-            "ok" => Outcome::Ok,
+            "installed" => Outcome::Installed,
             "failed" => Outcome::Failed,
+            "rolled_back" => Outcome::RolledBack,
             _ => Outcome::Other(s),
         }
     }
@@ -316,12 +320,12 @@ pub fn rollback_record(
         .filter(about_slot)
         .take_while(|r| match r.kind {
             Kind::Rollback => false,
-            Kind::Install => r.result != Some(Outcome::Ok),
+            Kind::Install => r.result != Some(Outcome::Installed),
             _ => true,
         })
         .find(|r| r.kind == Kind::HealthCheckFailed);
     let mut r = Record::new(Kind::Rollback, report.map_or(now_ms, |f| f.at_ms));
-    r.result = Some(Outcome::Failed);
+    r.result = Some(Outcome::RolledBack);
     r.slot = Some(failed.to_string());
     r.version = version.map(ToString::to_string);
     r.installed = installed.map(ToString::to_string);
@@ -377,7 +381,11 @@ mod tests {
     fn install(slot: &str, at_ms: u64, ok: bool) -> Record {
         let mut r = Record::new(Kind::Install, at_ms);
         r.slot = Some(slot.into());
-        r.result = Some(if ok { Outcome::Ok } else { Outcome::Failed });
+        r.result = Some(if ok {
+            Outcome::Installed
+        } else {
+            Outcome::Failed
+        });
         r
     }
 
@@ -407,7 +415,7 @@ mod tests {
         std::fs::write(
             &path,
             r#"{"records":[
-                {"kind":"install","id":4,"at_ms":5,"result":"ok","signer":"ca-2","phases":[1,2]},
+                {"kind":"install","id":4,"at_ms":5,"result":"installed","signer":"ca-2","phases":[1,2]},
                 {"kind":"factory_reset","at_ms":6,"result":"partial"}
                ],
                "schema_note":"from a newer core"}"#,

@@ -463,7 +463,7 @@ impl Claim {
         record.source = Some(self.source.describe());
         match result {
             Ok(()) => {
-                record.result = Some(Outcome::Ok);
+                record.result = Some(Outcome::Installed);
                 // RAUC made the installed slot the next one to boot.
                 if let Ok(status) = shared.rauc.status().await
                     && let Some(slot) = status

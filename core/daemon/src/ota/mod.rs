@@ -100,7 +100,7 @@ pub struct OtaStatus {
     pub health: HealthReport,
     /// The install that runs.
     pub install: Option<InstallProgress>,
-    /// The last installs, failed checks and rollbacks, newest first.
+    /// The last installs, failed checks and rollbacks, oldest first.
     pub history: Vec<Record>,
     /// What could not be read just now (RAUC's status, the boot state).
     pub errors: Vec<String>,
@@ -214,7 +214,7 @@ impl Ota {
             pending_mark_good: false,
             health: self.health.borrow().clone(),
             install: self.installer.current(),
-            history: self.history.records().into_iter().rev().collect(),
+            history: self.history.records(),
             errors: Vec::new(),
         };
         if self.unavailable.is_some() {
