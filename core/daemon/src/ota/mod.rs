@@ -51,7 +51,7 @@ use crate::supervisor::Supervisor;
 use crate::supervisor::status::unix_ms;
 
 /// Tries of `rauc status` at start.
-const START_ATTEMPTS: u32 = 5;
+const START_ATTEMPTS: u32 = 15;
 
 /// What [`Ota::start`] needs from the rest of the core.
 pub struct Context {
