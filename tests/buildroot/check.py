@@ -79,7 +79,9 @@ EXT_REF = re.compile(
 )
 # "$repo/..." and "$ext/..." in the board scripts (repository root, buildroot/)
 SCRIPT_REF = re.compile(r"\$\{?(?P<var>repo|ext)\}?(?P<rest>/[^\s\"'`;|&<>)]*)")
-DIRNAME_REF = re.compile(r"\$\(dirname \"\$(?:0|\{BASH_SOURCE\[0\]\})\"\)(?P<rest>/[^\s\"'`;|&<>)]*)")
+DIRNAME_REF = re.compile(
+    r"\$\(dirname \"\$(?:0|\{BASH_SOURCE\[0\]\})\"\)(?P<rest>/[^\s\"'`;|&<>)]*)"
+)
 GENIMAGE_FILES = re.compile(r"files\s*=\s*\{(?P<body>[^}]*)\}", re.S)
 
 # Kernel options the core and the image rely on (DESIGN sections 7 and 9).
@@ -203,7 +205,9 @@ class Checker:
         for name, (where, linemap) in self.linemaps.items():
             text = re.sub(
                 re.escape(name) + r":(\d+)",
-                lambda m: f"{where}:{linemap.get(int(m.group(1)), '?')}",
+                lambda m, where=where, linemap=linemap: (
+                    f"{where}:{linemap.get(int(m.group(1)), '?')}"
+                ),
                 text,
             )
         return text
@@ -267,7 +271,8 @@ class Checker:
         if not kconf.warnings:
             n = sum(1 for s in kconf.unique_defined_syms if s.name.startswith("BR2_PACKAGE_IGLOO"))
             self.ok(
-                f"Kconfig: buildroot/Config.in and package Config.in files parse, no warnings ({n} BR2_PACKAGE_IGLOO* symbols)"
+                "Kconfig: buildroot/Config.in and package Config.in files parse, "
+                f"no warnings ({n} BR2_PACKAGE_IGLOO* symbols)"
             )
         return kconf
 
@@ -281,7 +286,8 @@ class Checker:
             refs = ", ".join(re.findall(r"Referenced at (\S+?):?$", w, re.M)) or "?"
             w = (
                 f"undefined symbol {m.group(1)} (referenced at {refs}): a typo, or a Buildroot "
-                "symbol missing from the stub tests/buildroot/Kconfig (add it there with Buildroot's type)"
+                "symbol missing from the stub tests/buildroot/Kconfig "
+                "(add it there with Buildroot's type)"
             )
         return w
 
@@ -302,7 +308,9 @@ class Checker:
                         self.fail(f"{where}:{n}", f"{sym} is set again (first at line {seen[sym]})")
                         bad += 1
                     seen[sym] = n
-                elif line.strip() == "" or (line.startswith("#") and not DEFCONFIG_UNSET.match(line)):
+                elif line.strip() == "" or (
+                    line.startswith("#") and not DEFCONFIG_UNSET.match(line)
+                ):
                     if re.match(r"^#\s*BR2_\w+", line) and not DEFCONFIG_UNSET.match(line):
                         self.fail(
                             f"{where}:{n}",
@@ -323,7 +331,7 @@ class Checker:
             finally:
                 os.unlink(settings)
             for sym in kconf.unique_defined_syms:
-                sym.str_value  # evaluates selects; kconfiglib warns on unmet ones
+                _ = sym.str_value  # evaluates selects; kconfiglib warns on unmet ones
             for w in kconf.warnings[before:]:
                 # The stub knows few of Buildroot's symbols: only warnings
                 # about ours count here (--buildroot checks the others).
@@ -334,7 +342,8 @@ class Checker:
                 sym = kconf.syms.get(s)
                 if sym is None or not sym.nodes:
                     self.fail(
-                        f"{where}:{n}", f"{s} is not defined by buildroot/Config.in or package/*/Config.in"
+                        f"{where}:{n}",
+                        f"{s} is not defined by buildroot/Config.in or package/*/Config.in",
                     )
                     bad += 1
                     continue
@@ -351,7 +360,8 @@ class Checker:
                 bad += 1
             if not bad:
                 self.ok(
-                    f"{where}: {len(entries)} settings well-formed, {len(ours)} BR2_PACKAGE_IGLOO* symbols defined and kept"
+                    f"{where}: {len(entries)} settings well-formed, "
+                    f"{len(ours)} BR2_PACKAGE_IGLOO* symbols defined and kept"
                 )
 
     # -- 3. paths --------------------------------------------------------------
@@ -369,14 +379,19 @@ class Checker:
                     if name != EXT_NAME:
                         self.fail(
                             f"{where}:{n}",
-                            f"uses BR2_EXTERNAL_{name}_PATH but external.desc names the tree {EXT_NAME}",
+                            f"uses BR2_EXTERNAL_{name}_PATH but external.desc names the tree "
+                            f"{EXT_NAME}",
                         )
                         continue
-                    checked += self.check_one_path(where, n, self.resolve_ext_path(m["rest"]), m.group(0))
+                    checked += self.check_one_path(
+                        where, n, self.resolve_ext_path(m["rest"]), m.group(0)
+                    )
                 if path.suffix == ".sh" or text.startswith("#!"):
                     for m in SCRIPT_REF.finditer(line):
                         base = self.repo if m["var"] == "repo" else self.ext
-                        checked += self.check_script_path(where, n, base, m["rest"], m.group(0), boards)
+                        checked += self.check_script_path(
+                            where, n, base, m["rest"], m.group(0), boards
+                        )
                     for m in DIRNAME_REF.finditer(line):
                         target = Path(os.path.normpath(str(path.parent) + m["rest"]))
                         checked += self.check_one_path(where, n, target, m.group(0))
@@ -389,7 +404,8 @@ class Checker:
             self.fail(
                 f"{where}:{n}",
                 f"path {text!r} uses ${', $'.join(sorted(variables - {'board'}))}: "
-                "keep paths into the repository checkable (only $board is expanded, for every board)",
+                "keep paths into the repository checkable "
+                "(only $board is expanded, for every board)",
             )
             return 0
         count = 0
@@ -404,7 +420,9 @@ class Checker:
                 self.fail(f"{where}:{n}", f"{text!r} matches no file ({self.rel(target)})")
             return 1
         if not target.exists():
-            self.fail(f"{where}:{n}", f"{text!r} refers to {self.rel(target)}, which does not exist")
+            self.fail(
+                f"{where}:{n}", f"{text!r} refers to {self.rel(target)}, which does not exist"
+            )
         return 1
 
     # -- 4. scripts ------------------------------------------------------------
@@ -479,15 +497,16 @@ class Checker:
         if label != layout["IGLOO_ROOTA_LABEL"]:
             self.fail(
                 at("BR2_TARGET_ROOTFS_EXT2_LABEL"),
-                f"rootfs label mismatch: BR2_TARGET_ROOTFS_EXT2_LABEL is {label!r} but image/layout.env "
-                f"has IGLOO_ROOTA_LABEL={layout['IGLOO_ROOTA_LABEL']}",
+                f"rootfs label mismatch: BR2_TARGET_ROOTFS_EXT2_LABEL is {label!r} "
+                f"but image/layout.env has IGLOO_ROOTA_LABEL={layout['IGLOO_ROOTA_LABEL']}",
             )
         size = values.get("BR2_TARGET_ROOTFS_EXT2_SIZE")
         if size is None or to_bytes(size) != to_bytes(layout["IGLOO_ROOTFS_SIZE"]):
             self.fail(
                 at("BR2_TARGET_ROOTFS_EXT2_SIZE"),
-                f"rootfs size mismatch: BR2_TARGET_ROOTFS_EXT2_SIZE is {size!r} but image/layout.env "
-                f"has IGLOO_ROOTFS_SIZE={layout['IGLOO_ROOTFS_SIZE']} (both slots have that size)",
+                f"rootfs size mismatch: BR2_TARGET_ROOTFS_EXT2_SIZE is {size!r} "
+                f"but image/layout.env has IGLOO_ROOTFS_SIZE={layout['IGLOO_ROOTFS_SIZE']} "
+                "(both slots have that size)",
             )
 
         # System: the shared overlay's inittab and init scripts need BusyBox
@@ -498,7 +517,8 @@ class Checker:
         if f"$({EXT_VAR})/../image/overlay" not in overlays:
             self.fail(
                 at("BR2_ROOTFS_OVERLAY"),
-                f"BR2_ROOTFS_OVERLAY must include $({EXT_VAR})/../image/overlay (the shared rootfs overlay)",
+                f"BR2_ROOTFS_OVERLAY must include $({EXT_VAR})/../image/overlay "
+                "(the shared rootfs overlay)",
             )
         want(
             "BR2_ROOTFS_POST_BUILD_SCRIPT",
@@ -506,7 +526,9 @@ class Checker:
             "the shared rootfs layout",
         )
         want(
-            "BR2_ROOTFS_POST_IMAGE_SCRIPT", f"$({EXT_VAR})/board/igloo/post-image.sh", "the shared disk image"
+            "BR2_ROOTFS_POST_IMAGE_SCRIPT",
+            f"$({EXT_VAR})/board/igloo/post-image.sh",
+            "the shared disk image",
         )
         for tool, sym in POST_IMAGE_HOST_TOOLS.items():
             want(sym, "y", f"post-image.sh runs {tool}")
@@ -523,10 +545,14 @@ class Checker:
         conf = self.repo / f"image/boards/{board}.conf"
         boot_cfg = self.repo / f"image/genimage/boot-{board}.cfg"
         if not conf.is_file():
-            self.fail(at("BR2_ROOTFS_POST_SCRIPT_ARGS"), f"board {board!r} has no image/boards/{board}.conf")
+            self.fail(
+                at("BR2_ROOTFS_POST_SCRIPT_ARGS"),
+                f"board {board!r} has no image/boards/{board}.conf",
+            )
         if not boot_cfg.is_file():
             self.fail(
-                at("BR2_ROOTFS_POST_SCRIPT_ARGS"), f"board {board!r} has no image/genimage/boot-{board}.cfg"
+                at("BR2_ROOTFS_POST_SCRIPT_ARGS"),
+                f"board {board!r} has no image/genimage/boot-{board}.cfg",
             )
         if not conf.is_file():
             return
@@ -539,9 +565,17 @@ class Checker:
         firmware = facts.get("BOARD_FIRMWARE", "").split()
         uboot = facts.get("BOARD_UBOOT", "")
 
-        want("BR2_TARGET_UBOOT", "y", "both the Pi and QEMU virt boot U-Boot with image/boot/boot.cmd")
+        want(
+            "BR2_TARGET_UBOOT",
+            "y",
+            "both the Pi and QEMU virt boot U-Boot with image/boot/boot.cmd",
+        )
         if uboot:
-            want("BR2_TARGET_UBOOT_BOARD_DEFCONFIG", uboot, f"BOARD_UBOOT in image/boards/{board}.conf")
+            want(
+                "BR2_TARGET_UBOOT_BOARD_DEFCONFIG",
+                uboot,
+                f"BOARD_UBOOT in image/boards/{board}.conf",
+            )
         if dtbs:
             names = sorted(values.get("BR2_LINUX_KERNEL_INTREE_DTS_NAME", "").split())
             expect = sorted(re.sub(r"\.dtb$", "", x) for x in dtbs)
@@ -553,13 +587,18 @@ class Checker:
                 )
             want("BR2_LINUX_KERNEL_DTS_SUPPORT", "y", "the board needs DTBs")
             if any("/" in x for x in dtbs):
-                want("BR2_LINUX_KERNEL_DTB_KEEP_DIRNAME", "y", "BOARD_DTBS paths keep the vendor directory")
+                want(
+                    "BR2_LINUX_KERNEL_DTB_KEEP_DIRNAME",
+                    "y",
+                    "BOARD_DTBS paths keep the vendor directory",
+                )
         for fw in firmware:
             sym = RPI_FIRMWARE_OPTION.get(fw)
             if sym is None:
                 self.fail(
                     self.rel(conf),
-                    f"BOARD_FIRMWARE has {fw!r}, which check.py cannot map to an rpi-firmware option",
+                    f"BOARD_FIRMWARE has {fw!r}, "
+                    "which check.py cannot map to an rpi-firmware option",
                 )
             else:
                 want("BR2_PACKAGE_RPI_FIRMWARE", "y", f"BOARD_FIRMWARE has {fw}")
@@ -569,7 +608,12 @@ class Checker:
         if boot_cfg.is_file():
             staged = {"boot.scr"}
             if uboot:
-                staged |= {"u-boot.bin", "config.txt", *firmware, *(os.path.basename(x) for x in dtbs)}
+                staged |= {
+                    "u-boot.bin",
+                    "config.txt",
+                    *firmware,
+                    *(os.path.basename(x) for x in dtbs),
+                }
             listed = set()
             for m in GENIMAGE_FILES.finditer(boot_cfg.read_text()):
                 listed |= set(re.findall(r'"([^"]+)"', m["body"]))
@@ -583,7 +627,9 @@ class Checker:
                     detail.append(f"staged but not on the FAT: {', '.join(extra)}")
                 self.fail(
                     self.rel(boot_cfg),
-                    "boot FAT files disagree with image/boards/" + f"{board}.conf: " + "; ".join(detail),
+                    "boot FAT files disagree with image/boards/"
+                    + f"{board}.conf: "
+                    + "; ".join(detail),
                 )
         if post_image_text and "$BOARD_UBOOT" not in post_image_text:
             self.fail(
@@ -607,7 +653,8 @@ class Checker:
         start = len(self.problems)
         if "$(eval $(cargo-package))" not in text:
             self.fail(
-                self.rel(mk), "does not use the cargo package infrastructure ($(eval $(cargo-package)))"
+                self.rel(mk),
+                "does not use the cargo package infrastructure ($(eval $(cargo-package)))",
             )
         bins = []
         for m in re.finditer(r"^IGLOO_BINS\s*\+?=\s*(.*)$", text, re.M):
@@ -634,10 +681,14 @@ class Checker:
             elif b not in members[b]:
                 self.fail(
                     self.rel(mk),
-                    f"package {b!r} has no binary named {b!r} (it has: {', '.join(sorted(members[b])) or 'none'})",
+                    f"package {b!r} has no binary named {b!r} "
+                    f"(it has: {', '.join(sorted(members[b])) or 'none'})",
                 )
         if len(self.problems) == start:
-            self.ok(f"package: igloo.mk builds {', '.join(bins)}, each a workspace package with that binary")
+            self.ok(
+                f"package: igloo.mk builds {', '.join(bins)}, "
+                "each a workspace package with that binary"
+            )
 
     def workspace_bins(self):
         root = self.repo / "Cargo.toml"
@@ -680,7 +731,8 @@ class Checker:
             ):
                 self.fail(
                     self.rel(d),
-                    "builds a kernel without the Igloo fragment (BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES)",
+                    "builds a kernel without the Igloo fragment "
+                    "(BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES)",
                 )
         merged = {}
         for f in sorted(frags):
@@ -692,16 +744,21 @@ class Checker:
                 m = FRAGMENT_LINE.match(line) or FRAGMENT_UNSET.match(line)
                 if not m:
                     if line.strip() and not line.startswith("#"):
-                        self.fail(f"{where}:{n}", f"not a CONFIG_X=value line or a comment: {line!r}")
+                        self.fail(
+                            f"{where}:{n}", f"not a CONFIG_X=value line or a comment: {line!r}"
+                        )
                     elif re.match(r"^#\s*CONFIG_\w+", line):
                         self.fail(
-                            f"{where}:{n}", f"looks like a malformed '# CONFIG_... is not set' line: {line!r}"
+                            f"{where}:{n}",
+                            f"looks like a malformed '# CONFIG_... is not set' line: {line!r}",
                         )
                     continue
                 sym = m["sym"]
                 val = m.groupdict().get("val") or "n"
                 if sym in seen:
-                    self.fail(f"{where}:{n}", f"CONFIG_{sym} is set again (first at line {seen[sym]})")
+                    self.fail(
+                        f"{where}:{n}", f"CONFIG_{sym} is set again (first at line {seen[sym]})"
+                    )
                 seen[sym] = n
                 merged[sym] = val.strip('"') if val.startswith('"') else val
             if merged.get("MODULES") == "n":
@@ -709,7 +766,8 @@ class Checker:
                     if val == "m":
                         self.fail(
                             where,
-                            f"CONFIG_{sym}=m, but CONFIG_MODULES is not set: it would not be built at all",
+                            f"CONFIG_{sym}=m, but CONFIG_MODULES is not set: "
+                            "it would not be built at all",
                         )
         if not any(f.is_file() for f in frags):
             return  # a missing fragment is reported by the path check
@@ -718,23 +776,29 @@ class Checker:
             if merged.get(sym) != val:
                 self.fail(
                     ", ".join(self.rel(f) for f in sorted(frags)),
-                    f"CONFIG_{sym} must be {val} (the core and the image rely on it); it is {merged.get(sym, 'not set here')}",
+                    f"CONFIG_{sym} must be {val} (the core and the image rely on it); "
+                    f"it is {merged.get(sym, 'not set here')}",
                 )
         lsm = merged.get("LSM", "")
         if "landlock" not in lsm.split(","):
             self.fail(
                 ", ".join(self.rel(f) for f in sorted(frags)),
-                f"CONFIG_LSM must list landlock (built but not in the list = not active); it is {lsm or 'not set here'!r}",
+                "CONFIG_LSM must list landlock (built but not in the list = not active); "
+                f"it is {lsm or 'not set here'!r}",
             )
         if len(self.problems) == start:
             self.ok(
-                f"kernel: {len(merged)} options in the fragment, Landlock active, nftables/virtio/ext4/vfat/USB serial built in"
+                f"kernel: {len(merged)} options in the fragment, Landlock active, "
+                "nftables/virtio/ext4/vfat/USB serial built in"
             )
 
     # -- optional: a real Buildroot tree ---------------------------------------
     def check_against_buildroot(self, br: Path):
         if not (br / "Config.in").is_file() or not (br / "support/scripts/br2-external").is_file():
-            self.fail(str(br), "is not a Buildroot source tree (no Config.in / support/scripts/br2-external)")
+            self.fail(
+                str(br),
+                "is not a Buildroot source tree (no Config.in / support/scripts/br2-external)",
+            )
             return
         version = "unknown"
         mk = (br / "Makefile").read_text(errors="replace")
@@ -742,7 +806,16 @@ class Checker:
         if m:
             version = m.group(1)
         with tempfile.TemporaryDirectory() as base:
-            for item in ("paths", "menus", "toolchains", "jpeg", "openssl", "skeleton", "init", "linux"):
+            for item in (
+                "paths",
+                "menus",
+                "toolchains",
+                "jpeg",
+                "openssl",
+                "skeleton",
+                "init",
+                "linux",
+            ):
                 Path(base, f".br2-external.in.{item}").write_text("# generated by check.py\n")
             Path(base, ".br2-external.in.paths").write_text(
                 f'config BR2_EXTERNAL_NAMES\n\tstring\n\tdefault "{EXT_NAME}"\n\n'
@@ -762,7 +835,10 @@ class Checker:
                 "srctree": str(br),
                 "CONFIG_": "",
             }
-            saved = {k: os.environ.get(k) for k in [*env, "KCONFIG_WARN_UNDEF", "KCONFIG_WARN_UNDEF_ASSIGN"]}
+            saved = {
+                k: os.environ.get(k)
+                for k in [*env, "KCONFIG_WARN_UNDEF", "KCONFIG_WARN_UNDEF_ASSIGN"]
+            }
             os.environ.update(env)
             os.environ.pop("KCONFIG_WARN_UNDEF", None)
             os.environ["KCONFIG_WARN_UNDEF_ASSIGN"] = "y"
@@ -772,7 +848,9 @@ class Checker:
                 try:
                     kconf = kconfiglib.Kconfig("Config.in", warn_to_stderr=False)
                 except kconfiglib.KconfigError as e:
-                    self.fail(f"Buildroot {version}", f"its Kconfig does not parse with our tree: {e}")
+                    self.fail(
+                        f"Buildroot {version}", f"its Kconfig does not parse with our tree: {e}"
+                    )
                     return
                 for d in self.defconfigs():
                     self.check_defconfig_in_buildroot(kconf, d, version)
@@ -825,9 +903,14 @@ def to_bytes(size: str):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
-        "--repo", type=Path, default=HERE.parent.parent, help="repository root (default: this checkout)"
+        "--repo",
+        type=Path,
+        default=HERE.parent.parent,
+        help="repository root (default: this checkout)",
     )
-    ap.add_argument("--buildroot", type=Path, help="a Buildroot source tree to check the defconfigs against")
+    ap.add_argument(
+        "--buildroot", type=Path, help="a Buildroot source tree to check the defconfigs against"
+    )
     args = ap.parse_args()
     repo = args.repo.resolve()
     if not (repo / "buildroot/external.desc").is_file():
@@ -838,7 +921,9 @@ def main():
     desc = (repo / "buildroot/external.desc").read_text()
     m = re.search(r"^name:\s*(\S+)\s*$", desc, re.M)
     if not m or m.group(1) != EXT_NAME:
-        c.fail("buildroot/external.desc", f"must say 'name: {EXT_NAME}' (the defconfigs use {EXT_VAR})")
+        c.fail(
+            "buildroot/external.desc", f"must say 'name: {EXT_NAME}' (the defconfigs use {EXT_VAR})"
+        )
     kconf = c.load_kconfig()
     c.check_defconfigs(kconf)
     c.check_paths()

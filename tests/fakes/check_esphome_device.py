@@ -16,15 +16,22 @@ import logging
 import os
 import sys
 import time
-from importlib.metadata import version
 from collections.abc import Awaitable, Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from selfcheck import EVENT_TIMEOUT, VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, require, run_checks
+from selfcheck import (
+    EVENT_TIMEOUT,
+    VERBOSE,
+    VERY_VERBOSE,
+    CheckFailed,
+    FakeProcess,
+    require,
+    run_checks,
+)
 
 try:
-    import aioesphomeapi
     from aioesphomeapi import (
         APIClient,
         APIConnectionError,
@@ -276,7 +283,9 @@ async def check_plaintext() -> str:
         )
 
         # injected state change
-        await fake.op({"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 22.25}})
+        await fake.op(
+            {"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 22.25}}
+        )
         await states.wait_key(1003, "sensor 22.25", lambda s: close(s.state, 22.25))
 
         since = fake.mark()
@@ -306,16 +315,26 @@ async def check_all_entities() -> str:
             send()
             return (await fake.expect_message(type_name, since))["fields"]
 
-        await command("CoverCommandRequest", lambda: client.cover_command(1005, position=0.5, tilt=0.25))
-        await states.wait_key(1005, "cover at 0.5", lambda s: close(s.position, 0.5) and close(s.tilt, 0.25))
-        await command("FanCommandRequest", lambda: client.fan_command(1007, state=True, oscillating=True))
-        await states.wait_key(1007, "fan on", lambda s: s.state and s.oscillating and s.speed_level == 3)
+        await command(
+            "CoverCommandRequest", lambda: client.cover_command(1005, position=0.5, tilt=0.25)
+        )
+        await states.wait_key(
+            1005, "cover at 0.5", lambda s: close(s.position, 0.5) and close(s.tilt, 0.25)
+        )
+        await command(
+            "FanCommandRequest", lambda: client.fan_command(1007, state=True, oscillating=True)
+        )
+        await states.wait_key(
+            1007, "fan on", lambda s: s.state and s.oscillating and s.speed_level == 3
+        )
         await command(
             "ClimateCommandRequest",
             lambda: client.climate_command(1008, mode=ClimateMode.HEAT, target_temperature=23.0),
         )
         await states.wait_key(
-            1008, "climate heat 23", lambda s: s.mode == ClimateMode.HEAT and close(s.target_temperature, 23.0)
+            1008,
+            "climate heat 23",
+            lambda s: s.mode == ClimateMode.HEAT and close(s.target_temperature, 23.0),
         )
         await command("NumberCommandRequest", lambda: client.number_command(1009, 42.0))
         await states.wait_key(1009, "number 42", lambda s: close(s.state, 42.0))
@@ -323,7 +342,9 @@ async def check_all_entities() -> str:
         await states.wait_key(1010, "select boost", lambda s: s.state == "boost")
         fields = await command("ButtonCommandRequest", lambda: client.button_command(1011))
         require(fields == {"key": 1011, "device_id": 0}, f"button fields {fields}")
-        fields = await command("LockCommandRequest", lambda: client.lock_command(1012, LockCommand.OPEN))
+        fields = await command(
+            "LockCommandRequest", lambda: client.lock_command(1012, LockCommand.OPEN)
+        )
         require(fields["command"] == "LOCK_OPEN", f"lock fields {fields}")
         await states.wait_key(1012, "lock open", lambda s: s.state == LockState.OPEN)
         await client.disconnect()
@@ -348,16 +369,23 @@ async def check_noise() -> str:
         require(cmd["fields"] == {"key": 1001, "state": True, "device_id": 0}, f"fields {cmd}")
         await states.wait_key(1001, "switch on", lambda s: s.state is True)
 
-        await fake.op({"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 19.0}})
+        await fake.op(
+            {"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 19.0}}
+        )
         await states.wait_key(1003, "sensor 19.0", lambda s: close(s.state, 19.0))
         # the device pings every 0.3 s; the client answers through the cipher
         await fake.expect_message("PingResponse", 0)
         # oversize: a correctly encrypted frame whose inner length lies (0xFFFF);
         # aioesphomeapi ignores that field, so it sees the short payload (state 1.0)
         await fake.op({"op": "oversize"})
-        await states.wait_key(1003, "sensor 1.0 from the oversize frame", lambda s: close(s.state, 1.0))
+        await states.wait_key(
+            1003, "sensor 1.0 from the oversize frame", lambda s: close(s.state, 1.0)
+        )
         await client.disconnect()
-    return "Noise handshake (name + mac checked by client), states, command, device pings, oversize frame"
+    return (
+        "Noise handshake (name + mac checked by client), states, command, device pings, "
+        "oversize frame"
+    )
 
 
 async def check_wrong_key() -> str:
@@ -414,8 +442,12 @@ async def check_reboot() -> str:
         err = await expect_connect_error(make_client(fake.port))
         require(time.monotonic() - started < 1.5, "refusal came only after the device was back")
         await reboot
-        listening = await fake.expect(lambda e: e["event"] == "listening", since=since, what="listening again")
-        require(listening["port"] == fake.port, f"relistened on {listening['port']}, not {fake.port}")
+        listening = await fake.expect(
+            lambda e: e["event"] == "listening", since=since, what="listening again"
+        )
+        require(
+            listening["port"] == fake.port, f"relistened on {listening['port']}, not {fake.port}"
+        )
         states = await connect_and_subscribe(fake, client, STATEFUL_BASIC, stops)
         require(close(states.latest[1003].state, 21.5), "states after reboot")
         await client.disconnect()
@@ -482,8 +514,13 @@ async def check_raw_robustness() -> str:
     key = base64.b64encode(os.urandom(32)).decode()
     for args in ((), ("--key", key)):
         async with Fake(*args) as fake:
-            for junk in (b"\xff" * 64, b"\x00\xff\xff\xff\xff\xff\xff", b"\x01\x00", b"\x00\x05\x01ab"):
-                reader, writer = await asyncio.open_connection("127.0.0.1", fake.port)
+            for junk in (
+                b"\xff" * 64,
+                b"\x00\xff\xff\xff\xff\xff\xff",
+                b"\x01\x00",
+                b"\x00\x05\x01ab",
+            ):
+                _reader, writer = await asyncio.open_connection("127.0.0.1", fake.port)
                 writer.write(junk)
                 await writer.drain()
                 writer.close()
@@ -521,6 +558,7 @@ async def main() -> int:
         f"aioesphomeapi {version('aioesphomeapi')}, python {sys.version.split()[0]}; fake {FAKE}",
         CHECKS,
     )
+
 
 if __name__ == "__main__":
     sys.exit(asyncio.run(main()))

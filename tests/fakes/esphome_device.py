@@ -102,6 +102,7 @@ def message_fields(msg: Message) -> dict[str, Any]:
 # Events on stdout
 # --------------------------------------------------------------------------
 
+
 def log(verbose: bool, text: str) -> None:
     if verbose:
         sys.stderr.write(f"[fake-esphome] {text}\n")
@@ -186,9 +187,7 @@ class NoiseCodec:
 
     encrypted = True
 
-    def __init__(
-        self, writer: asyncio.StreamWriter, psk: bytes, name: str, mac_hex: str
-    ) -> None:
+    def __init__(self, writer: asyncio.StreamWriter, psk: bytes, name: str, mac_hex: str) -> None:
         self._writer = writer
         self._psk = psk
         self._name = name
@@ -218,9 +217,7 @@ class NoiseCodec:
     async def handshake(self, reader: asyncio.StreamReader) -> None:
         client_hello = await self._read_raw_frame(reader)
         prologue = b"NoiseAPIInit" + struct.pack(">H", len(client_hello)) + client_hello
-        server_hello = (
-            b"\x01" + self._name.encode() + b"\x00" + self._mac_hex.encode() + b"\x00"
-        )
+        server_hello = b"\x01" + self._name.encode() + b"\x00" + self._mac_hex.encode() + b"\x00"
         self._writer.write(self._frame(server_hello))
 
         message1 = await self._read_raw_frame(reader)
@@ -252,7 +249,9 @@ class NoiseCodec:
         try:
             plain = self._noise.decrypt(body)
         except Exception as err:  # noqa: BLE001
-            raise ConnectionEnded(f"protocol error: decryption failed ({type(err).__name__})") from None
+            raise ConnectionEnded(
+                f"protocol error: decryption failed ({type(err).__name__})"
+            ) from None
         if len(plain) < 4:
             raise ConnectionEnded(f"protocol error: decrypted frame of {len(plain)} bytes")
         msg_type, data_len = struct.unpack(">HH", plain[:4])
@@ -796,7 +795,7 @@ class ClientConnection:
         elif name in COMMANDS:
             self.device.apply_command(name, msg)
 
-    def _on_HelloRequest(self, msg: Any) -> None:
+    def _on_HelloRequest(self, msg: Any) -> None:  # noqa: N802 - the api_pb2 message name
         device = self.device
         self.send(
             api_pb2.HelloResponse(
@@ -811,7 +810,7 @@ class ClientConnection:
             if device.ping_interval > 0:
                 self.ping_task = asyncio.get_running_loop().create_task(self._ping_loop())
 
-    def _on_DeviceInfoRequest(self, msg: Any) -> None:
+    def _on_DeviceInfoRequest(self, msg: Any) -> None:  # noqa: N802 - the api_pb2 message name
         device = self.device
         self.send(
             api_pb2.DeviceInfoResponse(
@@ -826,12 +825,12 @@ class ClientConnection:
             )
         )
 
-    def _on_ListEntitiesRequest(self, msg: Any) -> None:
+    def _on_ListEntitiesRequest(self, msg: Any) -> None:  # noqa: N802 - the api_pb2 message name
         for entity in self.device.entities.values():
             self.send(entity.info)
         self.send(api_pb2.ListEntitiesDoneResponse())
 
-    def _on_SubscribeStatesRequest(self, msg: Any) -> None:
+    def _on_SubscribeStatesRequest(self, msg: Any) -> None:  # noqa: N802 - the api_pb2 message name
         self.subscribed = True
         for entity in self.device.entities.values():
             if entity.state is not None:
@@ -840,10 +839,10 @@ class ClientConnection:
             self.time_requested = True
             self.send(api_pb2.GetTimeRequest())
 
-    def _on_PingRequest(self, msg: Any) -> None:
+    def _on_PingRequest(self, msg: Any) -> None:  # noqa: N802 - the api_pb2 message name
         self.send(api_pb2.PingResponse())
 
-    def _on_DisconnectRequest(self, msg: Any) -> None:
+    def _on_DisconnectRequest(self, msg: Any) -> None:  # noqa: N802 - the api_pb2 message name
         self.send(api_pb2.DisconnectResponse())
         raise ConnectionEnded("DisconnectRequest from client")
 

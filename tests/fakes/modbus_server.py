@@ -29,8 +29,8 @@ from typing import Any
 from control import OpError, emit, serve
 
 try:
+    import pymodbus
     import serial
-    from pymodbus import __version__ as PYMODBUS_VERSION
     from pymodbus.constants import ExcCodes
     from pymodbus.datastore import ModbusServerContext
     from pymodbus.exceptions import ModbusIOException, NoSuchIdException
@@ -329,7 +329,7 @@ class FakeBus:
                 pass
         try:
             await asyncio.wait_for(self._connected.wait(), CONNECT_WAIT_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await server.shutdown()
             raise OpError(f"{self.args.port} opened but the transport never started") from None
         self.server = server
@@ -474,7 +474,7 @@ class FakeBus:
                 value = int(value)
         word_order = op.get("word_order", "big")
         if word_order not in ("big", "little"):
-            raise OpError("'word_order' must be \"big\" or \"little\"")
+            raise OpError('\'word_order\' must be "big" or "little"')
         try:
             raw = struct.pack(">" + fmt, value)
         except (struct.error, OverflowError) as err:
@@ -563,9 +563,11 @@ async def amain(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=f"Fake Modbus RTU devices on a serial port (pymodbus {PYMODBUS_VERSION})."
+        description=f"Fake Modbus RTU devices on a serial port (pymodbus {pymodbus.__version__})."
     )
-    parser.add_argument("--port", required=True, help="serial device, e.g. one end of a socat pty pair")
+    parser.add_argument(
+        "--port", required=True, help="serial device, e.g. one end of a socat pty pair"
+    )
     parser.add_argument("--baud", type=int, default=9600)
     parser.add_argument("--parity", choices=("N", "E", "O"), default="N")
     parser.add_argument("--bytesize", type=int, choices=(5, 6, 7, 8), default=8)
@@ -589,7 +591,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=5.0,
         help="seconds to wait at start for the port to appear/open (default 5)",
     )
-    parser.add_argument("--verbose", action="store_true", help="log bytes and pymodbus debug to stderr")
+    parser.add_argument(
+        "--verbose", action="store_true", help="log bytes and pymodbus debug to stderr"
+    )
     args = parser.parse_args(argv)
     for unit in args.unit:
         if not 1 <= unit <= 247:

@@ -120,14 +120,18 @@ class FakeProcess:
                         await self._changed.wait()
                     return found
         except TimeoutError:
-            raise CheckFailed(f"timed out waiting for {what}; events: {self.events[since:]}") from None
+            raise CheckFailed(
+                f"timed out waiting for {what}; events: {self.events[since:]}"
+            ) from None
 
     async def send_line(self, line: str) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         self._proc.stdin.write((line + "\n").encode())
         await self._proc.stdin.drain()
 
-    async def op(self, op: dict[str, Any], *, ok: bool = True, timeout: float = 10) -> dict[str, Any]:
+    async def op(
+        self, op: dict[str, Any], *, ok: bool = True, timeout: float = 10
+    ) -> dict[str, Any]:
         """Sends `op` and returns its reply, which must be `done` (`ok`) or `error` (not `ok`)."""
         since = self.mark()
         await self.send_line(json.dumps(op))
