@@ -21,9 +21,10 @@ import time
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from selfcheck import VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, require, run_checks
+from control import JSONValue, Op
+from selfcheck import VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, of, require, run_checks
 
 try:
     from pymodbus.client import AsyncModbusSerialClient
@@ -35,6 +36,9 @@ except ImportError as import_err:  # pragma: no cover - environment problem
         "  e.g. python3 -m venv venv && venv/bin/pip install pymodbus==3.16.1 pyserial==3.5\n"
     )
     sys.exit(2)
+
+if TYPE_CHECKING:
+    from modbus_server import Event, LineSettings
 
 FAKE = Path(__file__).resolve().with_name("modbus_server.py")
 CLIENT_TIMEOUT = 0.5  # s per request; the fake answers in a few ms
@@ -51,18 +55,17 @@ def rtu(frame: bytes) -> bytes:
 # --------------------------------------------------------------------------
 
 
-class Bus(FakeProcess):
+class Bus(FakeProcess["Event"]):
     """A socat pty pair, the fake on one end, a pymodbus client on the other."""
 
     def __init__(
-        self, *fake_args: str, units: tuple[int, ...] = (1,), serial: dict[str, Any] | None = None
+        self, *fake_args: str, units: tuple[int, ...] = (1,), serial: LineSettings | None = None
     ) -> None:
-        self.serial = {
+        self.serial: LineSettings = serial or {
             "baudrate": 9600,
             "parity": "N",
             "bytesize": 8,
             "stopbits": 1,
-            **(serial or {}),
         }
         self.dir = Path(tempfile.mkdtemp(prefix="fake-modbus-"))
         self.server_end = str(self.dir / "server")
@@ -84,7 +87,7 @@ class Bus(FakeProcess):
             *fake_args,
         )
         self.client: AsyncModbusSerialClient | None = None
-        self.listening: dict[str, Any] = {}
+        self.listening: Event | None = None
         self.rx = bytearray()
         self._socat: asyncio.subprocess.Process | None = None
 
@@ -115,7 +118,7 @@ class Bus(FakeProcess):
         # The fake reports the line it really uses: some kernels refuse parity on
         # a pty and the fake then falls back to 8N; the client must do the same.
         baud, frame = self.listening["line"].split()
-        line = {
+        line: LineSettings = {
             "baudrate": int(baud),
             "bytesize": int(frame[0]),
             "parity": frame[1],
@@ -159,7 +162,7 @@ class Bus(FakeProcess):
         assert self.client is not None
         return self.client
 
-    async def expect_write(self, since: int, **fields: Any) -> dict[str, Any]:
+    async def expect_write(self, since: int, **fields: JSONValue) -> Event:
         return await self.expect(
             lambda e: e["event"] == "write" and all(e.get(k) == v for k, v in fields.items()),
             since=since,
@@ -216,18 +219,20 @@ async def check_holding() -> str:
         require(not wr.isError(), f"write_register: {wr}")
         ev = await bus.expect_write(since, unit=1, kind="holding", address=10)
         require(ev["values"] == [4242] and ev["function"] == 6, f"fc6 event {ev}")
-        got = (await bus.op({"op": "get", "unit": 1, "kind": "holding", "address": 10}))["values"]
-        require(got == [4242], f"get after fc6 = {got}")
+        stored = (await bus.op({"op": "get", "unit": 1, "kind": "holding", "address": 10}))[
+            "values"
+        ]
+        require(stored == [4242], f"get after fc6 = {stored}")
 
         since = bus.mark()
         wr = await bus.c.write_registers(20, [1, 2, 65535], device_id=1)
         require(not wr.isError(), f"write_registers: {wr}")
         ev = await bus.expect_write(since, unit=1, kind="holding", address=20)
         require(ev["values"] == [1, 2, 65535] and ev["function"] == 16, f"fc16 event {ev}")
-        got = (
+        stored = (
             await bus.op({"op": "get", "unit": 1, "kind": "holding", "address": 20, "count": 3})
         )["values"]
-        require(got == [1, 2, 65535], f"get after fc16 = {got}")
+        require(stored == [1, 2, 65535], f"get after fc16 = {stored}")
         got = await bus.read_regs("holding", 19, 5)
         require(got == [0, 1, 2, 65535, 0], f"read after fc16 = {got}")
 
@@ -248,10 +253,10 @@ async def check_input() -> str:
         require(got == [11, 22], f"input 0..1 = {got}")
         got = await bus.read_regs("holding", 0, 2)
         require(got == [0, 0], f"holding must be a separate table, got {got}")
-        got = (await bus.op({"op": "get", "unit": 1, "kind": "input", "address": 0, "count": 2}))[
-            "values"
-        ]
-        require(got == [11, 22], f"get input = {got}")
+        stored = (
+            await bus.op({"op": "get", "unit": 1, "kind": "input", "address": 0, "count": 2})
+        )["values"]
+        require(stored == [11, 22], f"get input = {stored}")
     return "input table separate from holding"
 
 
@@ -279,10 +284,10 @@ async def check_bits() -> str:
         require(not wr.isError(), f"write_coils: {wr}")
         ev = await bus.expect_write(since, unit=1, kind="coil", address=8)
         require(ev["values"] == [True, False, True] and ev["function"] == 15, f"fc15 event {ev}")
-        got = (await bus.op({"op": "get", "unit": 1, "kind": "coil", "address": 8, "count": 3}))[
+        stored = (await bus.op({"op": "get", "unit": 1, "kind": "coil", "address": 8, "count": 3}))[
             "values"
         ]
-        require(got == [True, False, True], f"get coils = {got}")
+        require(stored == [True, False, True], f"get coils = {stored}")
         got = await bus.read_bits("coil", 4, 8)
         require(
             got == [False, True, False, False, True, False, True, False], f"coils 4..11 = {got}"
@@ -298,7 +303,7 @@ async def check_bits() -> str:
 
 async def check_encoders() -> str:
     async with Bus() as bus:
-        cases: list[tuple[str, dict[str, Any], list[int]]] = [
+        cases: list[tuple[str, Op, list[int]]] = [
             (
                 "set_f32",
                 {"kind": "input", "address": 100, "value": 230.5, "word_order": "big"},
@@ -332,7 +337,9 @@ async def check_encoders() -> str:
         for name, fields, want in cases:
             reply = await bus.op({"op": name, "unit": 1, **fields})
             require(reply["values"] == want, f"{name} {fields} -> {reply}, want words {want}")
-            got = await bus.read_regs(fields["kind"], fields["address"], len(want))
+            got = await bus.read_regs(
+                of(str, fields["kind"]), of(int, fields["address"]), len(want)
+            )
             require(got == want, f"{name} {fields}: read {got}, want {want}")
         # pymodbus's own decoder agrees on both word orders
         big = await bus.read_regs("input", 100, 2)
@@ -344,7 +351,7 @@ async def check_encoders() -> str:
             await bus.read_regs("holding", 300, 2), DT.INT32, word_order="little"
         )
         require(vi == -2, f"i32 little decode = {vi}")
-        for bad in (
+        bad_ops: tuple[Op, ...] = (
             {"op": "set_i16", "unit": 1, "kind": "input", "address": 0, "value": 40000},
             {"op": "set_u32", "unit": 1, "kind": "input", "address": 0, "value": -1},
             {"op": "set_f32", "unit": 1, "kind": "coil", "address": 0, "value": 1.0},
@@ -358,7 +365,8 @@ async def check_encoders() -> str:
                 "word_order": "middle",
             },
             {"op": "set_i32", "unit": 1, "kind": "input", "address": 0, "value": 1.5},
-        ):
+        )
+        for bad in bad_ops:
             await bus.op(bad, ok=False)
     return "f32 big/little = 230.5 via pymodbus decode; u32/i32/i16 words; bad encoder ops rejected"
 
@@ -486,7 +494,7 @@ async def check_control_errors() -> str:
             lambda e: e["event"] == "error", since=since, what="error for bad line"
         )
         require(ev["op"] is None, f"bad line error {ev}")
-        bad_ops = [
+        bad_ops: list[Op] = [
             {"op": "nope"},
             {"op": "set", "unit": 2, "kind": "holding", "address": 0, "values": [1]},
             {"op": "set", "unit": 1, "kind": "register", "address": 0, "values": [1]},
@@ -505,7 +513,9 @@ async def check_control_errors() -> str:
 
 
 async def check_serial_params() -> str:
-    async with Bus(units=(5,), serial={"baudrate": 19200, "parity": "E", "stopbits": 2}) as bus:
+    line_settings: LineSettings = {"baudrate": 19200, "parity": "E", "bytesize": 8, "stopbits": 2}
+    async with Bus(units=(5,), serial=line_settings) as bus:
+        assert bus.listening is not None
         line = bus.listening["line"]
         require(
             line == "19200 8E2"
