@@ -43,6 +43,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 try:
@@ -54,11 +56,6 @@ except ImportError:
         "(scripts/test does this), or: pip install kconfiglib\n"
     )
     sys.exit(2)
-
-try:
-    import tomllib
-except ImportError:  # Python < 3.11
-    tomllib = None
 
 HERE = Path(__file__).resolve().parent
 EXT_NAME = "IGLOO"
@@ -140,34 +137,36 @@ POST_IMAGE_HOST_TOOLS = {
 
 
 class Checker:
-    def __init__(self, repo: Path):
+    def __init__(self, repo: Path) -> None:
         self.repo = repo
         self.ext = repo / "buildroot"
-        self.problems = []
-        self.passed = []
-        self.linemaps = {}
+        self.problems: list[str] = []
+        self.passed: list[str] = []
+        # settings file (settings_file) -> (its defconfig, its line -> the defconfig's)
+        self.linemaps: dict[str, tuple[str, dict[int, int]]] = {}
 
     # -- reporting ---------------------------------------------------------
-    def rel(self, path) -> str:
+    def rel(self, path: Path | str) -> str:
         try:
             return str(Path(path).resolve().relative_to(self.repo.resolve()))
         except ValueError:
             return str(path)
 
-    def fail(self, where, msg):
+    def fail(self, where: str, msg: str) -> None:
         self.problems.append(f"{where}: {msg}" if where else msg)
 
-    def ok(self, msg):
+    def ok(self, msg: str) -> None:
         self.passed.append(msg)
 
     # -- helpers -------------------------------------------------------------
-    def defconfigs(self):
+    def defconfigs(self) -> list[Path]:
         return sorted((self.ext / "configs").glob("*_defconfig"))
 
-    def parse_defconfig(self, path: Path):
+    def parse_defconfig(self, path: Path) -> tuple[dict[str, str], list[tuple[int, str, str]]]:
         """Returns ({symbol: value}, [(lineno, symbol, value)]); value is 'n'
         for '# ... is not set' and unquoted for strings."""
-        values, entries = {}, []
+        values: dict[str, str] = {}
+        entries: list[tuple[int, str, str]] = []
         for n, line in enumerate(path.read_text().splitlines(), 1):
             m = DEFCONFIG_LINE.match(line)
             if m:
@@ -183,12 +182,13 @@ class Checker:
             entries.append((n, sym, val))
         return values, entries
 
-    def settings_file(self, path: Path):
+    def settings_file(self, path: Path) -> str:
         """A copy of the defconfig with only its settings, $(BR2_EXTERNAL_IGLOO_PATH)
         expanded as make does before Kconfig reads it. Buildroot's symbols have no
         CONFIG_ prefix, and kconfiglib with an empty prefix would read comment
         lines that contain '=' as assignments; Buildroot's own kconfig does not."""
-        keep, linemap = [], {}
+        keep: list[str] = []
+        linemap: dict[int, int] = {}
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line):
                 keep.append(line.replace(f"$({EXT_VAR})", str(self.ext)))
@@ -205,14 +205,13 @@ class Checker:
         for name, (where, linemap) in self.linemaps.items():
             text = re.sub(
                 re.escape(name) + r":(\d+)",
-                lambda m, where=where, linemap=linemap: (
-                    f"{where}:{linemap.get(int(m.group(1)), '?')}"
-                ),
+                # re.sub calls it right here, in this iteration.
+                lambda m: f"{where}:{linemap.get(int(m.group(1)), '?')}",  # noqa: B023
                 text,
             )
         return text
 
-    def shell_env(self, *files):
+    def shell_env(self, *files: Path) -> dict[str, str]:
         """The variables a POSIX shell has after sourcing FILES (set -a)."""
         script = "set -a; " + " ".join(f'. "${i + 1}";' for i in range(len(files))) + " env -0"
         out = subprocess.run(
@@ -222,18 +221,19 @@ class Checker:
         )
         if out.returncode != 0:
             raise RuntimeError(out.stderr.decode(errors="replace").strip())
-        env = {}
+        env: dict[str, str] = {}
         for item in out.stdout.decode().split("\0"):
             if "=" in item:
                 k, v = item.split("=", 1)
                 env[k] = v
         return env
 
-    def resolve_ext_path(self, rest: str) -> Path:
+    def resolve_ext_path(self, rest: str | None) -> Path:
         return Path(os.path.normpath(str(self.ext) + (rest or "")))
 
-    def boards(self):
-        found = {}
+    def boards(self) -> dict[str, str]:
+        """Defconfig file name -> the board it builds."""
+        found: dict[str, str] = {}
         for d in self.defconfigs():
             values, _ = self.parse_defconfig(d)
             args = values.get("BR2_ROOTFS_POST_SCRIPT_ARGS", "").split()
@@ -241,7 +241,7 @@ class Checker:
                 found[d.name] = args[0]
         return found
 
-    def text_files(self):
+    def text_files(self) -> Iterator[tuple[Path, str]]:
         """Every text file of the BR2_EXTERNAL tree."""
         for p in sorted(self.ext.rglob("*")):
             if p.is_file() and not p.is_symlink():
@@ -251,7 +251,7 @@ class Checker:
                     continue
 
     # -- 1. Kconfig ----------------------------------------------------------
-    def load_kconfig(self):
+    def load_kconfig(self) -> kconfiglib.Kconfig | None:
         os.environ[EXT_VAR] = str(self.ext)
         # Buildroot's symbols carry no CONFIG_ prefix in .config files.
         os.environ["CONFIG_"] = ""
@@ -276,10 +276,10 @@ class Checker:
             )
         return kconf
 
-    def clean_kconfig_msg(self, e):
+    def clean_kconfig_msg(self, e: kconfiglib.KconfigError) -> str:
         return str(e).replace(str(self.ext) + "/", "buildroot/").strip()
 
-    def explain_warning(self, w):
+    def explain_warning(self, w: str) -> str:
         w = w.replace(str(self.ext) + "/", "buildroot/").strip()
         m = re.match(r"warning: undefined symbol (\S+?):", w)
         if m:
@@ -292,18 +292,19 @@ class Checker:
         return w
 
     # -- 2. defconfigs -------------------------------------------------------
-    def check_defconfigs(self, kconf):
+    def check_defconfigs(self, kconf: kconfiglib.Kconfig | None) -> None:
         defconfigs = self.defconfigs()
         if not defconfigs:
             self.fail("buildroot/configs", "no *_defconfig")
             return
         for d in defconfigs:
             where = self.rel(d)
-            seen = {}
+            seen: dict[str, int] = {}
             bad = 0
             for n, line in enumerate(d.read_text().splitlines(), 1):
-                if DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line):
-                    sym = (DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line))["sym"]
+                setting = DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line)
+                if setting:
+                    sym = setting["sym"]
                     if sym in seen:
                         self.fail(f"{where}:{n}", f"{sym} is set again (first at line {seen[sym]})")
                         bad += 1
@@ -365,7 +366,7 @@ class Checker:
                 )
 
     # -- 3. paths --------------------------------------------------------------
-    def check_paths(self):
+    def check_paths(self) -> None:
         boards = sorted(set(self.boards().values()))
         checked = 0
         before = len(self.problems)
@@ -398,7 +399,9 @@ class Checker:
         if checked and len(self.problems) == before:
             self.ok(f"paths: {checked} references into the repository exist")
 
-    def check_script_path(self, where, n, base, rest, text, boards):
+    def check_script_path(
+        self, where: str, n: int, base: Path, rest: str, text: str, boards: list[str]
+    ) -> int:
         variables = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", rest))
         if variables - {"board"}:
             self.fail(
@@ -414,7 +417,7 @@ class Checker:
             count += self.check_one_path(where, n, Path(os.path.normpath(str(base) + r)), text)
         return count
 
-    def check_one_path(self, where, n, target: Path, text):
+    def check_one_path(self, where: str, n: int, target: Path, text: str) -> int:
         if any(c in str(target) for c in "*?["):
             if not glob.glob(str(target)):
                 self.fail(f"{where}:{n}", f"{text!r} matches no file ({self.rel(target)})")
@@ -426,7 +429,7 @@ class Checker:
         return 1
 
     # -- 4. scripts ------------------------------------------------------------
-    def check_scripts(self):
+    def check_scripts(self) -> None:
         count = 0
         for path, text in self.text_files():
             first = text.split("\n", 1)[0]
@@ -455,7 +458,7 @@ class Checker:
             self.ok(f"scripts: {count} pass the shell's syntax check and are executable")
 
     # -- 5. the image/ contract -------------------------------------------------
-    def check_image_contract(self):
+    def check_image_contract(self) -> None:
         layout_file = self.repo / "image/layout.env"
         if not layout_file.is_file():
             self.fail("image/layout.env", "does not exist")
@@ -474,16 +477,18 @@ class Checker:
         for d in self.defconfigs():
             self.check_defconfig_contract(d, layout, post_image_text)
 
-    def check_defconfig_contract(self, d, layout, post_image_text):
+    def check_defconfig_contract(
+        self, d: Path, layout: dict[str, str], post_image_text: str
+    ) -> None:
         where = self.rel(d)
         values, entries = self.parse_defconfig(d)
         lines = {s: n for n, s, _ in entries}
         start = len(self.problems)
 
-        def at(sym):
+        def at(sym: str) -> str:
             return f"{where}:{lines[sym]}" if sym in lines else where
 
-        def want(sym, val, why):
+        def want(sym: str, val: str, why: str) -> None:
             got = values.get(sym)
             if got != val:
                 shown = "unset" if got is None else repr(got)
@@ -593,8 +598,8 @@ class Checker:
                     "BOARD_DTBS paths keep the vendor directory",
                 )
         for fw in firmware:
-            sym = RPI_FIRMWARE_OPTION.get(fw)
-            if sym is None:
+            option = RPI_FIRMWARE_OPTION.get(fw)
+            if option is None:
                 self.fail(
                     self.rel(conf),
                     f"BOARD_FIRMWARE has {fw!r}, "
@@ -602,7 +607,7 @@ class Checker:
                 )
             else:
                 want("BR2_PACKAGE_RPI_FIRMWARE", "y", f"BOARD_FIRMWARE has {fw}")
-                want(sym, "y", f"BOARD_FIRMWARE has {fw}")
+                want(option, "y", f"BOARD_FIRMWARE has {fw}")
 
         # The boot FAT lists exactly what post-image.sh stages for the board.
         if boot_cfg.is_file():
@@ -614,7 +619,7 @@ class Checker:
                     *firmware,
                     *(os.path.basename(x) for x in dtbs),
                 }
-            listed = set()
+            listed: set[str] = set()
             for m in GENIMAGE_FILES.finditer(boot_cfg.read_text()):
                 listed |= set(re.findall(r'"([^"]+)"', m["body"]))
             if listed != staged:
@@ -644,7 +649,7 @@ class Checker:
             )
 
     # -- 6. the igloo package ------------------------------------------------------
-    def check_package(self, kconf):
+    def check_package(self, kconf: kconfiglib.Kconfig | None) -> None:
         mk = self.ext / "package/igloo/igloo.mk"
         if not mk.is_file():
             self.fail("buildroot/package/igloo/igloo.mk", "does not exist")
@@ -656,7 +661,7 @@ class Checker:
                 self.rel(mk),
                 "does not use the cargo package infrastructure ($(eval $(cargo-package)))",
             )
-        bins = []
+        bins: list[str] = []
         for m in re.finditer(r"^IGLOO_BINS\s*\+?=\s*(.*)$", text, re.M):
             bins += m.group(1).split()
         if not bins:
@@ -690,17 +695,15 @@ class Checker:
                 "each a workspace package with that binary"
             )
 
-    def workspace_bins(self):
+    def workspace_bins(self) -> dict[str, set[str]] | None:
+        """Workspace package name -> its binaries; None when Cargo.toml cannot be read."""
         root = self.repo / "Cargo.toml"
-        if tomllib is None:
-            self.ok("package: Python < 3.11 has no tomllib; workspace members not checked")
-            return None
         try:
             ws = tomllib.loads(root.read_text())
         except (OSError, tomllib.TOMLDecodeError) as e:
             self.fail("Cargo.toml", f"cannot be read: {e}")
             return None
-        out = {}
+        out: dict[str, set[str]] = {}
         for member in ws.get("workspace", {}).get("members", []):
             for d in sorted(self.repo.glob(member)):
                 try:
@@ -711,19 +714,19 @@ class Checker:
                 name = crate.get("package", {}).get("name")
                 if not name:
                     continue
-                names = {b.get("name") for b in crate.get("bin", [])}
+                names: set[str] = {b.get("name") for b in crate.get("bin", [])}
                 if (d / "src/main.rs").is_file() and crate.get("package", {}).get("autobins", True):
                     names.add(name)
                 out[name] = names
         return out
 
     # -- 7. the kernel fragment ------------------------------------------------------
-    def check_kernel_fragments(self):
-        frags = set()
+    def check_kernel_fragments(self) -> None:
+        frags: set[Path] = set()
         for d in self.defconfigs():
             values, _ = self.parse_defconfig(d)
-            for f in values.get("BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES", "").split():
-                m = EXT_REF.match(f)
+            for frag in values.get("BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES", "").split():
+                m = EXT_REF.match(frag)
                 if m and (m["n1"] or m["n2"] or m["n3"]) == EXT_NAME:
                     frags.add(self.resolve_ext_path(m["rest"]))
             if values.get("BR2_LINUX_KERNEL") == "y" and not values.get(
@@ -734,12 +737,12 @@ class Checker:
                     "builds a kernel without the Igloo fragment "
                     "(BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES)",
                 )
-        merged = {}
+        merged: dict[str, str] = {}
         for f in sorted(frags):
             if not f.is_file():
                 continue  # reported by the path check
             where = self.rel(f)
-            seen = {}
+            seen: dict[str, int] = {}
             for n, line in enumerate(f.read_text().splitlines(), 1):
                 m = FRAGMENT_LINE.match(line) or FRAGMENT_UNSET.match(line)
                 if not m:
@@ -793,7 +796,7 @@ class Checker:
             )
 
     # -- optional: a real Buildroot tree ---------------------------------------
-    def check_against_buildroot(self, br: Path):
+    def check_against_buildroot(self, br: Path) -> None:
         if not (br / "Config.in").is_file() or not (br / "support/scripts/br2-external").is_file():
             self.fail(
                 str(br),
@@ -862,7 +865,9 @@ class Checker:
                     else:
                         os.environ[k] = v
 
-    def check_defconfig_in_buildroot(self, kconf, d, version):
+    def check_defconfig_in_buildroot(
+        self, kconf: kconfiglib.Kconfig, d: Path, version: str
+    ) -> None:
         where = self.rel(d)
         settings = self.settings_file(d)
         start = len(self.problems)
@@ -890,7 +895,7 @@ class Checker:
             self.ok(f"{where}: every setting is known to Buildroot {version} and keeps its value")
 
 
-def to_bytes(size: str):
+def to_bytes(size: str | None) -> int | None:
     """Buildroot's and genimage's sizes: a number with an optional k/M/G/T
     suffix (powers of two); Buildroot reads a bare number as KiB."""
     m = re.fullmatch(r"\s*([0-9]+)\s*([kKmMgGtT]?)\s*", size or "")
@@ -900,7 +905,7 @@ def to_bytes(size: str):
     return int(m.group(1)) * mult
 
 
-def main():
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
         "--repo",
