@@ -44,7 +44,7 @@ ensure_python_venv() {
 # installed: made again when it is missing or broken, or that file changed
 # since (a copy of it is kept in VENV). Never the system's Python packages.
 ensure_test_venv() {
-    local root=$1 venv=$2 reqs="$1/tests/fakes/requirements.txt"
+    local venv=$2 reqs="$1/tests/fakes/requirements.txt"
     if "$venv/bin/python" -c 'import aioesphomeapi, noise, pymodbus, serial' 2>/dev/null &&
         cmp -s "$reqs" "$venv/requirements.txt"; then
         return 0
