@@ -39,6 +39,24 @@ ensure_python_venv() {
     apt_install python3-venv
 }
 
+# ensure_test_venv ROOT VENV: the Python venv the test fakes and the Python
+# lint (scripts/lint-python) run in, with ROOT/tests/fakes/requirements.txt
+# installed: made again when it is missing or broken, or that file changed
+# since (a copy of it is kept in VENV). Never the system's Python packages.
+ensure_test_venv() {
+    local venv=$2 reqs="$1/tests/fakes/requirements.txt"
+    if "$venv/bin/python" -c 'import aioesphomeapi, noise, pymodbus, serial' 2>/dev/null &&
+        cmp -s "$reqs" "$venv/requirements.txt"; then
+        return 0
+    fi
+    echo "==> creating the test Python venv in $venv"
+    ensure_python_venv
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
+    cp "$reqs" "$venv/requirements.txt"
+}
+
 # ensure_cargo: fails with instructions when the Rust toolchain is missing.
 ensure_cargo() {
     if ! command -v cargo >/dev/null 2>&1; then

@@ -43,6 +43,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 try:
@@ -54,11 +56,6 @@ except ImportError:
         "(scripts/test does this), or: pip install kconfiglib\n"
     )
     sys.exit(2)
-
-try:
-    import tomllib
-except ImportError:  # Python < 3.11
-    tomllib = None
 
 HERE = Path(__file__).resolve().parent
 EXT_NAME = "IGLOO"
@@ -79,7 +76,9 @@ EXT_REF = re.compile(
 )
 # "$repo/..." and "$ext/..." in the board scripts (repository root, buildroot/)
 SCRIPT_REF = re.compile(r"\$\{?(?P<var>repo|ext)\}?(?P<rest>/[^\s\"'`;|&<>)]*)")
-DIRNAME_REF = re.compile(r"\$\(dirname \"\$(?:0|\{BASH_SOURCE\[0\]\})\"\)(?P<rest>/[^\s\"'`;|&<>)]*)")
+DIRNAME_REF = re.compile(
+    r"\$\(dirname \"\$(?:0|\{BASH_SOURCE\[0\]\})\"\)(?P<rest>/[^\s\"'`;|&<>)]*)"
+)
 GENIMAGE_FILES = re.compile(r"files\s*=\s*\{(?P<body>[^}]*)\}", re.S)
 
 # Kernel options the core and the image rely on (DESIGN sections 7 and 9).
@@ -138,34 +137,36 @@ POST_IMAGE_HOST_TOOLS = {
 
 
 class Checker:
-    def __init__(self, repo: Path):
+    def __init__(self, repo: Path) -> None:
         self.repo = repo
         self.ext = repo / "buildroot"
-        self.problems = []
-        self.passed = []
-        self.linemaps = {}
+        self.problems: list[str] = []
+        self.passed: list[str] = []
+        # settings file (settings_file) -> (its defconfig, its line -> the defconfig's)
+        self.linemaps: dict[str, tuple[str, dict[int, int]]] = {}
 
     # -- reporting ---------------------------------------------------------
-    def rel(self, path) -> str:
+    def rel(self, path: Path | str) -> str:
         try:
             return str(Path(path).resolve().relative_to(self.repo.resolve()))
         except ValueError:
             return str(path)
 
-    def fail(self, where, msg):
+    def fail(self, where: str, msg: str) -> None:
         self.problems.append(f"{where}: {msg}" if where else msg)
 
-    def ok(self, msg):
+    def ok(self, msg: str) -> None:
         self.passed.append(msg)
 
     # -- helpers -------------------------------------------------------------
-    def defconfigs(self):
+    def defconfigs(self) -> list[Path]:
         return sorted((self.ext / "configs").glob("*_defconfig"))
 
-    def parse_defconfig(self, path: Path):
+    def parse_defconfig(self, path: Path) -> tuple[dict[str, str], list[tuple[int, str, str]]]:
         """Returns ({symbol: value}, [(lineno, symbol, value)]); value is 'n'
         for '# ... is not set' and unquoted for strings."""
-        values, entries = {}, []
+        values: dict[str, str] = {}
+        entries: list[tuple[int, str, str]] = []
         for n, line in enumerate(path.read_text().splitlines(), 1):
             m = DEFCONFIG_LINE.match(line)
             if m:
@@ -181,12 +182,13 @@ class Checker:
             entries.append((n, sym, val))
         return values, entries
 
-    def settings_file(self, path: Path):
+    def settings_file(self, path: Path) -> str:
         """A copy of the defconfig with only its settings, $(BR2_EXTERNAL_IGLOO_PATH)
         expanded as make does before Kconfig reads it. Buildroot's symbols have no
         CONFIG_ prefix, and kconfiglib with an empty prefix would read comment
         lines that contain '=' as assignments; Buildroot's own kconfig does not."""
-        keep, linemap = [], {}
+        keep: list[str] = []
+        linemap: dict[int, int] = {}
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line):
                 keep.append(line.replace(f"$({EXT_VAR})", str(self.ext)))
@@ -203,12 +205,13 @@ class Checker:
         for name, (where, linemap) in self.linemaps.items():
             text = re.sub(
                 re.escape(name) + r":(\d+)",
-                lambda m: f"{where}:{linemap.get(int(m.group(1)), '?')}",
+                # re.sub calls it right here, in this iteration.
+                lambda m: f"{where}:{linemap.get(int(m.group(1)), '?')}",  # noqa: B023
                 text,
             )
         return text
 
-    def shell_env(self, *files):
+    def shell_env(self, *files: Path) -> dict[str, str]:
         """The variables a POSIX shell has after sourcing FILES (set -a)."""
         script = "set -a; " + " ".join(f'. "${i + 1}";' for i in range(len(files))) + " env -0"
         out = subprocess.run(
@@ -218,18 +221,19 @@ class Checker:
         )
         if out.returncode != 0:
             raise RuntimeError(out.stderr.decode(errors="replace").strip())
-        env = {}
+        env: dict[str, str] = {}
         for item in out.stdout.decode().split("\0"):
             if "=" in item:
                 k, v = item.split("=", 1)
                 env[k] = v
         return env
 
-    def resolve_ext_path(self, rest: str) -> Path:
+    def resolve_ext_path(self, rest: str | None) -> Path:
         return Path(os.path.normpath(str(self.ext) + (rest or "")))
 
-    def boards(self):
-        found = {}
+    def boards(self) -> dict[str, str]:
+        """Defconfig file name -> the board it builds."""
+        found: dict[str, str] = {}
         for d in self.defconfigs():
             values, _ = self.parse_defconfig(d)
             args = values.get("BR2_ROOTFS_POST_SCRIPT_ARGS", "").split()
@@ -237,7 +241,7 @@ class Checker:
                 found[d.name] = args[0]
         return found
 
-    def text_files(self):
+    def text_files(self) -> Iterator[tuple[Path, str]]:
         """Every text file of the BR2_EXTERNAL tree."""
         for p in sorted(self.ext.rglob("*")):
             if p.is_file() and not p.is_symlink():
@@ -247,7 +251,7 @@ class Checker:
                     continue
 
     # -- 1. Kconfig ----------------------------------------------------------
-    def load_kconfig(self):
+    def load_kconfig(self) -> kconfiglib.Kconfig | None:
         os.environ[EXT_VAR] = str(self.ext)
         # Buildroot's symbols carry no CONFIG_ prefix in .config files.
         os.environ["CONFIG_"] = ""
@@ -267,42 +271,47 @@ class Checker:
         if not kconf.warnings:
             n = sum(1 for s in kconf.unique_defined_syms if s.name.startswith("BR2_PACKAGE_IGLOO"))
             self.ok(
-                f"Kconfig: buildroot/Config.in and package Config.in files parse, no warnings ({n} BR2_PACKAGE_IGLOO* symbols)"
+                "Kconfig: buildroot/Config.in and package Config.in files parse, "
+                f"no warnings ({n} BR2_PACKAGE_IGLOO* symbols)"
             )
         return kconf
 
-    def clean_kconfig_msg(self, e):
+    def clean_kconfig_msg(self, e: kconfiglib.KconfigError) -> str:
         return str(e).replace(str(self.ext) + "/", "buildroot/").strip()
 
-    def explain_warning(self, w):
+    def explain_warning(self, w: str) -> str:
         w = w.replace(str(self.ext) + "/", "buildroot/").strip()
         m = re.match(r"warning: undefined symbol (\S+?):", w)
         if m:
             refs = ", ".join(re.findall(r"Referenced at (\S+?):?$", w, re.M)) or "?"
             w = (
                 f"undefined symbol {m.group(1)} (referenced at {refs}): a typo, or a Buildroot "
-                "symbol missing from the stub tests/buildroot/Kconfig (add it there with Buildroot's type)"
+                "symbol missing from the stub tests/buildroot/Kconfig "
+                "(add it there with Buildroot's type)"
             )
         return w
 
     # -- 2. defconfigs -------------------------------------------------------
-    def check_defconfigs(self, kconf):
+    def check_defconfigs(self, kconf: kconfiglib.Kconfig | None) -> None:
         defconfigs = self.defconfigs()
         if not defconfigs:
             self.fail("buildroot/configs", "no *_defconfig")
             return
         for d in defconfigs:
             where = self.rel(d)
-            seen = {}
+            seen: dict[str, int] = {}
             bad = 0
             for n, line in enumerate(d.read_text().splitlines(), 1):
-                if DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line):
-                    sym = (DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line))["sym"]
+                setting = DEFCONFIG_LINE.match(line) or DEFCONFIG_UNSET.match(line)
+                if setting:
+                    sym = setting["sym"]
                     if sym in seen:
                         self.fail(f"{where}:{n}", f"{sym} is set again (first at line {seen[sym]})")
                         bad += 1
                     seen[sym] = n
-                elif line.strip() == "" or (line.startswith("#") and not DEFCONFIG_UNSET.match(line)):
+                elif line.strip() == "" or (
+                    line.startswith("#") and not DEFCONFIG_UNSET.match(line)
+                ):
                     if re.match(r"^#\s*BR2_\w+", line) and not DEFCONFIG_UNSET.match(line):
                         self.fail(
                             f"{where}:{n}",
@@ -323,7 +332,7 @@ class Checker:
             finally:
                 os.unlink(settings)
             for sym in kconf.unique_defined_syms:
-                sym.str_value  # evaluates selects; kconfiglib warns on unmet ones
+                _ = sym.str_value  # evaluates selects; kconfiglib warns on unmet ones
             for w in kconf.warnings[before:]:
                 # The stub knows few of Buildroot's symbols: only warnings
                 # about ours count here (--buildroot checks the others).
@@ -334,7 +343,8 @@ class Checker:
                 sym = kconf.syms.get(s)
                 if sym is None or not sym.nodes:
                     self.fail(
-                        f"{where}:{n}", f"{s} is not defined by buildroot/Config.in or package/*/Config.in"
+                        f"{where}:{n}",
+                        f"{s} is not defined by buildroot/Config.in or package/*/Config.in",
                     )
                     bad += 1
                     continue
@@ -351,11 +361,12 @@ class Checker:
                 bad += 1
             if not bad:
                 self.ok(
-                    f"{where}: {len(entries)} settings well-formed, {len(ours)} BR2_PACKAGE_IGLOO* symbols defined and kept"
+                    f"{where}: {len(entries)} settings well-formed, "
+                    f"{len(ours)} BR2_PACKAGE_IGLOO* symbols defined and kept"
                 )
 
     # -- 3. paths --------------------------------------------------------------
-    def check_paths(self):
+    def check_paths(self) -> None:
         boards = sorted(set(self.boards().values()))
         checked = 0
         before = len(self.problems)
@@ -369,27 +380,35 @@ class Checker:
                     if name != EXT_NAME:
                         self.fail(
                             f"{where}:{n}",
-                            f"uses BR2_EXTERNAL_{name}_PATH but external.desc names the tree {EXT_NAME}",
+                            f"uses BR2_EXTERNAL_{name}_PATH but external.desc names the tree "
+                            f"{EXT_NAME}",
                         )
                         continue
-                    checked += self.check_one_path(where, n, self.resolve_ext_path(m["rest"]), m.group(0))
+                    checked += self.check_one_path(
+                        where, n, self.resolve_ext_path(m["rest"]), m.group(0)
+                    )
                 if path.suffix == ".sh" or text.startswith("#!"):
                     for m in SCRIPT_REF.finditer(line):
                         base = self.repo if m["var"] == "repo" else self.ext
-                        checked += self.check_script_path(where, n, base, m["rest"], m.group(0), boards)
+                        checked += self.check_script_path(
+                            where, n, base, m["rest"], m.group(0), boards
+                        )
                     for m in DIRNAME_REF.finditer(line):
                         target = Path(os.path.normpath(str(path.parent) + m["rest"]))
                         checked += self.check_one_path(where, n, target, m.group(0))
         if checked and len(self.problems) == before:
             self.ok(f"paths: {checked} references into the repository exist")
 
-    def check_script_path(self, where, n, base, rest, text, boards):
+    def check_script_path(
+        self, where: str, n: int, base: Path, rest: str, text: str, boards: list[str]
+    ) -> int:
         variables = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", rest))
         if variables - {"board"}:
             self.fail(
                 f"{where}:{n}",
                 f"path {text!r} uses ${', $'.join(sorted(variables - {'board'}))}: "
-                "keep paths into the repository checkable (only $board is expanded, for every board)",
+                "keep paths into the repository checkable "
+                "(only $board is expanded, for every board)",
             )
             return 0
         count = 0
@@ -398,17 +417,19 @@ class Checker:
             count += self.check_one_path(where, n, Path(os.path.normpath(str(base) + r)), text)
         return count
 
-    def check_one_path(self, where, n, target: Path, text):
+    def check_one_path(self, where: str, n: int, target: Path, text: str) -> int:
         if any(c in str(target) for c in "*?["):
             if not glob.glob(str(target)):
                 self.fail(f"{where}:{n}", f"{text!r} matches no file ({self.rel(target)})")
             return 1
         if not target.exists():
-            self.fail(f"{where}:{n}", f"{text!r} refers to {self.rel(target)}, which does not exist")
+            self.fail(
+                f"{where}:{n}", f"{text!r} refers to {self.rel(target)}, which does not exist"
+            )
         return 1
 
     # -- 4. scripts ------------------------------------------------------------
-    def check_scripts(self):
+    def check_scripts(self) -> None:
         count = 0
         for path, text in self.text_files():
             first = text.split("\n", 1)[0]
@@ -437,7 +458,7 @@ class Checker:
             self.ok(f"scripts: {count} pass the shell's syntax check and are executable")
 
     # -- 5. the image/ contract -------------------------------------------------
-    def check_image_contract(self):
+    def check_image_contract(self) -> None:
         layout_file = self.repo / "image/layout.env"
         if not layout_file.is_file():
             self.fail("image/layout.env", "does not exist")
@@ -456,16 +477,18 @@ class Checker:
         for d in self.defconfigs():
             self.check_defconfig_contract(d, layout, post_image_text)
 
-    def check_defconfig_contract(self, d, layout, post_image_text):
+    def check_defconfig_contract(
+        self, d: Path, layout: dict[str, str], post_image_text: str
+    ) -> None:
         where = self.rel(d)
         values, entries = self.parse_defconfig(d)
         lines = {s: n for n, s, _ in entries}
         start = len(self.problems)
 
-        def at(sym):
+        def at(sym: str) -> str:
             return f"{where}:{lines[sym]}" if sym in lines else where
 
-        def want(sym, val, why):
+        def want(sym: str, val: str, why: str) -> None:
             got = values.get(sym)
             if got != val:
                 shown = "unset" if got is None else repr(got)
@@ -479,15 +502,16 @@ class Checker:
         if label != layout["IGLOO_ROOTA_LABEL"]:
             self.fail(
                 at("BR2_TARGET_ROOTFS_EXT2_LABEL"),
-                f"rootfs label mismatch: BR2_TARGET_ROOTFS_EXT2_LABEL is {label!r} but image/layout.env "
-                f"has IGLOO_ROOTA_LABEL={layout['IGLOO_ROOTA_LABEL']}",
+                f"rootfs label mismatch: BR2_TARGET_ROOTFS_EXT2_LABEL is {label!r} "
+                f"but image/layout.env has IGLOO_ROOTA_LABEL={layout['IGLOO_ROOTA_LABEL']}",
             )
         size = values.get("BR2_TARGET_ROOTFS_EXT2_SIZE")
         if size is None or to_bytes(size) != to_bytes(layout["IGLOO_ROOTFS_SIZE"]):
             self.fail(
                 at("BR2_TARGET_ROOTFS_EXT2_SIZE"),
-                f"rootfs size mismatch: BR2_TARGET_ROOTFS_EXT2_SIZE is {size!r} but image/layout.env "
-                f"has IGLOO_ROOTFS_SIZE={layout['IGLOO_ROOTFS_SIZE']} (both slots have that size)",
+                f"rootfs size mismatch: BR2_TARGET_ROOTFS_EXT2_SIZE is {size!r} "
+                f"but image/layout.env has IGLOO_ROOTFS_SIZE={layout['IGLOO_ROOTFS_SIZE']} "
+                "(both slots have that size)",
             )
 
         # System: the shared overlay's inittab and init scripts need BusyBox
@@ -498,7 +522,8 @@ class Checker:
         if f"$({EXT_VAR})/../image/overlay" not in overlays:
             self.fail(
                 at("BR2_ROOTFS_OVERLAY"),
-                f"BR2_ROOTFS_OVERLAY must include $({EXT_VAR})/../image/overlay (the shared rootfs overlay)",
+                f"BR2_ROOTFS_OVERLAY must include $({EXT_VAR})/../image/overlay "
+                "(the shared rootfs overlay)",
             )
         want(
             "BR2_ROOTFS_POST_BUILD_SCRIPT",
@@ -506,7 +531,9 @@ class Checker:
             "the shared rootfs layout",
         )
         want(
-            "BR2_ROOTFS_POST_IMAGE_SCRIPT", f"$({EXT_VAR})/board/igloo/post-image.sh", "the shared disk image"
+            "BR2_ROOTFS_POST_IMAGE_SCRIPT",
+            f"$({EXT_VAR})/board/igloo/post-image.sh",
+            "the shared disk image",
         )
         for tool, sym in POST_IMAGE_HOST_TOOLS.items():
             want(sym, "y", f"post-image.sh runs {tool}")
@@ -523,10 +550,14 @@ class Checker:
         conf = self.repo / f"image/boards/{board}.conf"
         boot_cfg = self.repo / f"image/genimage/boot-{board}.cfg"
         if not conf.is_file():
-            self.fail(at("BR2_ROOTFS_POST_SCRIPT_ARGS"), f"board {board!r} has no image/boards/{board}.conf")
+            self.fail(
+                at("BR2_ROOTFS_POST_SCRIPT_ARGS"),
+                f"board {board!r} has no image/boards/{board}.conf",
+            )
         if not boot_cfg.is_file():
             self.fail(
-                at("BR2_ROOTFS_POST_SCRIPT_ARGS"), f"board {board!r} has no image/genimage/boot-{board}.cfg"
+                at("BR2_ROOTFS_POST_SCRIPT_ARGS"),
+                f"board {board!r} has no image/genimage/boot-{board}.cfg",
             )
         if not conf.is_file():
             return
@@ -539,9 +570,17 @@ class Checker:
         firmware = facts.get("BOARD_FIRMWARE", "").split()
         uboot = facts.get("BOARD_UBOOT", "")
 
-        want("BR2_TARGET_UBOOT", "y", "both the Pi and QEMU virt boot U-Boot with image/boot/boot.cmd")
+        want(
+            "BR2_TARGET_UBOOT",
+            "y",
+            "both the Pi and QEMU virt boot U-Boot with image/boot/boot.cmd",
+        )
         if uboot:
-            want("BR2_TARGET_UBOOT_BOARD_DEFCONFIG", uboot, f"BOARD_UBOOT in image/boards/{board}.conf")
+            want(
+                "BR2_TARGET_UBOOT_BOARD_DEFCONFIG",
+                uboot,
+                f"BOARD_UBOOT in image/boards/{board}.conf",
+            )
         if dtbs:
             names = sorted(values.get("BR2_LINUX_KERNEL_INTREE_DTS_NAME", "").split())
             expect = sorted(re.sub(r"\.dtb$", "", x) for x in dtbs)
@@ -553,24 +592,34 @@ class Checker:
                 )
             want("BR2_LINUX_KERNEL_DTS_SUPPORT", "y", "the board needs DTBs")
             if any("/" in x for x in dtbs):
-                want("BR2_LINUX_KERNEL_DTB_KEEP_DIRNAME", "y", "BOARD_DTBS paths keep the vendor directory")
+                want(
+                    "BR2_LINUX_KERNEL_DTB_KEEP_DIRNAME",
+                    "y",
+                    "BOARD_DTBS paths keep the vendor directory",
+                )
         for fw in firmware:
-            sym = RPI_FIRMWARE_OPTION.get(fw)
-            if sym is None:
+            option = RPI_FIRMWARE_OPTION.get(fw)
+            if option is None:
                 self.fail(
                     self.rel(conf),
-                    f"BOARD_FIRMWARE has {fw!r}, which check.py cannot map to an rpi-firmware option",
+                    f"BOARD_FIRMWARE has {fw!r}, "
+                    "which check.py cannot map to an rpi-firmware option",
                 )
             else:
                 want("BR2_PACKAGE_RPI_FIRMWARE", "y", f"BOARD_FIRMWARE has {fw}")
-                want(sym, "y", f"BOARD_FIRMWARE has {fw}")
+                want(option, "y", f"BOARD_FIRMWARE has {fw}")
 
         # The boot FAT lists exactly what post-image.sh stages for the board.
         if boot_cfg.is_file():
             staged = {"boot.scr"}
             if uboot:
-                staged |= {"u-boot.bin", "config.txt", *firmware, *(os.path.basename(x) for x in dtbs)}
-            listed = set()
+                staged |= {
+                    "u-boot.bin",
+                    "config.txt",
+                    *firmware,
+                    *(os.path.basename(x) for x in dtbs),
+                }
+            listed: set[str] = set()
             for m in GENIMAGE_FILES.finditer(boot_cfg.read_text()):
                 listed |= set(re.findall(r'"([^"]+)"', m["body"]))
             if listed != staged:
@@ -583,7 +632,9 @@ class Checker:
                     detail.append(f"staged but not on the FAT: {', '.join(extra)}")
                 self.fail(
                     self.rel(boot_cfg),
-                    "boot FAT files disagree with image/boards/" + f"{board}.conf: " + "; ".join(detail),
+                    "boot FAT files disagree with image/boards/"
+                    + f"{board}.conf: "
+                    + "; ".join(detail),
                 )
         if post_image_text and "$BOARD_UBOOT" not in post_image_text:
             self.fail(
@@ -598,7 +649,7 @@ class Checker:
             )
 
     # -- 6. the igloo package ------------------------------------------------------
-    def check_package(self, kconf):
+    def check_package(self, kconf: kconfiglib.Kconfig | None) -> None:
         mk = self.ext / "package/igloo/igloo.mk"
         if not mk.is_file():
             self.fail("buildroot/package/igloo/igloo.mk", "does not exist")
@@ -607,9 +658,10 @@ class Checker:
         start = len(self.problems)
         if "$(eval $(cargo-package))" not in text:
             self.fail(
-                self.rel(mk), "does not use the cargo package infrastructure ($(eval $(cargo-package)))"
+                self.rel(mk),
+                "does not use the cargo package infrastructure ($(eval $(cargo-package)))",
             )
-        bins = []
+        bins: list[str] = []
         for m in re.finditer(r"^IGLOO_BINS\s*\+?=\s*(.*)$", text, re.M):
             bins += m.group(1).split()
         if not bins:
@@ -634,22 +686,24 @@ class Checker:
             elif b not in members[b]:
                 self.fail(
                     self.rel(mk),
-                    f"package {b!r} has no binary named {b!r} (it has: {', '.join(sorted(members[b])) or 'none'})",
+                    f"package {b!r} has no binary named {b!r} "
+                    f"(it has: {', '.join(sorted(members[b])) or 'none'})",
                 )
         if len(self.problems) == start:
-            self.ok(f"package: igloo.mk builds {', '.join(bins)}, each a workspace package with that binary")
+            self.ok(
+                f"package: igloo.mk builds {', '.join(bins)}, "
+                "each a workspace package with that binary"
+            )
 
-    def workspace_bins(self):
+    def workspace_bins(self) -> dict[str, set[str]] | None:
+        """Workspace package name -> its binaries; None when Cargo.toml cannot be read."""
         root = self.repo / "Cargo.toml"
-        if tomllib is None:
-            self.ok("package: Python < 3.11 has no tomllib; workspace members not checked")
-            return None
         try:
             ws = tomllib.loads(root.read_text())
         except (OSError, tomllib.TOMLDecodeError) as e:
             self.fail("Cargo.toml", f"cannot be read: {e}")
             return None
-        out = {}
+        out: dict[str, set[str]] = {}
         for member in ws.get("workspace", {}).get("members", []):
             for d in sorted(self.repo.glob(member)):
                 try:
@@ -660,19 +714,19 @@ class Checker:
                 name = crate.get("package", {}).get("name")
                 if not name:
                     continue
-                names = {b.get("name") for b in crate.get("bin", [])}
+                names: set[str] = {b.get("name") for b in crate.get("bin", [])}
                 if (d / "src/main.rs").is_file() and crate.get("package", {}).get("autobins", True):
                     names.add(name)
                 out[name] = names
         return out
 
     # -- 7. the kernel fragment ------------------------------------------------------
-    def check_kernel_fragments(self):
-        frags = set()
+    def check_kernel_fragments(self) -> None:
+        frags: set[Path] = set()
         for d in self.defconfigs():
             values, _ = self.parse_defconfig(d)
-            for f in values.get("BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES", "").split():
-                m = EXT_REF.match(f)
+            for frag in values.get("BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES", "").split():
+                m = EXT_REF.match(frag)
                 if m and (m["n1"] or m["n2"] or m["n3"]) == EXT_NAME:
                     frags.add(self.resolve_ext_path(m["rest"]))
             if values.get("BR2_LINUX_KERNEL") == "y" and not values.get(
@@ -680,28 +734,34 @@ class Checker:
             ):
                 self.fail(
                     self.rel(d),
-                    "builds a kernel without the Igloo fragment (BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES)",
+                    "builds a kernel without the Igloo fragment "
+                    "(BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES)",
                 )
-        merged = {}
+        merged: dict[str, str] = {}
         for f in sorted(frags):
             if not f.is_file():
                 continue  # reported by the path check
             where = self.rel(f)
-            seen = {}
+            seen: dict[str, int] = {}
             for n, line in enumerate(f.read_text().splitlines(), 1):
                 m = FRAGMENT_LINE.match(line) or FRAGMENT_UNSET.match(line)
                 if not m:
                     if line.strip() and not line.startswith("#"):
-                        self.fail(f"{where}:{n}", f"not a CONFIG_X=value line or a comment: {line!r}")
+                        self.fail(
+                            f"{where}:{n}", f"not a CONFIG_X=value line or a comment: {line!r}"
+                        )
                     elif re.match(r"^#\s*CONFIG_\w+", line):
                         self.fail(
-                            f"{where}:{n}", f"looks like a malformed '# CONFIG_... is not set' line: {line!r}"
+                            f"{where}:{n}",
+                            f"looks like a malformed '# CONFIG_... is not set' line: {line!r}",
                         )
                     continue
                 sym = m["sym"]
                 val = m.groupdict().get("val") or "n"
                 if sym in seen:
-                    self.fail(f"{where}:{n}", f"CONFIG_{sym} is set again (first at line {seen[sym]})")
+                    self.fail(
+                        f"{where}:{n}", f"CONFIG_{sym} is set again (first at line {seen[sym]})"
+                    )
                 seen[sym] = n
                 merged[sym] = val.strip('"') if val.startswith('"') else val
             if merged.get("MODULES") == "n":
@@ -709,7 +769,8 @@ class Checker:
                     if val == "m":
                         self.fail(
                             where,
-                            f"CONFIG_{sym}=m, but CONFIG_MODULES is not set: it would not be built at all",
+                            f"CONFIG_{sym}=m, but CONFIG_MODULES is not set: "
+                            "it would not be built at all",
                         )
         if not any(f.is_file() for f in frags):
             return  # a missing fragment is reported by the path check
@@ -718,23 +779,29 @@ class Checker:
             if merged.get(sym) != val:
                 self.fail(
                     ", ".join(self.rel(f) for f in sorted(frags)),
-                    f"CONFIG_{sym} must be {val} (the core and the image rely on it); it is {merged.get(sym, 'not set here')}",
+                    f"CONFIG_{sym} must be {val} (the core and the image rely on it); "
+                    f"it is {merged.get(sym, 'not set here')}",
                 )
         lsm = merged.get("LSM", "")
         if "landlock" not in lsm.split(","):
             self.fail(
                 ", ".join(self.rel(f) for f in sorted(frags)),
-                f"CONFIG_LSM must list landlock (built but not in the list = not active); it is {lsm or 'not set here'!r}",
+                "CONFIG_LSM must list landlock (built but not in the list = not active); "
+                f"it is {lsm or 'not set here'!r}",
             )
         if len(self.problems) == start:
             self.ok(
-                f"kernel: {len(merged)} options in the fragment, Landlock active, nftables/virtio/ext4/vfat/USB serial built in"
+                f"kernel: {len(merged)} options in the fragment, Landlock active, "
+                "nftables/virtio/ext4/vfat/USB serial built in"
             )
 
     # -- optional: a real Buildroot tree ---------------------------------------
-    def check_against_buildroot(self, br: Path):
+    def check_against_buildroot(self, br: Path) -> None:
         if not (br / "Config.in").is_file() or not (br / "support/scripts/br2-external").is_file():
-            self.fail(str(br), "is not a Buildroot source tree (no Config.in / support/scripts/br2-external)")
+            self.fail(
+                str(br),
+                "is not a Buildroot source tree (no Config.in / support/scripts/br2-external)",
+            )
             return
         version = "unknown"
         mk = (br / "Makefile").read_text(errors="replace")
@@ -742,7 +809,16 @@ class Checker:
         if m:
             version = m.group(1)
         with tempfile.TemporaryDirectory() as base:
-            for item in ("paths", "menus", "toolchains", "jpeg", "openssl", "skeleton", "init", "linux"):
+            for item in (
+                "paths",
+                "menus",
+                "toolchains",
+                "jpeg",
+                "openssl",
+                "skeleton",
+                "init",
+                "linux",
+            ):
                 Path(base, f".br2-external.in.{item}").write_text("# generated by check.py\n")
             Path(base, ".br2-external.in.paths").write_text(
                 f'config BR2_EXTERNAL_NAMES\n\tstring\n\tdefault "{EXT_NAME}"\n\n'
@@ -762,7 +838,10 @@ class Checker:
                 "srctree": str(br),
                 "CONFIG_": "",
             }
-            saved = {k: os.environ.get(k) for k in [*env, "KCONFIG_WARN_UNDEF", "KCONFIG_WARN_UNDEF_ASSIGN"]}
+            saved = {
+                k: os.environ.get(k)
+                for k in [*env, "KCONFIG_WARN_UNDEF", "KCONFIG_WARN_UNDEF_ASSIGN"]
+            }
             os.environ.update(env)
             os.environ.pop("KCONFIG_WARN_UNDEF", None)
             os.environ["KCONFIG_WARN_UNDEF_ASSIGN"] = "y"
@@ -772,7 +851,9 @@ class Checker:
                 try:
                     kconf = kconfiglib.Kconfig("Config.in", warn_to_stderr=False)
                 except kconfiglib.KconfigError as e:
-                    self.fail(f"Buildroot {version}", f"its Kconfig does not parse with our tree: {e}")
+                    self.fail(
+                        f"Buildroot {version}", f"its Kconfig does not parse with our tree: {e}"
+                    )
                     return
                 for d in self.defconfigs():
                     self.check_defconfig_in_buildroot(kconf, d, version)
@@ -784,7 +865,9 @@ class Checker:
                     else:
                         os.environ[k] = v
 
-    def check_defconfig_in_buildroot(self, kconf, d, version):
+    def check_defconfig_in_buildroot(
+        self, kconf: kconfiglib.Kconfig, d: Path, version: str
+    ) -> None:
         where = self.rel(d)
         settings = self.settings_file(d)
         start = len(self.problems)
@@ -812,7 +895,7 @@ class Checker:
             self.ok(f"{where}: every setting is known to Buildroot {version} and keeps its value")
 
 
-def to_bytes(size: str):
+def to_bytes(size: str | None) -> int | None:
     """Buildroot's and genimage's sizes: a number with an optional k/M/G/T
     suffix (powers of two); Buildroot reads a bare number as KiB."""
     m = re.fullmatch(r"\s*([0-9]+)\s*([kKmMgGtT]?)\s*", size or "")
@@ -822,12 +905,17 @@ def to_bytes(size: str):
     return int(m.group(1)) * mult
 
 
-def main():
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
-        "--repo", type=Path, default=HERE.parent.parent, help="repository root (default: this checkout)"
+        "--repo",
+        type=Path,
+        default=HERE.parent.parent,
+        help="repository root (default: this checkout)",
     )
-    ap.add_argument("--buildroot", type=Path, help="a Buildroot source tree to check the defconfigs against")
+    ap.add_argument(
+        "--buildroot", type=Path, help="a Buildroot source tree to check the defconfigs against"
+    )
     args = ap.parse_args()
     repo = args.repo.resolve()
     if not (repo / "buildroot/external.desc").is_file():
@@ -838,7 +926,9 @@ def main():
     desc = (repo / "buildroot/external.desc").read_text()
     m = re.search(r"^name:\s*(\S+)\s*$", desc, re.M)
     if not m or m.group(1) != EXT_NAME:
-        c.fail("buildroot/external.desc", f"must say 'name: {EXT_NAME}' (the defconfigs use {EXT_VAR})")
+        c.fail(
+            "buildroot/external.desc", f"must say 'name: {EXT_NAME}' (the defconfigs use {EXT_VAR})"
+        )
     kconf = c.load_kconfig()
     c.check_defconfigs(kconf)
     c.check_paths()

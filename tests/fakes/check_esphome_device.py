@@ -16,23 +16,46 @@ import logging
 import os
 import sys
 import time
-from importlib.metadata import version
 from collections.abc import Awaitable, Callable
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
-from selfcheck import EVENT_TIMEOUT, VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, require, run_checks
+from control import JSONValue
+from selfcheck import (
+    EVENT_TIMEOUT,
+    VERBOSE,
+    VERY_VERBOSE,
+    CheckFailed,
+    FakeProcess,
+    of,
+    require,
+    run_checks,
+)
 
 try:
-    import aioesphomeapi
     from aioesphomeapi import (
-        APIClient,
-        APIConnectionError,
         ClimateMode,
+        ClimateState,
+        CoverState,
+        EntityState,
+        FanState,
+        LightInfo,
+        LightState,
+        LockCommand,
+        LockEntityState,
+        LockState,
+        NumberState,
+        SelectState,
+        SensorInfo,
+        SensorState,
+        SwitchState,
+    )
+    from aioesphomeapi.client import APIClient
+    from aioesphomeapi.core import (
+        APIConnectionError,
         EncryptionPlaintextAPIError,
         InvalidEncryptionKeyAPIError,
-        LockCommand,
-        LockState,
         RequiresEncryptionAPIError,
     )
 except ImportError as import_err:  # pragma: no cover - environment problem
@@ -41,6 +64,9 @@ except ImportError as import_err:  # pragma: no cover - environment problem
         "  e.g. python3 -m venv venv && venv/bin/pip install aioesphomeapi==46.23.0\n"
     )
     sys.exit(2)
+
+if TYPE_CHECKING:
+    from esphome_device import Event
 
 FAKE = Path(__file__).resolve().with_name("esphome_device.py")
 NAME = "fake-check"
@@ -56,7 +82,7 @@ def close(a: float, b: float) -> bool:
 # --------------------------------------------------------------------------
 
 
-class Fake(FakeProcess):
+class Fake(FakeProcess["Event"]):
     """The fake device with a fixed name and MAC on a free port."""
 
     def __init__(self, *args: str) -> None:
@@ -73,7 +99,7 @@ class Fake(FakeProcess):
         if exc[0] is not None:
             self.print_stderr_tail()
 
-    async def expect_message(self, type_name: str, since: int) -> dict[str, Any]:
+    async def expect_message(self, type_name: str, since: int) -> Event:
         return await self.expect(
             lambda e: e["event"] == "message" and e["type"] == type_name,
             since=since,
@@ -86,18 +112,25 @@ class Fake(FakeProcess):
 # --------------------------------------------------------------------------
 
 
+S = TypeVar("S", bound=EntityState)
+
+
 class States:
     """Collects the client's state callbacks by key."""
 
     def __init__(self) -> None:
-        self.latest: dict[int, Any] = {}
+        self.latest: dict[int, EntityState] = {}
         self._changed = asyncio.Event()
 
-    def __call__(self, state: Any) -> None:
+    def __call__(self, state: EntityState) -> None:
         self.latest[state.key] = state
         self._changed.set()
 
-    async def wait(self, what: str, pred: Callable[[dict[int, Any]], bool]) -> None:
+    def get(self, key: int, kind: type[S]) -> S:
+        """The latest state of `key`, which must be a `kind`."""
+        return of(kind, self.latest[key])
+
+    async def wait(self, what: str, pred: Callable[[dict[int, EntityState]], bool]) -> None:
         try:
             async with asyncio.timeout(EVENT_TIMEOUT):
                 while not pred(self.latest):
@@ -106,9 +139,9 @@ class States:
         except TimeoutError:
             raise CheckFailed(f"client never saw {what}; states: {self.latest}") from None
 
-    async def wait_key(self, key: int, what: str, pred: Callable[[Any], bool]) -> Any:
-        await self.wait(what, lambda latest: key in latest and pred(latest[key]))
-        return self.latest[key]
+    async def wait_key(self, key: int, kind: type[S], what: str, pred: Callable[[S], bool]) -> S:
+        await self.wait(what, lambda latest: key in latest and pred(of(kind, latest[key])))
+        return self.get(key, kind)
 
 
 class Stops:
@@ -131,7 +164,15 @@ class Stops:
         self._event.clear()
 
 
-def make_client(port: int, *, key: str | None = None, **kwargs: Any) -> APIClient:
+class ClientOptions(TypedDict, total=False):
+    """The APIClient arguments some checks set."""
+
+    expected_name: str
+    expected_mac: str
+    keepalive: float
+
+
+def make_client(port: int, *, key: str | None = None, **kwargs: Unpack[ClientOptions]) -> APIClient:
     return APIClient(
         "127.0.0.1",
         port,
@@ -214,7 +255,7 @@ async def check_plaintext() -> str:
         kinds = {e.key: type(e).__name__ for e in entities}
         require(kinds == BASIC_TYPES, f"entities {kinds}")
         by_key = {e.key: e for e in entities}
-        light = by_key[1002]
+        light = of(LightInfo, by_key[1002])
         require(
             list(light.supported_color_modes) == [35, 11]
             and light.min_mireds == 153
@@ -222,7 +263,7 @@ async def check_plaintext() -> str:
             and list(light.effects) == ["None", "Rainbow"],
             f"light info {light}",
         )
-        sensor = by_key[1003]
+        sensor = of(SensorInfo, by_key[1003])
         require(
             sensor.unit_of_measurement == "°C" and sensor.accuracy_decimals == 1,
             f"sensor info {sensor}",
@@ -233,11 +274,13 @@ async def check_plaintext() -> str:
         since = fake.mark()
         client.subscribe_states(states)
         await states.wait("5 initial states", lambda s: STATEFUL_BASIC <= s.keys())
-        require(close(states.latest[1003].state, 21.5), f"sensor {states.latest[1003]}")
-        require(states.latest[1001].state is False, "switch initially off")
-        lamp = states.latest[1002]
+        sensor_state = states.get(1003, SensorState)
+        require(close(sensor_state.state, 21.5), f"sensor {sensor_state}")
+        require(states.get(1001, SwitchState).state is False, "switch initially off")
+        lamp = states.get(1002, LightState)
         require(lamp.state is False and close(lamp.brightness, 0.5), f"lamp {lamp}")
-        require(states.latest[1005].position == 0.0, f"cover {states.latest[1005]}")
+        cover = states.get(1005, CoverState)
+        require(cover.position == 0.0, f"cover {cover}")
         await fake.expect_message("GetTimeResponse", since)
 
         # switch_command -> exact command event, confirmed state back
@@ -248,7 +291,7 @@ async def check_plaintext() -> str:
             cmd["fields"] == {"key": 1001, "state": True, "device_id": 0},
             f"switch command fields {cmd['fields']}",
         )
-        await states.wait_key(1001, "switch on", lambda s: s.state is True)
+        await states.wait_key(1001, SwitchState, "switch on", lambda s: s.state is True)
 
         # light_command with brightness + rgb
         since = fake.mark()
@@ -260,14 +303,14 @@ async def check_plaintext() -> str:
             and f["has_state"] is True
             and f["state"] is True
             and f["has_brightness"] is True
-            and close(f["brightness"], 0.8)
+            and close(of(float, f["brightness"]), 0.8)
             and f["has_rgb"] is True
             and (f["red"], f["green"], f["blue"]) == (0.25, 0.5, 1.0)
             and f["has_color_temperature"] is False
             and f["has_effect"] is False,
             f"light command fields {f}",
         )
-        lamp = await states.wait_key(1002, "lamp on", lambda s: s.state is True)
+        lamp = await states.wait_key(1002, LightState, "lamp on", lambda s: s.state is True)
         require(
             close(lamp.brightness, 0.8)
             and (lamp.red, lamp.green, lamp.blue) == (0.25, 0.5, 1.0)
@@ -276,8 +319,10 @@ async def check_plaintext() -> str:
         )
 
         # injected state change
-        await fake.op({"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 22.25}})
-        await states.wait_key(1003, "sensor 22.25", lambda s: close(s.state, 22.25))
+        await fake.op(
+            {"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 22.25}}
+        )
+        await states.wait_key(1003, SensorState, "sensor 22.25", lambda s: close(s.state, 22.25))
 
         since = fake.mark()
         await client.disconnect()
@@ -301,31 +346,49 @@ async def check_all_entities() -> str:
         client.subscribe_states(states)
         await states.wait("all initial states", lambda s: STATEFUL_ALL <= s.keys())
 
-        async def command(type_name: str, send: Callable[[], None]) -> dict[str, Any]:
+        async def command(type_name: str, send: Callable[[], None]) -> dict[str, JSONValue]:
             since = fake.mark()
             send()
             return (await fake.expect_message(type_name, since))["fields"]
 
-        await command("CoverCommandRequest", lambda: client.cover_command(1005, position=0.5, tilt=0.25))
-        await states.wait_key(1005, "cover at 0.5", lambda s: close(s.position, 0.5) and close(s.tilt, 0.25))
-        await command("FanCommandRequest", lambda: client.fan_command(1007, state=True, oscillating=True))
-        await states.wait_key(1007, "fan on", lambda s: s.state and s.oscillating and s.speed_level == 3)
+        await command(
+            "CoverCommandRequest", lambda: client.cover_command(1005, position=0.5, tilt=0.25)
+        )
+        await states.wait_key(
+            1005,
+            CoverState,
+            "cover at 0.5",
+            lambda s: close(s.position, 0.5) and close(s.tilt, 0.25),
+        )
+        await command(
+            "FanCommandRequest", lambda: client.fan_command(1007, state=True, oscillating=True)
+        )
+        await states.wait_key(
+            1007, FanState, "fan on", lambda s: s.state and s.oscillating and s.speed_level == 3
+        )
         await command(
             "ClimateCommandRequest",
             lambda: client.climate_command(1008, mode=ClimateMode.HEAT, target_temperature=23.0),
         )
         await states.wait_key(
-            1008, "climate heat 23", lambda s: s.mode == ClimateMode.HEAT and close(s.target_temperature, 23.0)
+            1008,
+            ClimateState,
+            "climate heat 23",
+            lambda s: s.mode == ClimateMode.HEAT and close(s.target_temperature, 23.0),
         )
         await command("NumberCommandRequest", lambda: client.number_command(1009, 42.0))
-        await states.wait_key(1009, "number 42", lambda s: close(s.state, 42.0))
+        await states.wait_key(1009, NumberState, "number 42", lambda s: close(s.state, 42.0))
         await command("SelectCommandRequest", lambda: client.select_command(1010, "boost"))
-        await states.wait_key(1010, "select boost", lambda s: s.state == "boost")
+        await states.wait_key(1010, SelectState, "select boost", lambda s: s.state == "boost")
         fields = await command("ButtonCommandRequest", lambda: client.button_command(1011))
         require(fields == {"key": 1011, "device_id": 0}, f"button fields {fields}")
-        fields = await command("LockCommandRequest", lambda: client.lock_command(1012, LockCommand.OPEN))
+        fields = await command(
+            "LockCommandRequest", lambda: client.lock_command(1012, LockCommand.OPEN)
+        )
         require(fields["command"] == "LOCK_OPEN", f"lock fields {fields}")
-        await states.wait_key(1012, "lock open", lambda s: s.state == LockState.OPEN)
+        await states.wait_key(
+            1012, LockEntityState, "lock open", lambda s: s.state == LockState.OPEN
+        )
         await client.disconnect()
     return "13 entities incl. siren; cover, fan, climate, number, select, button, lock commands"
 
@@ -340,24 +403,31 @@ async def check_noise() -> str:
         info = await client.device_info()
         require(info.name == NAME and info.mac_address == MAC, f"device info {info}")
         require(info.api_encryption_supported, "encrypted device must say api_encryption_supported")
-        require(close(states.latest[1003].state, 21.5), f"sensor {states.latest[1003]}")
+        require(close(states.get(1003, SensorState).state, 21.5), f"sensor {states.latest[1003]}")
 
         since = fake.mark()
         client.switch_command(1001, True)
         cmd = await fake.expect_message("SwitchCommandRequest", since)
         require(cmd["fields"] == {"key": 1001, "state": True, "device_id": 0}, f"fields {cmd}")
-        await states.wait_key(1001, "switch on", lambda s: s.state is True)
+        await states.wait_key(1001, SwitchState, "switch on", lambda s: s.state is True)
 
-        await fake.op({"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 19.0}})
-        await states.wait_key(1003, "sensor 19.0", lambda s: close(s.state, 19.0))
+        await fake.op(
+            {"op": "send", "type": "SensorStateResponse", "fields": {"key": 1003, "state": 19.0}}
+        )
+        await states.wait_key(1003, SensorState, "sensor 19.0", lambda s: close(s.state, 19.0))
         # the device pings every 0.3 s; the client answers through the cipher
         await fake.expect_message("PingResponse", 0)
         # oversize: a correctly encrypted frame whose inner length lies (0xFFFF);
         # aioesphomeapi ignores that field, so it sees the short payload (state 1.0)
         await fake.op({"op": "oversize"})
-        await states.wait_key(1003, "sensor 1.0 from the oversize frame", lambda s: close(s.state, 1.0))
+        await states.wait_key(
+            1003, SensorState, "sensor 1.0 from the oversize frame", lambda s: close(s.state, 1.0)
+        )
         await client.disconnect()
-    return "Noise handshake (name + mac checked by client), states, command, device pings, oversize frame"
+    return (
+        "Noise handshake (name + mac checked by client), states, command, device pings, "
+        "oversize frame"
+    )
 
 
 async def check_wrong_key() -> str:
@@ -414,10 +484,14 @@ async def check_reboot() -> str:
         err = await expect_connect_error(make_client(fake.port))
         require(time.monotonic() - started < 1.5, "refusal came only after the device was back")
         await reboot
-        listening = await fake.expect(lambda e: e["event"] == "listening", since=since, what="listening again")
-        require(listening["port"] == fake.port, f"relistened on {listening['port']}, not {fake.port}")
+        listening = await fake.expect(
+            lambda e: e["event"] == "listening", since=since, what="listening again"
+        )
+        require(
+            listening["port"] == fake.port, f"relistened on {listening['port']}, not {fake.port}"
+        )
         states = await connect_and_subscribe(fake, client, STATEFUL_BASIC, stops)
-        require(close(states.latest[1003].state, 21.5), "states after reboot")
+        require(close(states.get(1003, SensorState).state, 21.5), "states after reboot")
         await client.disconnect()
     return f"client noticed, down: {type(err).__name__}, same port {fake.port}, reconnected"
 
@@ -472,7 +546,9 @@ async def check_faults() -> str:
         # still serving; the stored state is what a new client sees
         client = make_client(fake.port)
         states = await connect_and_subscribe(fake, client, STATEFUL_BASIC)
-        require(close(states.latest[1003].state, 5.5), f"stored state {states.latest[1003]}")
+        require(
+            close(states.get(1003, SensorState).state, 5.5), f"stored state {states.latest[1003]}"
+        )
         await client.disconnect()
     return ", ".join(results) + "; op errors without client; still serving"
 
@@ -482,8 +558,13 @@ async def check_raw_robustness() -> str:
     key = base64.b64encode(os.urandom(32)).decode()
     for args in ((), ("--key", key)):
         async with Fake(*args) as fake:
-            for junk in (b"\xff" * 64, b"\x00\xff\xff\xff\xff\xff\xff", b"\x01\x00", b"\x00\x05\x01ab"):
-                reader, writer = await asyncio.open_connection("127.0.0.1", fake.port)
+            for junk in (
+                b"\xff" * 64,
+                b"\x00\xff\xff\xff\xff\xff\xff",
+                b"\x01\x00",
+                b"\x00\x05\x01ab",
+            ):
+                _reader, writer = await asyncio.open_connection("127.0.0.1", fake.port)
                 writer.write(junk)
                 await writer.drain()
                 writer.close()
@@ -521,6 +602,7 @@ async def main() -> int:
         f"aioesphomeapi {version('aioesphomeapi')}, python {sys.version.split()[0]}; fake {FAKE}",
         CHECKS,
     )
+
 
 if __name__ == "__main__":
     sys.exit(asyncio.run(main()))

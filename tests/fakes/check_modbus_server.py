@@ -21,9 +21,10 @@ import time
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from selfcheck import VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, require, run_checks
+from control import JSONValue, Op
+from selfcheck import VERBOSE, VERY_VERBOSE, CheckFailed, FakeProcess, of, require, run_checks
 
 try:
     from pymodbus.client import AsyncModbusSerialClient
@@ -35,6 +36,9 @@ except ImportError as import_err:  # pragma: no cover - environment problem
         "  e.g. python3 -m venv venv && venv/bin/pip install pymodbus==3.16.1 pyserial==3.5\n"
     )
     sys.exit(2)
+
+if TYPE_CHECKING:
+    from modbus_server import Event, LineSettings
 
 FAKE = Path(__file__).resolve().with_name("modbus_server.py")
 CLIENT_TIMEOUT = 0.5  # s per request; the fake answers in a few ms
@@ -51,11 +55,18 @@ def rtu(frame: bytes) -> bytes:
 # --------------------------------------------------------------------------
 
 
-class Bus(FakeProcess):
+class Bus(FakeProcess["Event"]):
     """A socat pty pair, the fake on one end, a pymodbus client on the other."""
 
-    def __init__(self, *fake_args: str, units: tuple[int, ...] = (1,), serial: dict[str, Any] | None = None) -> None:
-        self.serial = {"baudrate": 9600, "parity": "N", "bytesize": 8, "stopbits": 1, **(serial or {})}
+    def __init__(
+        self, *fake_args: str, units: tuple[int, ...] = (1,), serial: LineSettings | None = None
+    ) -> None:
+        self.serial: LineSettings = serial or {
+            "baudrate": 9600,
+            "parity": "N",
+            "bytesize": 8,
+            "stopbits": 1,
+        }
         self.dir = Path(tempfile.mkdtemp(prefix="fake-modbus-"))
         self.server_end = str(self.dir / "server")
         self.client_end = str(self.dir / "client")
@@ -76,7 +87,7 @@ class Bus(FakeProcess):
             *fake_args,
         )
         self.client: AsyncModbusSerialClient | None = None
-        self.listening: dict[str, Any] = {}
+        self.listening: Event | None = None
         self.rx = bytearray()
         self._socat: asyncio.subprocess.Process | None = None
 
@@ -107,7 +118,12 @@ class Bus(FakeProcess):
         # The fake reports the line it really uses: some kernels refuse parity on
         # a pty and the fake then falls back to 8N; the client must do the same.
         baud, frame = self.listening["line"].split()
-        line = {"baudrate": int(baud), "bytesize": int(frame[0]), "parity": frame[1], "stopbits": int(frame[2])}
+        line: LineSettings = {
+            "baudrate": int(baud),
+            "bytesize": int(frame[0]),
+            "parity": frame[1],
+            "stopbits": int(frame[2]),
+        }
         self.client = AsyncModbusSerialClient(
             self.client_end,
             timeout=CLIENT_TIMEOUT,
@@ -146,7 +162,7 @@ class Bus(FakeProcess):
         assert self.client is not None
         return self.client
 
-    async def expect_write(self, since: int, **fields: Any) -> dict[str, Any]:
+    async def expect_write(self, since: int, **fields: JSONValue) -> Event:
         return await self.expect(
             lambda e: e["event"] == "write" and all(e.get(k) == v for k, v in fields.items()),
             since=since,
@@ -182,10 +198,15 @@ class Bus(FakeProcess):
 
 async def check_holding() -> str:
     async with Bus() as bus:
-        await bus.op({"op": "set", "unit": 1, "kind": "holding", "address": 0, "values": [1234, 65535]})
+        await bus.op(
+            {"op": "set", "unit": 1, "kind": "holding", "address": 0, "values": [1234, 65535]}
+        )
         await bus.op({"op": "set", "unit": 1, "kind": "holding", "address": 65535, "values": [7]})
         got = await bus.read_regs("holding", 0, 2)
-        require(got == [1234, 65535], f"holding 0..1 = {got}, want [1234, 65535] (address 0 is address 0)")
+        require(
+            got == [1234, 65535],
+            f"holding 0..1 = {got}, want [1234, 65535] (address 0 is address 0)",
+        )
         got = await bus.read_regs("holding", 1)
         require(got == [65535], f"holding 1 = {got}")
         got = await bus.read_regs("holding", 65535)
@@ -198,22 +219,31 @@ async def check_holding() -> str:
         require(not wr.isError(), f"write_register: {wr}")
         ev = await bus.expect_write(since, unit=1, kind="holding", address=10)
         require(ev["values"] == [4242] and ev["function"] == 6, f"fc6 event {ev}")
-        got = (await bus.op({"op": "get", "unit": 1, "kind": "holding", "address": 10}))["values"]
-        require(got == [4242], f"get after fc6 = {got}")
+        stored = (await bus.op({"op": "get", "unit": 1, "kind": "holding", "address": 10}))[
+            "values"
+        ]
+        require(stored == [4242], f"get after fc6 = {stored}")
 
         since = bus.mark()
         wr = await bus.c.write_registers(20, [1, 2, 65535], device_id=1)
         require(not wr.isError(), f"write_registers: {wr}")
         ev = await bus.expect_write(since, unit=1, kind="holding", address=20)
         require(ev["values"] == [1, 2, 65535] and ev["function"] == 16, f"fc16 event {ev}")
-        got = (await bus.op({"op": "get", "unit": 1, "kind": "holding", "address": 20, "count": 3}))["values"]
-        require(got == [1, 2, 65535], f"get after fc16 = {got}")
+        stored = (
+            await bus.op({"op": "get", "unit": 1, "kind": "holding", "address": 20, "count": 3})
+        )["values"]
+        require(stored == [1, 2, 65535], f"get after fc16 = {stored}")
         got = await bus.read_regs("holding", 19, 5)
         require(got == [0, 1, 2, 65535, 0], f"read after fc16 = {got}")
 
         rr = await bus.c.read_holding_registers(65535, count=2, device_id=1)
-        require(rr.isError() and rr.exception_code == 2, f"read past 65535: want ILLEGAL_ADDRESS, got {rr}")
-    return "set/read at 0, 1, 65535; fc6 + fc16 write events and get; read past 65535 -> exception 2"
+        require(
+            rr.isError() and rr.exception_code == 2,
+            f"read past 65535: want ILLEGAL_ADDRESS, got {rr}",
+        )
+    return (
+        "set/read at 0, 1, 65535; fc6 + fc16 write events and get; read past 65535 -> exception 2"
+    )
 
 
 async def check_input() -> str:
@@ -223,14 +253,18 @@ async def check_input() -> str:
         require(got == [11, 22], f"input 0..1 = {got}")
         got = await bus.read_regs("holding", 0, 2)
         require(got == [0, 0], f"holding must be a separate table, got {got}")
-        got = (await bus.op({"op": "get", "unit": 1, "kind": "input", "address": 0, "count": 2}))["values"]
-        require(got == [11, 22], f"get input = {got}")
+        stored = (
+            await bus.op({"op": "get", "unit": 1, "kind": "input", "address": 0, "count": 2})
+        )["values"]
+        require(stored == [11, 22], f"get input = {stored}")
     return "input table separate from holding"
 
 
 async def check_bits() -> str:
     async with Bus() as bus:
-        await bus.op({"op": "set", "unit": 1, "kind": "coil", "address": 0, "values": [True, False, True]})
+        await bus.op(
+            {"op": "set", "unit": 1, "kind": "coil", "address": 0, "values": [True, False, True]}
+        )
         got = await bus.read_bits("coil", 0, 3)
         require(got == [True, False, True], f"coils 0..2 = {got}")
         await bus.op({"op": "set", "unit": 1, "kind": "discrete", "address": 3, "values": [1, 1]})
@@ -250,10 +284,14 @@ async def check_bits() -> str:
         require(not wr.isError(), f"write_coils: {wr}")
         ev = await bus.expect_write(since, unit=1, kind="coil", address=8)
         require(ev["values"] == [True, False, True] and ev["function"] == 15, f"fc15 event {ev}")
-        got = (await bus.op({"op": "get", "unit": 1, "kind": "coil", "address": 8, "count": 3}))["values"]
-        require(got == [True, False, True], f"get coils = {got}")
+        stored = (await bus.op({"op": "get", "unit": 1, "kind": "coil", "address": 8, "count": 3}))[
+            "values"
+        ]
+        require(stored == [True, False, True], f"get coils = {stored}")
         got = await bus.read_bits("coil", 4, 8)
-        require(got == [False, True, False, False, True, False, True, False], f"coils 4..11 = {got}")
+        require(
+            got == [False, True, False, False, True, False, True, False], f"coils 4..11 = {got}"
+        )
 
         since = bus.mark()
         wr = await bus.c.write_coil(5, False, device_id=1)
@@ -265,13 +303,33 @@ async def check_bits() -> str:
 
 async def check_encoders() -> str:
     async with Bus() as bus:
-        cases: list[tuple[str, dict[str, Any], list[int]]] = [
-            ("set_f32", {"kind": "input", "address": 100, "value": 230.5, "word_order": "big"}, [0x4366, 0x8000]),
-            ("set_f32", {"kind": "input", "address": 102, "value": 230.5, "word_order": "little"}, [0x8000, 0x4366]),
+        cases: list[tuple[str, Op, list[int]]] = [
+            (
+                "set_f32",
+                {"kind": "input", "address": 100, "value": 230.5, "word_order": "big"},
+                [0x4366, 0x8000],
+            ),
+            (
+                "set_f32",
+                {"kind": "input", "address": 102, "value": 230.5, "word_order": "little"},
+                [0x8000, 0x4366],
+            ),
             ("set_f32", {"kind": "holding", "address": 0, "value": -1.5}, [0xBFC0, 0x0000]),
-            ("set_u32", {"kind": "input", "address": 200, "value": 0x12345678, "word_order": "big"}, [0x1234, 0x5678]),
-            ("set_u32", {"kind": "input", "address": 202, "value": 0x12345678, "word_order": "little"}, [0x5678, 0x1234]),
-            ("set_i32", {"kind": "holding", "address": 300, "value": -2, "word_order": "little"}, [0xFFFE, 0xFFFF]),
+            (
+                "set_u32",
+                {"kind": "input", "address": 200, "value": 0x12345678, "word_order": "big"},
+                [0x1234, 0x5678],
+            ),
+            (
+                "set_u32",
+                {"kind": "input", "address": 202, "value": 0x12345678, "word_order": "little"},
+                [0x5678, 0x1234],
+            ),
+            (
+                "set_i32",
+                {"kind": "holding", "address": 300, "value": -2, "word_order": "little"},
+                [0xFFFE, 0xFFFF],
+            ),
             ("set_i32", {"kind": "holding", "address": 302, "value": -2}, [0xFFFF, 0xFFFE]),
             ("set_i16", {"kind": "input", "address": 400, "value": -1}, [0xFFFF]),
             ("set_i16", {"kind": "input", "address": 401, "value": 300}, [300]),
@@ -279,7 +337,9 @@ async def check_encoders() -> str:
         for name, fields, want in cases:
             reply = await bus.op({"op": name, "unit": 1, **fields})
             require(reply["values"] == want, f"{name} {fields} -> {reply}, want words {want}")
-            got = await bus.read_regs(fields["kind"], fields["address"], len(want))
+            got = await bus.read_regs(
+                of(str, fields["kind"]), of(int, fields["address"]), len(want)
+            )
             require(got == want, f"{name} {fields}: read {got}, want {want}")
         # pymodbus's own decoder agrees on both word orders
         big = await bus.read_regs("input", 100, 2)
@@ -287,16 +347,26 @@ async def check_encoders() -> str:
         vb = bus.c.convert_from_registers(big, DT.FLOAT32, word_order="big")
         vl = bus.c.convert_from_registers(little, DT.FLOAT32, word_order="little")
         require(vb == 230.5 and vl == 230.5, f"f32 decode big={vb} little={vl}")
-        vi = bus.c.convert_from_registers(await bus.read_regs("holding", 300, 2), DT.INT32, word_order="little")
+        vi = bus.c.convert_from_registers(
+            await bus.read_regs("holding", 300, 2), DT.INT32, word_order="little"
+        )
         require(vi == -2, f"i32 little decode = {vi}")
-        for bad in (
+        bad_ops: tuple[Op, ...] = (
             {"op": "set_i16", "unit": 1, "kind": "input", "address": 0, "value": 40000},
             {"op": "set_u32", "unit": 1, "kind": "input", "address": 0, "value": -1},
             {"op": "set_f32", "unit": 1, "kind": "coil", "address": 0, "value": 1.0},
             {"op": "set_f32", "unit": 1, "kind": "input", "address": 65535, "value": 1.0},
-            {"op": "set_f32", "unit": 1, "kind": "input", "address": 0, "value": 1.0, "word_order": "middle"},
+            {
+                "op": "set_f32",
+                "unit": 1,
+                "kind": "input",
+                "address": 0,
+                "value": 1.0,
+                "word_order": "middle",
+            },
             {"op": "set_i32", "unit": 1, "kind": "input", "address": 0, "value": 1.5},
-        ):
+        )
+        for bad in bad_ops:
             await bus.op(bad, ok=False)
     return "f32 big/little = 230.5 via pymodbus decode; u32/i32/i16 words; bad encoder ops rejected"
 
@@ -308,7 +378,9 @@ async def check_units() -> str:
         await bus.op({"op": "set_f32", "unit": 2, "kind": "input", "address": 0, "value": 49.75})
         require(await bus.read_regs("holding", 0, unit=1) == [111], "unit 1 holding 0")
         require(await bus.read_regs("holding", 0, unit=2) == [222], "unit 2 holding 0")
-        require(await bus.read_regs("input", 0, 2, unit=1) == [0, 0], "unit 1 input must be untouched")
+        require(
+            await bus.read_regs("input", 0, 2, unit=1) == [0, 0], "unit 1 input must be untouched"
+        )
         f = bus.c.convert_from_registers(await bus.read_regs("input", 0, 2, unit=2), DT.FLOAT32)
         require(f == 49.75, f"unit 2 f32 = {f}")
 
@@ -347,7 +419,9 @@ async def check_stop_start() -> str:
         require(bus.alive(), "fake exited on stop")
         since = bus.mark()
         await bus.op({"op": "start"})
-        await bus.expect(lambda e: e["event"] == "listening", since=since, what="listening after start")
+        await bus.expect(
+            lambda e: e["event"] == "listening", since=since, what="listening after start"
+        )
         require(await bus.read_regs("holding", 0) == [31337], "after start (state kept)")
         since = bus.mark()
         wr = await bus.c.write_register(1, 1, device_id=1)
@@ -388,26 +462,39 @@ async def check_junk() -> str:
             bus.rx.clear()
             bus.c.ctx.send(request)
             await asyncio.sleep(0.15)
-            require(answer in bytes(bus.rx), f"{request.hex()} -> {bytes(bus.rx).hex()}, want {answer.hex()}")
+            require(
+                answer in bytes(bus.rx),
+                f"{request.hex()} -> {bytes(bus.rx).hex()}, want {answer.hex()}",
+            )
         bus.rx.clear()
         bus.c.ctx.send(rtu(b"\x09\x03\x00\x00\x00\x00"))  # malformed, for a unit not on the bus
         await asyncio.sleep(0.15)
-        require(not bus.rx, f"unit 9 is not on the bus but something answered: {bytes(bus.rx).hex()}")
+        require(
+            not bus.rx, f"unit 9 is not on the bus but something answered: {bytes(bus.rx).hex()}"
+        )
         got = await bus.read_regs("holding", 0)
         require(got == [4711], f"read after malformed requests = {got}")
         got = await bus.read_regs("holding", 0, unit=2)
         require(got == [0], f"unit 2 after junk = {got}")
-        require(not any(e["event"] == "write" for e in bus.events), f"junk produced writes: {bus.events}")
-    return f"{len(junk)} junk/garbled frames, no writes; malformed requests -> exception 03; still serving"
+        require(
+            not any(e["event"] == "write" for e in bus.events),
+            f"junk produced writes: {bus.events}",
+        )
+    return (
+        f"{len(junk)} junk/garbled frames, no writes; malformed requests -> exception 03; "
+        "still serving"
+    )
 
 
 async def check_control_errors() -> str:
     async with Bus() as bus:
         since = bus.mark()
         await bus.send_line("this is not json")
-        ev = await bus.expect(lambda e: e["event"] == "error", since=since, what="error for bad line")
+        ev = await bus.expect(
+            lambda e: e["event"] == "error", since=since, what="error for bad line"
+        )
         require(ev["op"] is None, f"bad line error {ev}")
-        bad_ops = [
+        bad_ops: list[Op] = [
             {"op": "nope"},
             {"op": "set", "unit": 2, "kind": "holding", "address": 0, "values": [1]},
             {"op": "set", "unit": 1, "kind": "register", "address": 0, "values": [1]},
@@ -426,10 +513,13 @@ async def check_control_errors() -> str:
 
 
 async def check_serial_params() -> str:
-    async with Bus(units=(5,), serial={"baudrate": 19200, "parity": "E", "stopbits": 2}) as bus:
+    line_settings: LineSettings = {"baudrate": 19200, "parity": "E", "bytesize": 8, "stopbits": 2}
+    async with Bus(units=(5,), serial=line_settings) as bus:
+        assert bus.listening is not None
         line = bus.listening["line"]
         require(
-            line == "19200 8E2" or (line == "19200 8N2" and bus.listening.get("requested_line") == "19200 8E2"),
+            line == "19200 8E2"
+            or (line == "19200 8N2" and bus.listening.get("requested_line") == "19200 8E2"),
             f"listening event {bus.listening}",
         )
         await bus.op({"op": "set", "unit": 5, "kind": "holding", "address": 3, "values": [5]})
@@ -439,7 +529,10 @@ async def check_serial_params() -> str:
         require(await bus.read_regs("holding", 3, unit=5) == [5], f"{line} read after restart")
     if line == "19200 8E2":
         return "--baud 19200 --parity E --stopbits 2 --unit 5"
-    return "--baud 19200 --parity E --stopbits 2 --unit 5: this kernel rejects parity on a pty, fake fell back to 8N2 and said so"
+    return (
+        "--baud 19200 --parity E --stopbits 2 --unit 5: this kernel rejects parity on a pty, "
+        "fake fell back to 8N2 and said so"
+    )
 
 
 async def check_eof_exit() -> str:
@@ -481,6 +574,7 @@ async def main() -> int:
         f"python {sys.version.split()[0]}; fake {FAKE}",
         CHECKS,
     )
+
 
 if __name__ == "__main__":
     sys.exit(asyncio.run(main()))

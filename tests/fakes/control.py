@@ -6,6 +6,10 @@ answered with `{"event":"done","op":…}` (plus the op's own fields) or
 `{"event":"error","op":…,"message":…}`; `{"op":"quit"}` and stdin EOF end
 the loop. A fake supplies `run_op(op) -> dict` and raises `OpError` for an op
 it cannot carry out.
+
+Types: `JSONValue` is what goes over the pipes; `Op` an op as read (checked
+field by field by the fake that runs it); `Event` the fields every event may
+have, which each fake's own `Event` extends with its events' fields.
 """
 
 from __future__ import annotations
@@ -15,8 +19,35 @@ import json
 import sys
 import threading
 import traceback
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Required, TypeAlias, TypedDict
+
+# A JSON value: what json.dumps writes and json.loads reads back (as dict and
+# list; Mapping and Sequence also take e.g. a list[int] where a value is written).
+JSONValue: TypeAlias = (
+    "bool | int | float | str | Sequence[JSONValue] | Mapping[str, JSONValue] | None"
+)
+# A control op as read from stdin: a JSON object not yet checked by the fake.
+Op: TypeAlias = dict[str, JSONValue]
+# What a fake's run_op returns: fields added to the op's `done` event.
+OpResult: TypeAlias = dict[str, JSONValue]
+
+
+class EventFields(TypedDict, total=False):
+    """The fields of the events this module prints; each fake's `EventFields`
+    adds those of its own events."""
+
+    op: JSONValue  # done, error: the op's "op" as sent (None for an unreadable line)
+    message: str  # error: what went wrong
+
+
+class Event(EventFields, total=False):
+    """An event line as read back (by the self-checks): `event` names it, the
+    other keys are its fields. Each fake's `Event` adds its events' fields."""
+
+    event: Required[str]
+    line: str  # unparsable: a line that is not JSON (made up by selfcheck.py)
+
 
 _stdout_lock = threading.Lock()
 
@@ -25,7 +56,7 @@ class OpError(Exception):
     """A control op that cannot be carried out (reported as an `error` event)."""
 
 
-def emit(event: str, **fields: Any) -> None:
+def emit(event: str, **fields: JSONValue) -> None:
     """Writes one event line to stdout (thread-safe, flushed)."""
     line = json.dumps({"event": event, **fields}, separators=(",", ":"))
     with _stdout_lock:
@@ -49,7 +80,7 @@ def _start_stdin_reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[st
     threading.Thread(target=pump, name="stdin", daemon=True).start()
 
 
-async def serve(run_op: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> None:
+async def serve(run_op: Callable[[Op], Awaitable[OpResult]]) -> None:
     """Reads ops from stdin and answers each until `quit` or EOF. Bad lines and
     failing ops are reported as `error` events; the loop keeps going."""
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -62,12 +93,13 @@ async def serve(run_op: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -
         if not line:
             continue
         try:
-            op = json.loads(line)
-            if not isinstance(op, dict):
+            parsed: JSONValue = json.loads(line)
+            if not isinstance(parsed, dict):
                 raise ValueError("expected a JSON object")
         except ValueError as err:
             emit("error", op=None, message=f"invalid control line: {err}")
             continue
+        op: Op = parsed
         op_name = op.get("op")
         try:
             extra = await run_op(op)

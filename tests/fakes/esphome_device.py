@@ -20,11 +20,12 @@ import socket
 import struct
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, Protocol, TypeVar, Unpack
 
-from control import OpError, emit, serve
+import control
+from control import JSONValue, Op, OpError, OpResult, serve
 
 try:
     from aioesphomeapi import api_options_pb2, api_pb2
@@ -77,7 +78,7 @@ def _build_registry() -> tuple[dict[int, type[Message]], dict[str, int]]:
         msg_id = options.Extensions[api_options_pb2.id]
         if msg_id == 0:
             continue
-        cls = getattr(api_pb2, name)
+        cls: type[Message] = getattr(api_pb2, name)
         by_id[msg_id] = cls
         ids[name] = msg_id
     return by_id, ids
@@ -90,7 +91,13 @@ def message_id(msg: Message) -> int:
     return MESSAGE_IDS[type(msg).DESCRIPTOR.name]
 
 
-def message_fields(msg: Message) -> dict[str, Any]:
+def message_key(msg: Message) -> int | None:
+    """The `key` field of an entity's message (info, state, command), else None."""
+    key = getattr(msg, "key", None)
+    return key if isinstance(key, int) else None
+
+
+def message_fields(msg: Message) -> dict[str, JSONValue]:
     return json_format.MessageToDict(
         msg,
         preserving_proto_field_name=True,
@@ -101,6 +108,31 @@ def message_fields(msg: Message) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 # Events on stdout
 # --------------------------------------------------------------------------
+
+
+class EventFields(control.EventFields, total=False):
+    """The fields of the events this device prints (README.md: which has which)."""
+
+    port: int  # listening
+    host: str  # listening
+    peer: str  # connected, disconnected: the client's "ip:port"
+    reason: str  # disconnected, rejected, handshake_failed, ignored
+    type: str  # message, ignored: the api_pb2 message name
+    fields: dict[str, JSONValue]  # message: its fields as json_format gives them
+    id: int  # unknown_message: the message type id
+    data_hex: str  # unknown_message: its payload
+    key: int | None  # ignored: the entity key the command names
+    delivered: bool  # done of a send op
+    stored: bool  # done of a send op
+
+
+class Event(control.Event, EventFields):
+    """An event line of this device as read back (check_esphome_device.py)."""
+
+
+def emit(event: str, **fields: Unpack[EventFields]) -> None:
+    control.emit(event, **fields)
+
 
 def log(verbose: bool, text: str) -> None:
     if verbose:
@@ -186,9 +218,7 @@ class NoiseCodec:
 
     encrypted = True
 
-    def __init__(
-        self, writer: asyncio.StreamWriter, psk: bytes, name: str, mac_hex: str
-    ) -> None:
+    def __init__(self, writer: asyncio.StreamWriter, psk: bytes, name: str, mac_hex: str) -> None:
         self._writer = writer
         self._psk = psk
         self._name = name
@@ -218,9 +248,7 @@ class NoiseCodec:
     async def handshake(self, reader: asyncio.StreamReader) -> None:
         client_hello = await self._read_raw_frame(reader)
         prologue = b"NoiseAPIInit" + struct.pack(">H", len(client_hello)) + client_hello
-        server_hello = (
-            b"\x01" + self._name.encode() + b"\x00" + self._mac_hex.encode() + b"\x00"
-        )
+        server_hello = b"\x01" + self._name.encode() + b"\x00" + self._mac_hex.encode() + b"\x00"
         self._writer.write(self._frame(server_hello))
 
         message1 = await self._read_raw_frame(reader)
@@ -252,7 +280,9 @@ class NoiseCodec:
         try:
             plain = self._noise.decrypt(body)
         except Exception as err:  # noqa: BLE001
-            raise ConnectionEnded(f"protocol error: decryption failed ({type(err).__name__})") from None
+            raise ConnectionEnded(
+                f"protocol error: decryption failed ({type(err).__name__})"
+            ) from None
         if len(plain) < 4:
             raise ConnectionEnded(f"protocol error: decrypted frame of {len(plain)} bytes")
         msg_type, data_len = struct.unpack(">HH", plain[:4])
@@ -291,6 +321,16 @@ class Entity:
     kind: str
     info: Message
     state: Message | None
+
+
+M = TypeVar("M", bound=Message)
+
+
+def _as(msg: Message | None, cls: type[M]) -> M:
+    """`msg` (an entity's info or state, a command) as the type its kind has."""
+    if not isinstance(msg, cls):
+        raise TypeError(f"expected a {cls.DESCRIPTOR.name}, got {type(msg).__name__}")
+    return msg
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -480,14 +520,14 @@ def build_entities(profile: str) -> dict[int, Entity]:
     return {entity.key: entity for entity in entities}
 
 
-def _apply_switch(entity: Entity, cmd: Any) -> Message:
+def _apply_switch(entity: Entity, cmd: api_pb2.SwitchCommandRequest) -> Message:
     return api_pb2.SwitchStateResponse(key=entity.key, state=cmd.state)
 
 
-def _apply_light(entity: Entity, cmd: Any) -> Message:
-    info = entity.info
+def _apply_light(entity: Entity, cmd: api_pb2.LightCommandRequest) -> Message:
+    info = _as(entity.info, api_pb2.ListEntitiesLightResponse)
     new = api_pb2.LightStateResponse()
-    new.CopyFrom(entity.state)
+    new.CopyFrom(_as(entity.state, api_pb2.LightStateResponse))
     if cmd.has_color_mode:
         if cmd.color_mode not in info.supported_color_modes:
             raise Ignored(f"color mode {cmd.color_mode} not supported")
@@ -524,9 +564,9 @@ def _apply_light(entity: Entity, cmd: Any) -> Message:
     return new
 
 
-def _apply_cover(entity: Entity, cmd: Any) -> Message:
+def _apply_cover(entity: Entity, cmd: api_pb2.CoverCommandRequest) -> Message:
     new = api_pb2.CoverStateResponse()
-    new.CopyFrom(entity.state)
+    new.CopyFrom(_as(entity.state, api_pb2.CoverStateResponse))
     if cmd.has_legacy_command:
         if cmd.legacy_command == api_pb2.LEGACY_COVER_COMMAND_OPEN:
             new.position = 1.0
@@ -546,10 +586,10 @@ def _apply_cover(entity: Entity, cmd: Any) -> Message:
     return new
 
 
-def _apply_fan(entity: Entity, cmd: Any) -> Message:
-    count = entity.info.supported_speed_count
+def _apply_fan(entity: Entity, cmd: api_pb2.FanCommandRequest) -> Message:
+    count = _as(entity.info, api_pb2.ListEntitiesFanResponse).supported_speed_count
     new = api_pb2.FanStateResponse()
-    new.CopyFrom(entity.state)
+    new.CopyFrom(_as(entity.state, api_pb2.FanStateResponse))
     if cmd.has_state:
         if cmd.state and not new.state and new.speed_level == 0 and not cmd.has_speed_level:
             new.speed_level = count  # ESPHome: turning on from speed 0 goes to 100%
@@ -565,12 +605,13 @@ def _apply_fan(entity: Entity, cmd: Any) -> Message:
     return new
 
 
-def _apply_climate(entity: Entity, cmd: Any) -> Message:
+def _apply_climate(entity: Entity, cmd: api_pb2.ClimateCommandRequest) -> Message:
     p = api_pb2
+    info = _as(entity.info, p.ListEntitiesClimateResponse)
     new = p.ClimateStateResponse()
-    new.CopyFrom(entity.state)
+    new.CopyFrom(_as(entity.state, p.ClimateStateResponse))
     if cmd.has_mode:
-        if cmd.mode not in entity.info.supported_modes:
+        if cmd.mode not in info.supported_modes:
             raise Ignored(f"climate mode {cmd.mode} not supported")
         new.mode = cmd.mode
     if cmd.has_target_temperature:
@@ -591,56 +632,84 @@ def _apply_climate(entity: Entity, cmd: Any) -> Message:
     return new
 
 
-def _apply_number(entity: Entity, cmd: Any) -> Message:
-    info = entity.info
+def _apply_number(entity: Entity, cmd: api_pb2.NumberCommandRequest) -> Message:
+    info = _as(entity.info, api_pb2.ListEntitiesNumberResponse)
     if not info.min_value <= cmd.state <= info.max_value:
         raise Ignored(f"value {cmd.state} outside {info.min_value}..{info.max_value}")
     return api_pb2.NumberStateResponse(key=entity.key, state=cmd.state)
 
 
-def _apply_select(entity: Entity, cmd: Any) -> Message:
-    if cmd.state not in entity.info.options:
-        raise Ignored(f"option {cmd.state!r} not in {list(entity.info.options)}")
+def _apply_select(entity: Entity, cmd: api_pb2.SelectCommandRequest) -> Message:
+    options = _as(entity.info, api_pb2.ListEntitiesSelectResponse).options
+    if cmd.state not in options:
+        raise Ignored(f"option {cmd.state!r} not in {list(options)}")
     return api_pb2.SelectStateResponse(key=entity.key, state=cmd.state)
 
 
-def _apply_button(entity: Entity, cmd: Any) -> None:
+def _apply_button(entity: Entity, cmd: api_pb2.ButtonCommandRequest) -> None:
     return None
 
 
-def _apply_lock(entity: Entity, cmd: Any) -> Message:
+def _apply_lock(entity: Entity, cmd: api_pb2.LockCommandRequest) -> Message:
     p = api_pb2
+    info = _as(entity.info, p.ListEntitiesLockResponse)
     if cmd.command == p.LOCK_LOCK:
         state = p.LOCK_STATE_LOCKED
     elif cmd.command == p.LOCK_UNLOCK:
         state = p.LOCK_STATE_UNLOCKED
-    elif cmd.command == p.LOCK_OPEN and entity.info.supports_open:
+    elif cmd.command == p.LOCK_OPEN and info.supports_open:
         state = p.LOCK_STATE_OPEN
     else:
         raise Ignored(f"lock command {cmd.command} not supported")
     return p.LockStateResponse(key=entity.key, state=state)
 
 
-def _apply_siren(entity: Entity, cmd: Any) -> Message:
+def _apply_siren(entity: Entity, cmd: api_pb2.SirenCommandRequest) -> Message:
     new = api_pb2.SirenStateResponse()
-    new.CopyFrom(entity.state)
+    new.CopyFrom(_as(entity.state, api_pb2.SirenStateResponse))
     if cmd.has_state:
         new.state = cmd.state
     return new
 
 
-# command message name -> (entity kind, apply function)
-COMMANDS: dict[str, tuple[str, Callable[[Entity, Any], Message | None]]] = {
-    "SwitchCommandRequest": ("switch", _apply_switch),
-    "LightCommandRequest": ("light", _apply_light),
-    "CoverCommandRequest": ("cover", _apply_cover),
-    "FanCommandRequest": ("fan", _apply_fan),
-    "ClimateCommandRequest": ("climate", _apply_climate),
-    "NumberCommandRequest": ("number", _apply_number),
-    "SelectCommandRequest": ("select", _apply_select),
-    "ButtonCommandRequest": ("button", _apply_button),
-    "LockCommandRequest": ("lock", _apply_lock),
-    "SirenCommandRequest": ("siren", _apply_siren),
+C = TypeVar("C", bound=Message)
+
+
+class CommandHandler(Protocol):
+    """Carries out one command message type on an entity of one kind."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def apply(self, entity: Entity, cmd: Message) -> Message | None:
+        """The entity's new state (None: no state change), or raises Ignored."""
+        ...
+
+
+@dataclass(frozen=True)
+class Command(Generic[C]):
+    """A command message type, the entity kind it addresses, its apply function."""
+
+    kind: str
+    message: type[C]
+    apply_to: Callable[[Entity, C], Message | None]
+
+    def apply(self, entity: Entity, cmd: Message) -> Message | None:
+        return self.apply_to(entity, _as(cmd, self.message))
+
+
+# command message name -> (entity kind, message type, apply function)
+COMMANDS: dict[str, CommandHandler] = {
+    "SwitchCommandRequest": Command("switch", api_pb2.SwitchCommandRequest, _apply_switch),
+    "LightCommandRequest": Command("light", api_pb2.LightCommandRequest, _apply_light),
+    "CoverCommandRequest": Command("cover", api_pb2.CoverCommandRequest, _apply_cover),
+    "FanCommandRequest": Command("fan", api_pb2.FanCommandRequest, _apply_fan),
+    "ClimateCommandRequest": Command("climate", api_pb2.ClimateCommandRequest, _apply_climate),
+    "NumberCommandRequest": Command("number", api_pb2.NumberCommandRequest, _apply_number),
+    "SelectCommandRequest": Command("select", api_pb2.SelectCommandRequest, _apply_select),
+    "ButtonCommandRequest": Command("button", api_pb2.ButtonCommandRequest, _apply_button),
+    "LockCommandRequest": Command("lock", api_pb2.LockCommandRequest, _apply_lock),
+    "SirenCommandRequest": Command("siren", api_pb2.SirenCommandRequest, _apply_siren),
 }
 
 
@@ -725,7 +794,10 @@ class ClientConnection:
         """Stop reading and writing but leave the TCP connection open (a dead link)."""
         if not self._finish("silenced (drop op)"):
             return
-        self.writer.transport.pause_reading()
+        transport = self.writer.transport
+        # A TCP stream's transport reads too (typeshed types it as write-only).
+        assert isinstance(transport, asyncio.ReadTransport)
+        transport.pause_reading()
 
     async def _linger_close(self) -> None:
         """Half-close, give the peer a moment to read our last bytes and hang up."""
@@ -796,7 +868,7 @@ class ClientConnection:
         elif name in COMMANDS:
             self.device.apply_command(name, msg)
 
-    def _on_HelloRequest(self, msg: Any) -> None:
+    def _on_HelloRequest(self, msg: api_pb2.HelloRequest) -> None:
         device = self.device
         self.send(
             api_pb2.HelloResponse(
@@ -811,7 +883,7 @@ class ClientConnection:
             if device.ping_interval > 0:
                 self.ping_task = asyncio.get_running_loop().create_task(self._ping_loop())
 
-    def _on_DeviceInfoRequest(self, msg: Any) -> None:
+    def _on_DeviceInfoRequest(self, msg: api_pb2.DeviceInfoRequest) -> None:
         device = self.device
         self.send(
             api_pb2.DeviceInfoResponse(
@@ -826,12 +898,12 @@ class ClientConnection:
             )
         )
 
-    def _on_ListEntitiesRequest(self, msg: Any) -> None:
+    def _on_ListEntitiesRequest(self, msg: api_pb2.ListEntitiesRequest) -> None:
         for entity in self.device.entities.values():
             self.send(entity.info)
         self.send(api_pb2.ListEntitiesDoneResponse())
 
-    def _on_SubscribeStatesRequest(self, msg: Any) -> None:
+    def _on_SubscribeStatesRequest(self, msg: api_pb2.SubscribeStatesRequest) -> None:
         self.subscribed = True
         for entity in self.device.entities.values():
             if entity.state is not None:
@@ -840,10 +912,10 @@ class ClientConnection:
             self.time_requested = True
             self.send(api_pb2.GetTimeRequest())
 
-    def _on_PingRequest(self, msg: Any) -> None:
+    def _on_PingRequest(self, msg: api_pb2.PingRequest) -> None:
         self.send(api_pb2.PingResponse())
 
-    def _on_DisconnectRequest(self, msg: Any) -> None:
+    def _on_DisconnectRequest(self, msg: api_pb2.DisconnectRequest) -> None:
         self.send(api_pb2.DisconnectResponse())
         raise ConnectionEnded("DisconnectRequest from client")
 
@@ -934,8 +1006,8 @@ class FakeDevice:
 
     def store_state(self, msg: Message) -> bool:
         """Remember a state message for its entity; True if it matched one."""
-        key = getattr(msg, "key", None)
-        entity = self.entities.get(key) if isinstance(key, int) else None
+        key = message_key(msg)
+        entity = self.entities.get(key) if key is not None else None
         if entity is None or entity.state is None or type(entity.state) is not type(msg):
             return False
         stored = type(msg)()
@@ -943,16 +1015,17 @@ class FakeDevice:
         entity.state = stored
         return True
 
-    def apply_command(self, name: str, cmd: Any) -> None:
-        kind, apply = COMMANDS[name]
-        entity = self.entities.get(cmd.key)
-        if entity is None or entity.kind != kind:
-            emit("ignored", type=name, key=cmd.key, reason=f"no {kind} with key {cmd.key}")
+    def apply_command(self, name: str, cmd: Message) -> None:
+        command = COMMANDS[name]
+        key = message_key(cmd)
+        entity = self.entities.get(key) if key is not None else None
+        if entity is None or entity.kind != command.kind:
+            emit("ignored", type=name, key=key, reason=f"no {command.kind} with key {key}")
             return
         try:
-            new_state = apply(entity, cmd)
+            new_state = command.apply(entity, cmd)
         except Ignored as err:
-            emit("ignored", type=name, key=cmd.key, reason=str(err))
+            emit("ignored", type=name, key=key, reason=str(err))
             return
         if new_state is None:
             return
@@ -963,21 +1036,23 @@ class FakeDevice:
 
     # -- control ops -----------------------------------------------------
 
-    async def run_op(self, op: dict[str, Any]) -> dict[str, Any]:
+    async def run_op(self, op: Op) -> OpResult:
         name = op.get("op")
-        handler = getattr(self, f"_op_{name}", None) if isinstance(name, str) else None
+        handler: Callable[[Op], Awaitable[OpResult | None]] | None = (
+            getattr(self, f"_op_{name}", None) if isinstance(name, str) else None
+        )
         if handler is None:
             raise OpError(f"unknown op {name!r}")
         return await handler(op) or {}
 
-    async def _op_send(self, op: dict[str, Any]) -> dict[str, Any]:
+    async def _op_send(self, op: Op) -> OpResult:
         type_name = op.get("type")
         if not isinstance(type_name, str) or type_name not in MESSAGE_IDS:
             raise OpError(f"unknown message type {type_name!r} (use an api_pb2 message name)")
         fields = op.get("fields", {})
         if not isinstance(fields, dict):
             raise OpError("'fields' must be an object")
-        msg = getattr(api_pb2, type_name)()
+        msg = MESSAGES_BY_ID[MESSAGE_IDS[type_name]]()
         try:
             json_format.ParseDict(fields, msg)
         except json_format.ParseError as err:
@@ -991,14 +1066,14 @@ class FakeDevice:
         conn.send(msg)
         return {"delivered": True, "stored": stored}
 
-    async def _op_drop(self, op: dict[str, Any]) -> None:
+    async def _op_drop(self, op: Op) -> None:
         conn = self.current_client()
         if op.get("mode", "reset") == "silent":
             conn.silence()
         else:
             conn.close("dropped (drop op)", reset=True)
 
-    async def _op_reboot(self, op: dict[str, Any]) -> None:
+    async def _op_reboot(self, op: Op) -> None:
         down_ms = op.get("down_ms", 1000)
         if not isinstance(down_ms, (int, float)) or down_ms < 0:
             raise OpError("'down_ms' must be a non-negative number")
@@ -1010,14 +1085,14 @@ class FakeDevice:
         await asyncio.sleep(down_ms / 1000)
         await self.listen()
 
-    async def _op_garbage(self, op: dict[str, Any]) -> None:
+    async def _op_garbage(self, op: Op) -> None:
         self.current_client_raw().write_raw(b"\xff" * 64)
 
-    async def _op_oversize(self, op: dict[str, Any]) -> None:
+    async def _op_oversize(self, op: Op) -> None:
         conn = self.current_client()
         conn.write_raw(conn.codec.oversize())
 
-    async def _op_cut(self, op: dict[str, Any]) -> None:
+    async def _op_cut(self, op: Op) -> None:
         conn = self.current_client()
         entity = self.entities.get(1003) or next(
             e for e in self.entities.values() if e.state is not None
@@ -1027,7 +1102,7 @@ class FakeDevice:
         conn.write_raw(frame[: len(frame) // 2])
         conn.close("cut (cut op)")
 
-    async def _op_quit(self, op: dict[str, Any]) -> None:
+    async def _op_quit(self, op: Op) -> None:
         return None
 
     def current_client_raw(self) -> ClientConnection:

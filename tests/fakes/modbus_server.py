@@ -23,14 +23,15 @@ import sys
 import termios
 import time
 import traceback
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TypedDict, Unpack
 
-from control import OpError, emit, serve
+import control
+from control import Op, OpError, OpResult, serve
 
 try:
+    import pymodbus
     import serial
-    from pymodbus import __version__ as PYMODBUS_VERSION
     from pymodbus.constants import ExcCodes
     from pymodbus.datastore import ModbusServerContext
     from pymodbus.exceptions import ModbusIOException, NoSuchIdException
@@ -82,6 +83,29 @@ CONNECT_WAIT_SECONDS = 2.0
 # --------------------------------------------------------------------------
 # Events on stdout
 # --------------------------------------------------------------------------
+
+
+class EventFields(control.EventFields, total=False):
+    """The fields of the events this bus prints (README.md: which has which)."""
+
+    port: str  # listening, port_lost: the serial device
+    units: list[int]  # listening: the unit ids served
+    line: str  # listening: line settings in use, e.g. "9600 8N1"
+    requested_line: str  # listening: the settings asked for, when the port refused them
+    unit: int  # write
+    kind: str  # write: holding or coil
+    address: int  # write: the first protocol address
+    values: list[int] | list[bool]  # write; done of get and set_*
+    function: int  # write: the request's function code
+
+
+class Event(control.Event, EventFields):
+    """An event line of this bus as read back (check_modbus_server.py)."""
+
+
+def emit(event: str, **fields: Unpack[EventFields]) -> None:
+    control.emit(event, **fields)
+
 
 # --------------------------------------------------------------------------
 # Datastore
@@ -224,33 +248,66 @@ class _RequestHandler(ServerRequestHandler):
             traceback.print_exc(file=sys.stderr)
             self.recv_buffer = b""
 
-    def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
+    def callback_data(self, data: bytes, addr: tuple[object, ...] | None = None) -> int:
         try:
             used_len = TransactionManager.callback_data(self, data, addr)
         except ModbusIOException as exc:
-            fc = exc.fcode or getattr(self.framer, "last_fc", 0)
+            framer = self.framer
+            fc = exc.fcode or (framer.last_fc if isinstance(framer, _Framer) else 0)
             response = ExceptionResponse(
                 fc & 0x7F,
                 exception_code=ExcCodes.ILLEGAL_VALUE,
                 device_id=exc.dev_id or 0,
                 transaction=exc.transaction_id or 0,
             )
-            self.server_send(response, addr)
+            # pymodbus 3.16 leaves server_send unannotated.
+            self.server_send(response, addr)  # type: ignore[no-untyped-call]
             return len(data)
         if self.last_pdu:
             self.loop.call_soon(self.handle_later)
         return used_len
 
 
+class LineSettings(TypedDict):
+    """A serial line's settings, as pyserial and pymodbus take them."""
+
+    baudrate: int
+    bytesize: int
+    parity: str  # N, E or O
+    stopbits: int
+
+
+class _ServerOptions(LineSettings):
+    """The keyword arguments of pymodbus's ModbusSerialServer that FakeBus sets."""
+
+    framer: FramerType
+    port: str
+    ignore_missing_devices: bool
+    broadcast_enable: bool
+    reconnect_delay: float
+    trace_packet: Callable[[bool, bytes], bytes]
+    trace_connect: Callable[[bool], None]
+
+
 class _SerialServer(ModbusSerialServer):
-    def __init__(self, *args: Any, frame_gap: float, verbose: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        context: ModbusServerContext,
+        *,
+        frame_gap: float,
+        verbose: bool,
+        **options: Unpack[_ServerOptions],
+    ) -> None:
         self._frame_gap = frame_gap
         self._verbose = verbose
-        super().__init__(*args, **kwargs)
+        super().__init__(context, **options)
         self.framer = _Framer
 
     def callback_new_connection(self) -> ServerRequestHandler:
-        handler = _RequestHandler(self, self.trace_packet, self.trace_pdu, self.trace_connect)
+        # pymodbus 3.16 leaves ServerRequestHandler.__init__ unannotated.
+        handler = _RequestHandler(  # type: ignore[no-untyped-call]
+            self, self.trace_packet, self.trace_pdu, self.trace_connect
+        )
         handler.frame_gap = self._frame_gap
         handler.verbose = self._verbose
         return handler
@@ -263,7 +320,7 @@ class FakeBus:
         self.server: _SerialServer | None = None
         self.serving = False
         # Line settings actually used; see _probe_line().
-        self.line: dict[str, Any] | None = None
+        self.line: LineSettings | None = None
         self._closing = False
         self._connected: asyncio.Event | None = None
 
@@ -329,13 +386,14 @@ class FakeBus:
                 pass
         try:
             await asyncio.wait_for(self._connected.wait(), CONNECT_WAIT_SECONDS)
-        except asyncio.TimeoutError:
-            await server.shutdown()
+        except TimeoutError:
+            # pymodbus 3.16 leaves ModbusBaseServer.shutdown unannotated.
+            await server.shutdown()  # type: ignore[no-untyped-call]
             raise OpError(f"{self.args.port} opened but the transport never started") from None
         self.server = server
         self.serving = True
 
-    def _probe_line(self) -> dict[str, Any]:
+    def _probe_line(self) -> LineSettings:
         """Line settings to open the port with.
 
         A pty has no real line: Linux ignores parity and character size on it,
@@ -344,7 +402,7 @@ class FakeBus:
         first; if the port refuses them, fall back to 8 data bits, no parity
         (harmless on a pty, which carries whole bytes either way).
         """
-        wanted = {
+        wanted: LineSettings = {
             "baudrate": self.args.baud,
             "bytesize": self.args.bytesize,
             "parity": self.args.parity,
@@ -366,7 +424,7 @@ class FakeBus:
                 probe.close()
         if rejected is None:
             return wanted
-        fallback = {**wanted, "bytesize": 8, "parity": "N"}
+        fallback: LineSettings = {**wanted, "bytesize": 8, "parity": "N"}
         sys.stderr.write(
             f"[fake-modbus] {self.args.port} rejects {_line_name(wanted)} ({rejected}); "
             f"serving {_line_name(fallback)} instead\n"
@@ -374,9 +432,9 @@ class FakeBus:
         sys.stderr.flush()
         return fallback
 
-    def listening_fields(self) -> dict[str, Any]:
+    def listening_fields(self) -> EventFields:
         assert self.line is not None
-        fields: dict[str, Any] = {
+        fields: EventFields = {
             "port": self.args.port,
             "units": sorted(self.units),
             "line": _line_name(self.line),
@@ -405,13 +463,13 @@ class FakeBus:
         if server is not None:
             self._closing = True
             try:
-                await server.shutdown()
+                await server.shutdown()  # type: ignore[no-untyped-call] # as in open()
             finally:
                 self._closing = False
 
     # --- control ops -----------------------------------------------------
 
-    def _unit(self, op: dict[str, Any]) -> UnitStore:
+    def _unit(self, op: Op) -> UnitStore:
         unit = op.get("unit")
         if not isinstance(unit, int) or isinstance(unit, bool):
             raise OpError("'unit' must be an integer")
@@ -420,14 +478,14 @@ class FakeBus:
         return self.units[unit]
 
     @staticmethod
-    def _kind(op: dict[str, Any], allowed: Sequence[str] = KINDS) -> str:
+    def _kind(op: Op, allowed: Sequence[str] = KINDS) -> str:
         kind = op.get("kind")
         if kind not in allowed:
             raise OpError(f"'kind' must be one of {', '.join(allowed)}")
         return str(kind)
 
     @staticmethod
-    def _address(op: dict[str, Any], count: int) -> int:
+    def _address(op: Op, count: int) -> int:
         address = op.get("address")
         if not isinstance(address, int) or isinstance(address, bool):
             raise OpError("'address' must be an integer")
@@ -437,7 +495,7 @@ class FakeBus:
             raise OpError(f"address {address} + {count} values runs past 65535")
         return address
 
-    def op_set(self, op: dict[str, Any]) -> dict[str, Any]:
+    def op_set(self, op: Op) -> OpResult:
         store = self._unit(op)
         kind = self._kind(op)
         values = op.get("values")
@@ -449,16 +507,19 @@ class FakeBus:
                 raise OpError(f"{kind} values must be booleans (or 0/1)")
             clean = [bool(v) for v in values]
         else:
-            if not all(
-                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 0xFFFF for v in values
-            ):
+            words = [
+                v
+                for v in values
+                if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 0xFFFF
+            ]
+            if len(words) != len(values):
                 raise OpError(f"{kind} values must be integers 0..65535 (raw 16-bit words)")
-            clean = [int(v) for v in values]
+            clean = words
         address = self._address(op, len(clean))
         store.write(kind, address, clean)
         return {}
 
-    def op_encode(self, name: str, op: dict[str, Any]) -> dict[str, Any]:
+    def op_encode(self, name: str, op: Op) -> OpResult:
         store = self._unit(op)
         kind = self._kind(op, ("input", "holding"))
         fmt, words = ENCODERS[name]
@@ -474,7 +535,7 @@ class FakeBus:
                 value = int(value)
         word_order = op.get("word_order", "big")
         if word_order not in ("big", "little"):
-            raise OpError("'word_order' must be \"big\" or \"little\"")
+            raise OpError('\'word_order\' must be "big" or "little"')
         try:
             raw = struct.pack(">" + fmt, value)
         except (struct.error, OverflowError) as err:
@@ -486,7 +547,7 @@ class FakeBus:
         store.write(kind, address, regs)
         return {"values": regs}
 
-    def op_get(self, op: dict[str, Any]) -> dict[str, Any]:
+    def op_get(self, op: Op) -> OpResult:
         store = self._unit(op)
         kind = self._kind(op)
         count = op.get("count", 1)
@@ -495,7 +556,7 @@ class FakeBus:
         address = self._address(op, count)
         return {"values": store.read(kind, address, count)}
 
-    async def run_op(self, op: dict[str, Any]) -> dict[str, Any]:
+    async def run_op(self, op: Op) -> OpResult:
         name = op.get("op")
         if name == "set":
             return self.op_set(op)
@@ -525,7 +586,7 @@ class FakeBus:
         raise OpError(f"unknown op {name!r}")
 
 
-def _line_name(line: dict[str, Any]) -> str:
+def _line_name(line: LineSettings) -> str:
     return f"{line['baudrate']} {line['bytesize']}{line['parity']}{line['stopbits']}"
 
 
@@ -563,9 +624,11 @@ async def amain(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=f"Fake Modbus RTU devices on a serial port (pymodbus {PYMODBUS_VERSION})."
+        description=f"Fake Modbus RTU devices on a serial port (pymodbus {pymodbus.__version__})."
     )
-    parser.add_argument("--port", required=True, help="serial device, e.g. one end of a socat pty pair")
+    parser.add_argument(
+        "--port", required=True, help="serial device, e.g. one end of a socat pty pair"
+    )
     parser.add_argument("--baud", type=int, default=9600)
     parser.add_argument("--parity", choices=("N", "E", "O"), default="N")
     parser.add_argument("--bytesize", type=int, choices=(5, 6, 7, 8), default=8)
@@ -589,7 +652,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=5.0,
         help="seconds to wait at start for the port to appear/open (default 5)",
     )
-    parser.add_argument("--verbose", action="store_true", help="log bytes and pymodbus debug to stderr")
+    parser.add_argument(
+        "--verbose", action="store_true", help="log bytes and pymodbus debug to stderr"
+    )
     args = parser.parse_args(argv)
     for unit in args.unit:
         if not 1 <= unit <= 247:

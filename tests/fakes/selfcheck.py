@@ -13,7 +13,9 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar, cast
+
+from control import Event, Op
 
 VERBOSE = bool({"-v", "-vv"} & set(sys.argv[1:]))
 VERY_VERBOSE = "-vv" in sys.argv[1:]
@@ -28,24 +30,38 @@ class CheckFailed(AssertionError):
     pass
 
 
+# The events of the fake at hand: its module's `Event` (control.Event extended).
+E = TypeVar("E", bound=Event)
+
+
 def require(cond: bool, what: str) -> None:
     if not cond:
         raise CheckFailed(what)
 
 
-class FakeProcess:
+T = TypeVar("T")
+
+
+def of(kind: type[T], value: object) -> T:
+    """`value`, which must be a `kind` (the check fails otherwise)."""
+    if not isinstance(value, kind):
+        raise CheckFailed(f"expected a {kind.__name__}, got {value!r}")
+    return value
+
+
+class FakeProcess(Generic[E]):
     """`python <script> <args>` with piped stdio; events collect in `events`."""
 
     def __init__(self, script: Path, *args: str) -> None:
         self.script = script
         self.args = args
-        self.events: list[dict[str, Any]] = []
+        self.events: list[E] = []
         self.stderr = bytearray()
         self._proc: asyncio.subprocess.Process | None = None
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def start(self) -> dict[str, Any]:
+    async def start(self) -> E:
         """Starts the fake and returns its first `listening` event."""
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -77,15 +93,24 @@ class FakeProcess:
             if VERBOSE:
                 print(f"    fake> {line}", flush=True)
             try:
-                event = json.loads(line)
+                # Trusted to be an E: the fake prints its events from its own Event type.
+                event: E = json.loads(line)
             except ValueError:
-                event = {"event": "unparsable", "line": line}
+                event = self._made_up(event="unparsable", line=line)
             async with self._changed:
                 self.events.append(event)
                 self._changed.notify_all()
         async with self._changed:
-            self.events.append({"event": "_eof"})
+            self.events.append(self._made_up(event="_eof"))
             self._changed.notify_all()
+
+    def _made_up(self, event: str, line: str | None = None) -> E:
+        """An event of ours among the fake's (`_eof`, `unparsable`). It has only
+        control.Event's keys, which every fake's Event has, all others optional."""
+        made: Event = {"event": event}
+        if line is not None:
+            made["line"] = line
+        return cast(E, made)
 
     async def _read_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
@@ -97,15 +122,15 @@ class FakeProcess:
 
     async def expect(
         self,
-        pred: Callable[[dict[str, Any]], bool],
+        pred: Callable[[E], bool],
         *,
         since: int = 0,
         what: str = "event",
         timeout: float = EVENT_TIMEOUT,
-    ) -> dict[str, Any]:
+    ) -> E:
         """The first event at or after `since` matching `pred`."""
 
-        def find() -> dict[str, Any] | None:
+        def find() -> E | None:
             for event in self.events[since:]:
                 if event["event"] == "_eof":
                     raise CheckFailed(f"fake exited while waiting for {what}")
@@ -120,14 +145,16 @@ class FakeProcess:
                         await self._changed.wait()
                     return found
         except TimeoutError:
-            raise CheckFailed(f"timed out waiting for {what}; events: {self.events[since:]}") from None
+            raise CheckFailed(
+                f"timed out waiting for {what}; events: {self.events[since:]}"
+            ) from None
 
     async def send_line(self, line: str) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         self._proc.stdin.write((line + "\n").encode())
         await self._proc.stdin.drain()
 
-    async def op(self, op: dict[str, Any], *, ok: bool = True, timeout: float = 10) -> dict[str, Any]:
+    async def op(self, op: Op, *, ok: bool = True, timeout: float = 10) -> E:
         """Sends `op` and returns its reply, which must be `done` (`ok`) or `error` (not `ok`)."""
         since = self.mark()
         await self.send_line(json.dumps(op))

@@ -22,13 +22,26 @@ It replaces the `.bin`/`.json` files in its own directory. The output is
 deterministic for a given aioesphomeapi/protobuf version.
 """
 
+from __future__ import annotations
+
 import json
 import pathlib
 from importlib.metadata import version
+from typing import TYPE_CHECKING, TypeAlias
 
 from aioesphomeapi import api_options_pb2, api_pb2, core
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor as F
+from google.protobuf.message import Message
+
+if TYPE_CHECKING:
+    from google._upb._message import FieldDescriptor as UpbFieldDescriptor
+
+    # A message's field: protobuf's upb (C) backend has its own descriptor class.
+    Field: TypeAlias = F | UpbFieldDescriptor
+
+# A field value scalar() makes.
+Scalar: TypeAlias = str | bytes | bool | int | float
 
 OUT = pathlib.Path(__file__).resolve().parent
 
@@ -102,7 +115,7 @@ TYPE_NAMES = {
 }
 
 
-def scalar(field, i):
+def scalar(field: Field, i: int) -> Scalar:
     """A non-default value for `field`; `i` (0 or 1) varies repeated entries.
 
     Values are chosen to exercise the encoding: multi-byte varints, fixed32
@@ -121,21 +134,27 @@ def scalar(field, i):
         return 0xC0FFEE00 + n + i
     if t in (F.TYPE_UINT32, F.TYPE_UINT64, F.TYPE_FIXED64):
         return 300 * n + 7 + i
-    signed = (F.TYPE_INT32, F.TYPE_INT64, F.TYPE_SINT32, F.TYPE_SINT64)
-    signed += (F.TYPE_SFIXED32, F.TYPE_SFIXED64)
+    signed = (
+        F.TYPE_INT32,
+        F.TYPE_INT64,
+        F.TYPE_SINT32,
+        F.TYPE_SINT64,
+        F.TYPE_SFIXED32,
+        F.TYPE_SFIXED64,
+    )
     if t in signed:
         return -(n + 2 + i)
     if t in (F.TYPE_FLOAT, F.TYPE_DOUBLE):
         sign = -1 if n % 2 else 1
         return sign * (n + 0.25 + 0.5 * i)
-    if t == F.TYPE_ENUM:
+    if t == F.TYPE_ENUM and field.enum_type is not None:
         # The last values, so that they are not the default (0).
         values = field.enum_type.values
         return values[len(values) - 1 - i].number
     raise ValueError(f"unhandled type {t} of {field.full_name}")
 
 
-def fill(msg):
+def fill(msg: Message) -> Message:
     for field in msg.DESCRIPTOR.fields:
         if field.type == F.TYPE_MESSAGE:
             if field.is_repeated:
@@ -150,21 +169,22 @@ def fill(msg):
     return msg
 
 
-def field_schema(field):
-    out = {
+def field_schema(field: Field) -> dict[str, str | int | bool]:
+    out: dict[str, str | int | bool] = {
         "number": field.number,
         "type": TYPE_NAMES[field.type],
         "repeated": field.is_repeated,
         "deprecated": field.GetOptions().deprecated,
     }
-    if field.type == F.TYPE_ENUM:
+    # (enum_type and message_type are set exactly for fields of those types)
+    if field.type == F.TYPE_ENUM and field.enum_type is not None:
         out["enum"] = field.enum_type.name
-    if field.type == F.TYPE_MESSAGE:
+    if field.type == F.TYPE_MESSAGE and field.message_type is not None:
         out["message"] = field.message_type.name
     return out
 
 
-def main():
+def main() -> None:
     for old in list(OUT.glob("*.bin")) + list(OUT.glob("*.json")):
         old.unlink()
     ids = {v.__name__: k for k, v in core.MESSAGE_TYPE_TO_PROTO.items()}
