@@ -306,7 +306,7 @@ fn updates_switch_slots_are_marked_good_and_keep_every_device() {
     assert_eq!(gw.booted_slot()["version"], "test-v3");
     assert_eq!(gw.devices(), devices, "device ids after B → A");
     assert!(
-        !gw.shell("ls /data/ota")
+        !gw.shell("ls -a /data/igloo/ota")
             .iter()
             .any(|l| l.ends_with(".raucb")),
         "downloaded bundles are removed after the install"
