@@ -594,14 +594,7 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{cmd:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out.stdout
+    stdout_of(cmd, out)
 }
 
 /// Runs a command with `input` on its stdin to completion and returns its
@@ -624,6 +617,11 @@ pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Vec<u8> {
     let out = child
         .wait_with_output()
         .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    stdout_of(cmd, out)
+}
+
+/// The stdout of a finished command, or a panic with its stderr.
+fn stdout_of(cmd: &Command, out: std::process::Output) -> Vec<u8> {
     if !out.status.success() {
         panic!(
             "{cmd:?} failed ({}): {}",
