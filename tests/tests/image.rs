@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use igloo_tests::harness::mosquitto::publish_to;
-use igloo_tests::harness::qemu::{Disk, Guest, image, partitions};
+use igloo_tests::harness::qemu::{Disk, Guest, image, partitions, wait_marked_good};
 use igloo_tests::harness::wait_for;
 use serde_json::json;
 
@@ -73,28 +73,8 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     }
 
     // A Zigbee2MQTT bridge on the LAN publishes to the appliance's broker.
+    guest.publish_bridge(BRIDGE_DEVICES.as_bytes());
     let mqtt = guest.mqtt_port();
-    wait_for(
-        Duration::from_secs(60),
-        "the guest's Mosquitto through the port forward",
-        || {
-            igloo_tests::harness::wait_port(mqtt, Duration::from_secs(1))
-                .then_some(())
-                .ok_or_else(|| "not accepting".to_string())
-        },
-    );
-    publish_to(
-        mqtt,
-        "zigbee2mqtt/bridge/state",
-        br#"{"state":"online"}"#,
-        true,
-    );
-    publish_to(
-        mqtt,
-        "zigbee2mqtt/bridge/devices",
-        BRIDGE_DEVICES.as_bytes(),
-        true,
-    );
     let state = json!({"state": "ON", "brightness": 200, "linkquality": 90});
     publish_to(
         mqtt,
@@ -156,13 +136,8 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     eprintln!("RSS in the guest:\n  {}", rss.join("\n  "));
     // The first boot used a try of slot A; the healthy core gives it back
     // (marks the slot good, docs/ota.md).
-    wait_for(Duration::from_secs(300), "slot A marked good", || {
-        let (_, ota) = api.get("/api/v1/ota")?;
-        match ota["pending_mark_good"].as_bool() {
-            Some(false) => Ok(()),
-            _ => Err(ota.to_string()),
-        }
-    });
+    let ota = wait_marked_good(&api, Duration::from_secs(300));
+    eprintln!("first boot: {}", ota["health"]);
     guest.poweroff();
 
     // Slot A was never written (the rootfs is read-only down to the block

@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::harness::api::Api;
 use crate::harness::bins::target_dir;
 use crate::harness::logfile::LogFile;
+use crate::harness::mosquitto::publish_to;
 use crate::harness::ports::free_port;
 use crate::harness::wait::wait_for;
 
@@ -307,9 +308,15 @@ impl BootState {
             .unwrap_or_else(|e| {
                 panic!("cannot run fw_printenv ({e}); is libubootenv-tool installed?")
             });
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        if out.status.success() {
+            return Some(String::from_utf8_lossy(&out.stdout).trim().to_string());
+        }
+        eprintln!(
+            "fw_printenv -n {name} on the boot state: {}; copies (CRC right, flag): {:?}",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            self.copies()
+        );
+        None
     }
 }
 
@@ -489,6 +496,33 @@ impl Guest {
         self.mqtt_port
     }
 
+    /// A Zigbee2MQTT bridge on the LAN: once the guest's Mosquitto accepts
+    /// connections through the port forward, publishes (retained)
+    /// `zigbee2mqtt/bridge/state` online and `zigbee2mqtt/bridge/devices` =
+    /// `devices` (Zigbee2MQTT's device list JSON).
+    ///
+    /// # Panics
+    /// If the broker does not accept within 60 s or a publish fails.
+    pub fn publish_bridge(&self, devices: &[u8]) {
+        let mqtt = self.mqtt_port;
+        wait_for(
+            Duration::from_secs(60),
+            "the guest's Mosquitto through the port forward",
+            || {
+                crate::harness::wait_port(mqtt, Duration::from_secs(1))
+                    .then_some(())
+                    .ok_or_else(|| "not accepting".to_string())
+            },
+        );
+        publish_to(
+            mqtt,
+            "zigbee2mqtt/bridge/state",
+            br#"{"state":"online"}"#,
+            true,
+        );
+        publish_to(mqtt, "zigbee2mqtt/bridge/devices", devices, true);
+    }
+
     /// Runs `command` in the root shell on the serial console (BusyBox init's
     /// `askfirst` shell, activated by Enter) and returns its output lines and
     /// exit status.
@@ -584,6 +618,24 @@ impl Drop for Guest {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits until the gateway behind `api` says its booted slot is marked good:
+/// `GET /api/v1/ota` answers `pending_mark_good: false` with no `errors`
+/// (an unreadable boot state is `null` with the reason in `errors`, never
+/// taken for "marked good"). Returns the last status.
+///
+/// # Panics
+/// If that does not happen within `limit`.
+pub fn wait_marked_good(api: &Api, limit: Duration) -> Value {
+    wait_for(limit, "the booted slot to be marked good", || {
+        let (_, ota) = api.get("/api/v1/ota")?;
+        let clean = ota["errors"].as_array().is_some_and(Vec::is_empty);
+        match ota["pending_mark_good"].as_bool() {
+            Some(false) if clean => Ok(ota),
+            _ => Err(ota.to_string()),
+        }
+    })
 }
 
 /// Runs a command to completion and returns its stdout.

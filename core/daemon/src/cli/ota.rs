@@ -209,10 +209,10 @@ fn status_text(v: &Value) -> String {
         let mut booted = format!(
             "booted slot {}; {}",
             text(&v["booted"]),
-            if v["pending_mark_good"] == true {
-                "waiting to be marked good"
-            } else {
-                "marked good"
+            match v["pending_mark_good"].as_bool() {
+                Some(true) => "waiting to be marked good",
+                Some(false) => "marked good",
+                None => "whether it is marked good is unknown (see the errors below)",
             }
         );
         if let Some(ms) = health["health_check_ms"].as_u64() {

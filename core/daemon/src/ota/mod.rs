@@ -94,8 +94,9 @@ pub struct OtaStatus {
     pub boot_order: Vec<String>,
     /// Every slot.
     pub slots: Vec<SlotReport>,
-    /// This boot waits to be marked good (its try is still taken).
-    pub pending_mark_good: bool,
+    /// This boot waits to be marked good (its try is still taken); `None`
+    /// when the booted slot or the boot state cannot be read (see `errors`).
+    pub pending_mark_good: Option<bool>,
     /// The health check of this boot.
     pub health: HealthReport,
     /// The install that runs.
@@ -211,7 +212,7 @@ impl Ota {
             booted: None,
             boot_order: Vec::new(),
             slots: Vec::new(),
-            pending_mark_good: false,
+            pending_mark_good: None,
             health: self.health.borrow().clone(),
             install: self.installer.current(),
             history: self.history.records(),
@@ -230,7 +231,7 @@ impl Ota {
         let booted = booted_slot(&rauc).await;
         match BootState::read(&self.settings.fw_printenv, &bootnames(&rauc)).await {
             Ok(boot) => {
-                status.pending_mark_good = booted.as_deref().is_some_and(|b| boot.pending(b));
+                status.pending_mark_good = booted.as_deref().map(|b| boot.pending(b));
                 status.slots = slot_reports(&rauc, &boot, booted.as_deref());
                 status.boot_order = boot.order;
             }

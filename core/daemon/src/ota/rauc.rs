@@ -259,9 +259,26 @@ fn progress(line: &str) -> Option<Progress> {
     Some(Progress { percent, step })
 }
 
+/// What a read error during an install means. RAUC reads a verity bundle's
+/// payload through dm-verity, which answers a block that does not match the
+/// signed hash tree with EIO; RAUC then says only "Input/output error".
+const READ_ERROR_HINT: &str = " (a read error while installing: the bundle's data does not match \
+its signed verity hash, so the file was damaged or changed after it was signed — download it \
+again; if it happens with a good bundle, the storage is failing)";
+
 /// The message of a failed install, from what it printed: RAUC's
-/// `LastError`, else the last other lines, else the exit status.
+/// `LastError`, else the last other lines, else the exit status; a read
+/// error gets [`READ_ERROR_HINT`].
 fn failure_message(last_error: Option<String>, other: &[String], status: &str) -> String {
+    let message = raw_failure_message(last_error, other, status);
+    if message.contains("Input/output error") {
+        message + READ_ERROR_HINT
+    } else {
+        message
+    }
+}
+
+fn raw_failure_message(last_error: Option<String>, other: &[String], status: &str) -> String {
     if let Some(e) = last_error.filter(|e| !e.is_empty()) {
         return e;
     }
@@ -640,5 +657,17 @@ mod tests {
             failure_message(None, &[], "exit status: 1"),
             "rauc install ended with exit status: 1 and printed no reason"
         );
+    }
+
+    #[test]
+    fn a_read_error_says_the_bundle_does_not_match_its_signature() {
+        let m = failure_message(
+            Some("Failed updating slot rootfs.1: Error splicing data: Input/output error".into()),
+            &[],
+            "exit status: 1",
+        );
+        assert!(m.starts_with("Failed updating slot rootfs.1"), "{m}");
+        assert!(m.contains("does not match its signed verity hash"), "{m}");
+        assert!(!failure_message(Some("bad signature".into()), &[], "").contains("verity"));
     }
 }
