@@ -200,14 +200,27 @@ impl Disk {
     /// If `qemu-img dd` fails.
     pub fn boot_state(&self) -> BootState {
         let layout = EnvLayout::of_repo();
-        let raw = self.dir.path().join("boot-state.img");
-        let _ = std::fs::remove_file(&raw);
+        let head = self.dir.path().join("disk-head.img");
+        let _ = std::fs::remove_file(&head);
+        // The disk's first bytes up to the end of copy 1 (`skip=` is not
+        // used: qemu-img 10's dd refuses it on qcow2 and still exits 0).
+        let end = layout.offset + 2 * layout.size;
         run(Command::new("qemu-img")
             .args(["dd", "-f", "qcow2", "-O", "raw", "bs=512"])
             .arg(format!("if={}", self.overlay.display()))
-            .arg(format!("of={}", raw.display()))
-            .arg(format!("skip={}", layout.offset / 512))
-            .arg(format!("count={}", 2 * layout.size / 512)));
+            .arg(format!("of={}", head.display()))
+            .arg(format!("count={}", end / 512)));
+        let bytes =
+            std::fs::read(&head).unwrap_or_else(|e| panic!("cannot read {}: {e}", head.display()));
+        assert_eq!(
+            bytes.len() as u64,
+            end,
+            "qemu-img dd copied {} of the disk's first {end} bytes",
+            bytes.len()
+        );
+        let raw = self.dir.path().join("boot-state.img");
+        std::fs::write(&raw, &bytes[layout.offset as usize..])
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", raw.display()));
         BootState {
             file: raw,
             size: layout.size,
@@ -630,7 +643,9 @@ impl Drop for Guest {
 pub fn wait_marked_good(api: &Api, limit: Duration) -> Value {
     wait_for(limit, "the booted slot to be marked good", || {
         let (_, ota) = api.get("/api/v1/ota")?;
-        let clean = ota["errors"].as_array().is_some_and(Vec::is_empty);
+        // `checking` is left just after RAUC's mark-good returns.
+        let clean = ota["errors"].as_array().is_some_and(Vec::is_empty)
+            && ota["health"]["state"] != "checking";
         match ota["pending_mark_good"].as_bool() {
             Some(false) if clean => Ok(ota),
             _ => Err(ota.to_string()),
