@@ -13,6 +13,11 @@
 //!   under the v1 core: the same, and today's `Gas` component (id 51) never
 //!   reaches the old core, which could not decode it.
 //!
+//! - a rollback: the v1 core on the data dir today's core wrote
+//!   (docs/compatibility.md, "Data on the gateway across system updates and
+//!   rollbacks") keeps every device's id, name and last values, and so does
+//!   today's core after it.
+//!
 //! The release binaries are built on first use (minutes, once; see
 //! `igloo_tests::compat`); `release_binaries_build` only builds them.
 
@@ -488,4 +493,77 @@ fn todays_provider_with_another_major_is_refused_by_v1_core() {
         "a refused provider is not running: {p:?}"
     );
     assert_eq!(p.devices, 0);
+}
+
+/// (key, id, name, the lamp's `Light` components) of every fixture device.
+fn z2m_snapshot(api: &Api) -> Vec<(String, u64, String, Value)> {
+    let lamp = wait_device(api, LAMP, "its state from the bridge", |d| {
+        d.value("Light", "Switch")
+            .map(|_| ())
+            .ok_or_else(|| "no Light.Switch yet".to_string())
+    });
+    let mut all: Vec<_> = wait_z2m_devices(api)
+        .into_iter()
+        .map(|(key, id)| {
+            let d = api.device(id);
+            let light = if key == LAMP {
+                json!(lamp.entity("Light").components)
+            } else {
+                Value::Null
+            };
+            (key.to_string(), id, d.name, light)
+        })
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all
+}
+
+#[test]
+fn a_rollback_to_the_released_core_keeps_every_device_its_id_and_its_values() {
+    let broker = z2m_broker();
+    broker.publish_str(
+        &format!("zigbee2mqtt/{}", "living_lamp"),
+        &lamp_state(true, 180).to_string(),
+        true,
+    );
+    let mqtt = ProviderSpec::mqtt("mqtt", &broker);
+    // Today's core on a config the v1 core also reads (the appliance's data
+    // partition is shared by both slots; so is its config).
+    let settings = igloo_tests::CoreSettings {
+        legacy_v1: true,
+        ..igloo_tests::CoreSettings::default()
+    };
+    let mut core = Core::start_with(settings, &providers_toml_v1(&[mqtt]));
+    core.wait_provider_running("mqtt", TIMEOUT);
+    let written = z2m_snapshot(core.api());
+    assert_eq!(written.len(), 3, "{written:?}");
+    // The broker forgets the lamp's state: what the older core shows next
+    // comes from the store today's core wrote, not from a retained message.
+    broker.publish_str("zigbee2mqtt/living_lamp", "", true);
+
+    core.restart_as(Some(igloo_tests::compat::release_bin(PROTOCOL_V1, "igloo")));
+    let health = wait_for(TIMEOUT, "the v1 core's API", || core.api().health());
+    assert_eq!(
+        health["version"],
+        json!(release_version(PROTOCOL_V1)),
+        "{health}"
+    );
+    let after_rollback = z2m_snapshot(core.api());
+    assert_eq!(
+        after_rollback, written,
+        "the v1 core reads what today's core stored"
+    );
+
+    core.restart_as(None);
+    let health = wait_for(TIMEOUT, "today's core's API", || core.api().health());
+    assert_eq!(
+        health["version"],
+        json!(env!("CARGO_PKG_VERSION")),
+        "{health}"
+    );
+    assert_eq!(
+        z2m_snapshot(core.api()),
+        written,
+        "today's core reads what the v1 core rewrote"
+    );
 }

@@ -498,6 +498,17 @@ impl Core {
         self.start_again();
     }
 
+    /// Stops the core (SIGTERM) if it runs and starts `binary` (`None` =
+    /// today's `igloo`) on the same config, data dir and port: a system
+    /// update, or a rollback to an older core.
+    pub fn restart_as(&mut self, binary: Option<PathBuf>) {
+        if self.child.is_some() {
+            self.stop();
+        }
+        self.binary = binary;
+        self.start_again();
+    }
+
     /// Starts the core again after [`Core::kill`] or [`Core::stop`].
     pub fn start_again(&mut self) {
         self.log.mark("core starting again");
