@@ -9,6 +9,8 @@
 //! - a bundle whose system never becomes healthy is rolled back to the old
 //!   slot by the boot counter, which is then marked good, and `igloo ota
 //!   status` names the failed version and why;
+//! - a bundle whose core never starts is ended by the boot guard (init's
+//!   last resort) in every boot of the new slot, and rolled back the same way;
 //! - power cuts during an install (early, mid-write, once written) and right
 //!   after the switch leave a gateway that boots and works, and the next
 //!   install succeeds;
@@ -175,6 +177,53 @@ impl Gateway {
         }
     }
 
+    /// Reboots into the slot an install made primary and lets every boot
+    /// of it end by itself (each boot's slot is U-Boot's own console line;
+    /// `each_b_says` must appear on the console in every boot of B before
+    /// it ends) until U-Boot boots slot A again; then waits for its API.
+    /// Returns the boots of B (it has 3 tries).
+    fn boot_until_back_on_a(&mut self, each_b_says: &[&str]) -> u32 {
+        let mut guest = self.guest.take().unwrap_or_else(|| panic!("not running"));
+        let _ = guest.shell("reboot");
+        guest.wait_exit(Duration::from_secs(120));
+        drop(guest);
+        let mut boots_of_b = 0;
+        let mut guest = Guest::boot(&self.disk);
+        loop {
+            let line = guest.wait_console(Duration::from_secs(120), &["igloo: slot "]);
+            if line.contains("igloo: slot A") {
+                break;
+            }
+            boots_of_b += 1;
+            assert!(boots_of_b <= 3, "slot B booted more than its 3 tries");
+            if !each_b_says.is_empty() {
+                guest.wait_console(Duration::from_secs(HEALTH_TIMEOUT_S + 300), each_b_says);
+            }
+            guest.wait_exit(Duration::from_secs(HEALTH_TIMEOUT_S + 300));
+            drop(guest);
+            guest = Guest::boot(&self.disk);
+        }
+        guest.wait_core_ready();
+        let api = guest.api();
+        wait_for(Duration::from_secs(60), "the API", || api.health());
+        self.guest = Some(guest);
+        boots_of_b
+    }
+
+    /// The newest `rolled_back` record of the update history.
+    fn last_rollback(&mut self) -> Value {
+        let ota = self.ota();
+        ota["history"]
+            .as_array()
+            .and_then(|h| {
+                h.iter()
+                    .rev()
+                    .find(|e| e["result"] == "rolled_back")
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("no rollback in the history: {ota}"))
+    }
+
     /// Zigbee2MQTT devices published to the gateway's broker; returns
     /// (key, id) of each once they are in the API.
     fn seed_devices(&mut self) -> Vec<(String, u64)> {
@@ -298,32 +347,8 @@ fn an_update_that_never_becomes_healthy_is_rolled_back_with_its_reason() {
         gw.install(&json!({"url": server.url("10.0.2.2", "/files/test-broken.raucb")}));
     assert_eq!(entry["result"], "installed", "{entry}");
     let cut_over = Instant::now();
-    let mut guest = gw.guest.take().unwrap_or_else(|| panic!("not running"));
-    let _ = guest.shell("reboot");
-    guest.wait_exit(Duration::from_secs(120));
-    drop(guest);
-    gw.guest = Some(Guest::boot(&gw.disk));
-    // Slot B's core never becomes healthy: it reboots after the timeout,
-    // three times (its tries), then U-Boot boots slot A again.
-    // Each boot's slot is U-Boot's own line on the console; slot B's core
-    // ends the boot by itself after the timeout.
-    let mut boots_of_b = 0;
-    let mut guest = gw.guest.take().unwrap_or_else(|| panic!("not running"));
-    loop {
-        let line = guest.wait_console(Duration::from_secs(120), &["igloo: slot "]);
-        if line.contains("igloo: slot A") {
-            break;
-        }
-        boots_of_b += 1;
-        assert!(boots_of_b <= 3, "slot B booted more than its 3 tries");
-        guest.wait_exit(Duration::from_secs(HEALTH_TIMEOUT_S + 300));
-        drop(guest);
-        guest = Guest::boot(&gw.disk);
-    }
-    guest.wait_core_ready();
-    let api = guest.api();
-    wait_for(Duration::from_secs(60), "the API", || api.health());
-    gw.guest = Some(guest);
+    // Slot B's core never becomes healthy: it reboots after the timeout.
+    let boots_of_b = gw.boot_until_back_on_a(&[]);
     gw.wait_marked_good(Duration::from_secs(300));
     eprintln!(
         "broken update to back on the good slot, marked good: {:.1} s ({boots_of_b} boots of B)",
@@ -331,16 +356,7 @@ fn an_update_that_never_becomes_healthy_is_rolled_back_with_its_reason() {
     );
     assert_eq!(boots_of_b, 3, "slot B had 3 tries");
     assert_eq!(gw.devices(), devices, "device ids after the rollback");
-    let ota = gw.ota();
-    let failed = ota["history"]
-        .as_array()
-        .and_then(|h| {
-            h.iter()
-                .rev()
-                .find(|e| e["result"] == "rolled_back")
-                .cloned()
-        })
-        .unwrap_or_else(|| panic!("no rollback in the history: {ota}"));
+    let failed = gw.last_rollback();
     assert_eq!(failed["version"], "test-broken", "{failed}");
     let reason = failed["reason"].as_str().unwrap_or_default();
     assert!(
@@ -354,6 +370,42 @@ fn an_update_that_never_becomes_healthy_is_rolled_back_with_its_reason() {
         status.stdout.contains("test-broken") && status.stdout.contains("mqtt"),
         "{}",
         status.stdout
+    );
+}
+
+#[test]
+fn an_update_whose_core_never_starts_is_ended_by_the_boot_guard_and_rolled_back() {
+    let bundles = Bundles::new(BOARD);
+    bundles.core_never_starts("test-no-core");
+    let server = FileServer::start(bundles.dir());
+    let mut gw = Gateway::new();
+    gw.boot();
+    gw.wait_marked_good(Duration::from_secs(120));
+    // The guard reboots at health_timeout_s + 60 s after the boot.
+    gw.configure("\n[ota]\nhealth_timeout_s = 20\n");
+    let devices = gw.seed_devices();
+    let (entry, _) =
+        gw.install(&json!({"url": server.url("10.0.2.2", "/files/test-no-core.raucb")}));
+    assert_eq!(entry["result"], "installed", "{entry}");
+    let cut_over = Instant::now();
+    let boots_of_b = gw.boot_until_back_on_a(&[
+        "boot-guard: slot B was not marked good",
+        "its core never checked its health",
+    ]);
+    gw.wait_marked_good(Duration::from_secs(300));
+    eprintln!(
+        "update whose core never starts to back on the good slot, marked good: {:.1} s ({boots_of_b} boots of B)",
+        cut_over.elapsed().as_secs_f64()
+    );
+    assert_eq!(boots_of_b, 3, "slot B had 3 tries");
+    assert_eq!(gw.devices(), devices, "device ids after the rollback");
+    let failed = gw.last_rollback();
+    assert_eq!(failed["version"], "test-no-core", "{failed}");
+    assert!(
+        failed["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("never reported")),
+        "{failed}"
     );
 }
 

@@ -91,12 +91,23 @@ impl Bundles {
     /// provider's executable exits at once, so that provider never gets
     /// past its handshake.
     pub fn unhealthy(&self, version: &str) -> PathBuf {
+        self.with_failing_program(version, "/usr/libexec/igloo/igloo-mqtt")
+    }
+
+    /// A signed, valid bundle whose core never starts: its `igloo` exits at
+    /// once (only the boot guard can end such a boot).
+    pub fn core_never_starts(&self, version: &str) -> PathBuf {
+        self.with_failing_program(version, "/usr/libexec/igloo/igloo")
+    }
+
+    /// The rootfs with the program at `exe` replaced by a script that says
+    /// "broken on purpose" and exits 1, bundled as `version`.
+    fn with_failing_program(&self, version: &str, exe: &str) -> PathBuf {
         let rootfs = self.dir().join(format!("{version}.ext4"));
         std::fs::copy(self.rootfs(), &rootfs).unwrap_or_else(|e| panic!("copy the rootfs: {e}"));
         let script = self.dir().join("exit-1.sh");
         std::fs::write(&script, "#!/bin/sh\necho 'broken on purpose' >&2\nexit 1\n")
             .unwrap_or_else(|e| panic!("write {}: {e}", script.display()));
-        let exe = "/usr/libexec/igloo/igloo-mqtt";
         let cmds = format!(
             "rm {exe}\nwrite {} {exe}\nset_inode_field {exe} mode 0100755\n",
             script.display()
