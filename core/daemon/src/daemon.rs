@@ -174,6 +174,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
     let addr = listener.local_addr()?;
     tracing::info!(config = %config.path.display(), providers = config.providers.len(), "core ready, API on http://{addr}");
+    let announcer = crate::mdns::start(&config.mdns, addr.port(), shutdown.clone());
 
     tokio::spawn({
         let shutdown = shutdown.clone();
@@ -199,6 +200,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     tracing::info!("shutting down");
+    if let Some(a) = announcer {
+        a.finished().await;
+    }
     supervisor.shutdown().await;
     if let Some(fw) = firewall {
         // Runs `nft`; not on a runtime thread.

@@ -8,6 +8,7 @@ mod daemon;
 mod events;
 mod fsutil;
 mod grants;
+mod mdns;
 mod ota;
 mod provider_log;
 mod sandbox;

@@ -46,6 +46,17 @@ pub const LAN_PREFIXES: [&str; 2] = ["192.0.2.0/24", "2001:db8:1::/48"];
 /// The interface carrying the test addresses.
 pub const INTERFACE: &str = "d0";
 
+/// Moves the calling thread into the network namespace at `path` (e.g.
+/// `/run/netns/NAME`, one made with `ip netns add`); see
+/// [`NetNs::enter_current_thread`].
+///
+/// # Errors
+/// Opening the path or `setns`.
+pub fn enter_path(path: &Path) -> std::io::Result<()> {
+    let fd = OwnedFd::from(File::open(path)?);
+    setns_net(&fd)
+}
+
 /// A named network namespace, deleted on drop.
 #[derive(Debug)]
 pub struct NetNs {
@@ -143,8 +154,7 @@ impl NetNs {
     /// # Errors
     /// Opening the path or `setns` (e.g. `EPERM` without `CAP_SYS_ADMIN`).
     pub fn enter_current_thread(&self) -> std::io::Result<()> {
-        let fd = OwnedFd::from(File::open(&self.path)?);
-        setns_net(&fd)
+        enter_path(&self.path)
     }
 
     /// Starts a thread that first enters the namespace, then runs `f`.

@@ -12,8 +12,9 @@
 //! - [`lines`]: where each key of `[provider.config]` is in the file, and the
 //!   warnings about its `grant` indices;
 //! - `[ota]` is read by [`crate::ota::settings`] ([`OtaSettings`]).
+//! - `[mdns]` is read by [`crate::mdns::settings`] ([`MdnsSettings`]).
 //!
-//! The dependency runs one way: `config` uses `sandbox`, `grants` and `ota`,
+//! The dependency runs one way: `config` uses `sandbox`, `grants`, `ota` and `mdns`,
 //! never the reverse.
 
 pub mod core_section;
@@ -30,6 +31,7 @@ use serde::Deserialize;
 
 pub use self::core_section::CoreConfig;
 pub use self::provider::{ProviderConfig, RestartPolicy, UpdatePolicy};
+use crate::mdns::settings::{MdnsSettings, RawMdns};
 use crate::ota::settings::{OtaSettings, RawOta};
 
 /// A configuration error pointing at the place in the file.
@@ -63,6 +65,8 @@ pub struct Config {
     pub providers: Vec<ProviderConfig>,
     /// `[ota]`: over-the-air updates.
     pub ota: OtaSettings,
+    /// `[mdns]`: announcing the gateway on the LAN.
+    pub mdns: MdnsSettings,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -76,6 +80,8 @@ struct RawConfig {
     provider: Vec<provider::RawProvider>,
     #[serde(default)]
     ota: RawOta,
+    #[serde(default)]
+    mdns: RawMdns,
 }
 
 /// The text being parsed, for turning spans into errors and relative paths
@@ -180,6 +186,8 @@ impl Config {
         let core = CoreConfig::from_raw(raw.core, &src)?;
         let ota = OtaSettings::from_raw(raw.ota, &core.data_dir, &src.base)
             .map_err(|e| src.key_error(e, 0..0, ""))?;
+        let mdns = MdnsSettings::from_raw(raw.mdns, core.api_listen)
+            .map_err(|e| src.key_error(e, 0..0, ""))?;
         let mut names = HashSet::new();
         let mut fixed_uids = HashSet::new();
         let mut providers = Vec::new();
@@ -209,6 +217,7 @@ impl Config {
             core,
             providers,
             ota,
+            mdns,
             path: path.to_path_buf(),
         })
     }
