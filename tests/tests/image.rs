@@ -190,6 +190,47 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
 /// The Raspberry Pi 4 image: MBR (the boot ROM reads no GPT), a FAT first
 /// partition with everything the firmware and U-Boot need, and slot A with
 /// the kernel and the Pi 4 DTB that boot.cmd loads.
+/// The appliance's `[watchdog] timeout_s` (the default).
+const WATCHDOG_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[test]
+fn a_frozen_core_is_rebooted_by_the_hardware_watchdog_and_the_slot_stays_good() {
+    let disk = Disk::new(&image("qemu-aarch64"), Some(DISK_SIZE));
+    let mut guest = Guest::boot(&disk);
+    guest.wait_console(
+        Duration::from_secs(120),
+        &[
+            "watchdog armed",
+            "reboots 60 s after the core stops answering",
+        ],
+    );
+    wait_marked_good(&guest.api(), Duration::from_secs(300));
+    // The baseline: a core that answers is fed past the timeout.
+    // (The console answers within a minute: two halves.)
+    for _ in 0..2 {
+        let (out, rc) = guest.shell(&format!("sleep {}", WATCHDOG_TIMEOUT.as_secs() / 2 + 5));
+        assert_eq!(rc, 0, "{out:?}");
+    }
+    // Frozen: nothing feeds the watchdog; QEMU's i6300esb resets the board
+    // (which -no-reboot turns into QEMU exiting).
+    let (out, rc) = guest.shell("kill -STOP $(pidof igloo)");
+    assert_eq!(rc, 0, "{out:?}");
+    let frozen_for = guest.wait_exit(WATCHDOG_TIMEOUT + Duration::from_secs(60));
+    eprintln!(
+        "frozen core to board reset: {:.1} s (timeout {} s)",
+        frozen_for.as_secs_f64(),
+        WATCHDOG_TIMEOUT.as_secs()
+    );
+    drop(guest);
+    // The reboot took one of slot A's tries; the healthy core gives it back.
+    let mut guest = Guest::boot(&disk);
+    guest.wait_console(Duration::from_secs(60), &["igloo: slot A, 2 tries left"]);
+    guest.wait_core_ready();
+    wait_marked_good(&guest.api(), Duration::from_secs(300));
+    guest.poweroff();
+    assert_eq!(disk.uboot_env("BOOT_A_LEFT").as_deref(), Some("3"));
+}
+
 #[test]
 fn rpi4_image_has_what_the_pi_boots_from() {
     let img = image("rpi4");

@@ -175,6 +175,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(config = %config.path.display(), providers = config.providers.len(), "core ready, API on http://{addr}");
     let announcer = crate::mdns::start(&config.mdns, addr.port(), shutdown.clone());
+    let watchdog = crate::watchdog::start(&config.watchdog, addr, shutdown.clone());
 
     tokio::spawn({
         let shutdown = shutdown.clone();
@@ -204,6 +205,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         a.finished().await;
     }
     supervisor.shutdown().await;
+    if let Some(w) = watchdog {
+        let _ = w.await;
+    }
     if let Some(fw) = firewall {
         // Runs `nft`; not on a runtime thread.
         let _ = tokio::task::spawn_blocking(move || fw.remove()).await;

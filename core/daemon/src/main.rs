@@ -16,6 +16,7 @@ mod store;
 mod supervisor;
 mod tree;
 mod versions;
+mod watchdog;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

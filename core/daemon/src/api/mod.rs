@@ -2,6 +2,7 @@
 //! through its handle; change requests are forwarded, never applied here.
 //! The supervisor's typed statuses become JSON in [`views`].
 
+pub mod probe;
 pub mod views;
 mod wait;
 

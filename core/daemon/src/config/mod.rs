@@ -13,9 +13,10 @@
 //!   warnings about its `grant` indices;
 //! - `[ota]` is read by [`crate::ota::settings`] ([`OtaSettings`]).
 //! - `[mdns]` is read by [`crate::mdns::settings`] ([`MdnsSettings`]).
+//! - `[watchdog]` is read by [`crate::watchdog::settings`] ([`WatchdogSettings`]).
 //!
-//! The dependency runs one way: `config` uses `sandbox`, `grants`, `ota` and `mdns`,
-//! never the reverse.
+//! The dependency runs one way: `config` uses `sandbox`, `grants`, `ota`, `mdns`
+//! and `watchdog`, never the reverse.
 
 pub mod core_section;
 pub mod lines;
@@ -33,6 +34,7 @@ pub use self::core_section::CoreConfig;
 pub use self::provider::{ProviderConfig, RestartPolicy, UpdatePolicy};
 use crate::mdns::settings::{MdnsSettings, RawMdns};
 use crate::ota::settings::{OtaSettings, RawOta};
+use crate::watchdog::settings::{RawWatchdog, WatchdogSettings};
 
 /// A configuration error pointing at the place in the file.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +69,8 @@ pub struct Config {
     pub ota: OtaSettings,
     /// `[mdns]`: announcing the gateway on the LAN.
     pub mdns: MdnsSettings,
+    /// `[watchdog]`: the hardware watchdog.
+    pub watchdog: WatchdogSettings,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -82,6 +86,8 @@ struct RawConfig {
     ota: RawOta,
     #[serde(default)]
     mdns: RawMdns,
+    #[serde(default)]
+    watchdog: RawWatchdog,
 }
 
 /// The text being parsed, for turning spans into errors and relative paths
@@ -188,6 +194,8 @@ impl Config {
             .map_err(|e| src.key_error(e, 0..0, ""))?;
         let mdns = MdnsSettings::from_raw(raw.mdns, core.api_listen)
             .map_err(|e| src.key_error(e, 0..0, ""))?;
+        let watchdog =
+            WatchdogSettings::from_raw(raw.watchdog).map_err(|e| src.key_error(e, 0..0, ""))?;
         let mut names = HashSet::new();
         let mut fixed_uids = HashSet::new();
         let mut providers = Vec::new();
@@ -218,6 +226,7 @@ impl Config {
             providers,
             ota,
             mdns,
+            watchdog,
             path: path.to_path_buf(),
         })
     }

@@ -235,7 +235,7 @@ impl Check {
         self.report
             .send_replace(HealthReport::new(HealthState::Checking));
         let reason = loop {
-            let api = api_answers(self.api).await;
+            let api = crate::api::probe::health_answers(self.api, API_TIMEOUT).await;
             let verdict = decide(&api, &self.supervisor.statuses());
             match verdict {
                 Ok(()) => return self.mark_good().await,
@@ -315,34 +315,6 @@ impl Check {
             }),
         });
     }
-}
-
-/// Whether the API answers `GET /api/v1/health` with 200 at `addr` (an
-/// unspecified address is asked on loopback).
-async fn api_answers(addr: SocketAddr) -> Result<(), String> {
-    let mut addr = addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    let url = format!("http://{addr}/api/v1/health");
-    let asked = tokio::task::spawn_blocking(move || {
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(API_TIMEOUT))
-                .build(),
-        );
-        match agent.get(&url).call() {
-            Ok(r) if r.status().is_success() => Ok(()),
-            Ok(r) => Err(format!("GET {url} answered {}", r.status())),
-            Err(e) => Err(format!("GET {url}: {e}")),
-        }
-    })
-    .await;
-    asked.unwrap_or_else(|e| Err(format!("the request task failed: {e}")))
 }
 
 /// Runs the reboot program and waits for it to return.
