@@ -63,6 +63,10 @@ fi
 # the boot state through /etc/fw_env.config (image/boot/boot-state.sh).
 # shellcheck source=image/boot/boot-state.sh
 . "$repo/image/boot/boot-state.sh"
+# The board's own settings in the default igloo.toml (the overlay is copied).
+# shellcheck source=image/boards/board-config.sh
+. "$repo/image/boards/board-config.sh"
+board_igloo_toml "$target/etc/igloo/igloo.toml"
 boot_state_fw_env "$BOARD_DISK" >"$target/etc/fw_env.config"
 
 # The shared inittab (image/overlay/etc/inittab) runs Mosquitto, the D-Bus

@@ -32,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use self::settings::WatchdogSettings;
 
 nix::ioctl_readwrite!(wdioc_settimeout, b'W', 6, libc::c_int);
+nix::ioctl_read!(wdioc_gettimeout, b'W', 7, libc::c_int);
 
 /// The longest the API's own health request may take: a feed is never
 /// later than this after it was due.
@@ -65,11 +66,27 @@ pub fn start(
     // valid c_int the driver reads and writes back.
     match unsafe { wdioc_settimeout(device.as_raw_fd(), &mut secs) } {
         Ok(_) => timeout = Duration::from_secs(u64::try_from(secs).unwrap_or(0).max(1)),
-        Err(e) => tracing::warn!(
-            device = %path.display(),
-            "the watchdog's timeout could not be set ({e}); assuming {} s",
-            timeout.as_secs()
-        ),
+        Err(e) => {
+            // The driver keeps its own timeout (e.g. a hardware maximum
+            // below the one asked for): feed at the pace it needs.
+            let mut current: libc::c_int = 0;
+            // SAFETY: as above; the driver writes one c_int.
+            match unsafe { wdioc_gettimeout(device.as_raw_fd(), &mut current) } {
+                Ok(_) if current > 0 => {
+                    timeout = Duration::from_secs(u64::try_from(current).unwrap_or(1));
+                    tracing::warn!(
+                        device = %path.display(),
+                        "the watchdog's timeout could not be set to {} s ({e}); it keeps {current} s",
+                        settings.timeout.as_secs()
+                    );
+                }
+                _ => tracing::warn!(
+                    device = %path.display(),
+                    "the watchdog's timeout could not be set or read ({e}); assuming {} s",
+                    timeout.as_secs()
+                ),
+            }
+        }
     }
     let interval = feed_interval(timeout);
     tracing::info!(

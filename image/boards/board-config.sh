@@ -1,0 +1,15 @@
+# shellcheck shell=bash
+# Board facts that end up in the rootfs's files, for both image builders
+# (scripts/build-image and buildroot/board/igloo/post-build.sh). Source it
+# after image/boards/BOARD.conf.
+
+# board_igloo_toml TOML: adds the board's own settings to the image's default
+# igloo.toml (copied from image/overlay): [watchdog] when BOARD_WATCHDOG names
+# the board's watchdog device.
+board_igloo_toml() {
+    local toml=$1
+    if [ -n "${BOARD_WATCHDOG:-}" ]; then
+        printf '\n[watchdog]                     # a hung core reboots the board (docs/image.md)\ndevice = "%s"\n' \
+            "$BOARD_WATCHDOG" >>"$toml"
+    fi
+}
