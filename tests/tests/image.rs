@@ -9,7 +9,8 @@
 //! Zigbee2MQTT device published to that broker appears; the data partition
 //! grows to the end of a bigger disk; the rootfs is mounted read-only and no
 //! byte of slot A is ever written; after a clean power-off and a second boot
-//! the device keeps its id (the core's database lives on /data).
+//! the device keeps its id (the core's database lives on /data) and the clock
+//! does not go back past the last known time kept there.
 
 use std::time::Duration;
 
@@ -138,6 +139,17 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     // (marks the slot good, docs/ota.md).
     let ota = wait_marked_good(&api, Duration::from_secs(300));
     eprintln!("first boot: {}", ota["health"]);
+    // The last known time is kept on /data; a clock behind it at the next
+    // boot (a Pi has no battery-backed clock) is set forward to it. Here it
+    // is set a year ahead, as if this boot's clock had been wrong.
+    let (clock, rc) = guest.shell("cat /data/clock");
+    let saved: u64 = clock
+        .first()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no time saved in /data/clock: {clock:?} (rc {rc})"));
+    let ahead = saved + 365 * 86_400;
+    let (out, rc) = guest.shell(&format!("echo {ahead} > /data/clock"));
+    assert_eq!(rc, 0, "{out:?}");
     guest.poweroff();
 
     // Slot A was never written (the rootfs is read-only down to the block
@@ -166,6 +178,19 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     eprintln!(
         "second boot: core ready {:.1} s after QEMU started",
         boot2.as_secs_f64()
+    );
+    guest.wait_console(
+        Duration::from_secs(5),
+        &["clock: set to the last known time"],
+    );
+    let (now, _) = guest.shell("date +%s");
+    let now: u64 = now
+        .first()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("date +%s: {now:?}"));
+    assert!(
+        now >= ahead,
+        "the clock ({now}) went back past the last known time ({ahead})"
     );
     let api = guest.api();
     wait_for(Duration::from_secs(60), "the API after the reboot", || {
