@@ -8,12 +8,13 @@ use std::process::{Command, Stdio};
 
 use igloo_tests::{Core, ProviderSpec, TIMEOUT, bin, providers_toml, wait_for};
 
-/// `igloo --api URL args…` with stdout and stderr piped.
+/// `igloo --api URL args…` with the core's token, stdout and stderr piped.
 fn igloo(core: &Core, args: &[&str]) -> std::process::Child {
     Command::new(bin("igloo"))
         .arg("--api")
         .arg(core.url())
         .args(args)
+        .env("IGLOO_TOKEN", core.token().unwrap_or_default())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use igloo_tests::harness::bins::bin;
-use igloo_tests::harness::cli::igloo_with_api;
 use igloo_tests::harness::core::{Core, CoreSettings, ProviderSpec, providers_toml};
 use igloo_tests::harness::privileged::{PtyPair, require_root, uevent_tty};
 use igloo_tests::harness::wait::{TIMEOUT, wait_for};
@@ -175,7 +174,7 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
         "{grants}"
     );
     // `igloo doctor` shows the warning under its provider.
-    let doctor = igloo_with_api(core.url(), &["doctor"]);
+    let doctor = core.cli(&["doctor"]);
     doctor.assert_success();
     let section: Vec<&str> = doctor
         .stdout

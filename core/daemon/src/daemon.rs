@@ -109,6 +109,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         cgroup_parent: sb.cgroup.clone(),
         data_root: data_dir.clone(),
     });
+    let auth = Arc::new(crate::auth::Auth::open(config.auth.clone(), data_dir)?);
     let (events, _) = broadcast::channel(EVENT_BUS);
     let tree = tree::spawn(store, events.clone())?;
     let listener = tokio::net::TcpListener::bind(config.core.api_listen)
@@ -154,6 +155,19 @@ async fn run(config: Config) -> anyhow::Result<()> {
         grants: registry,
         host_facts: Arc::new(host_facts(&host)),
         ota,
+        auth,
+        streams: api::limits::Counter::new(
+            api::limits::STREAMS_PER_ADDRESS,
+            api::limits::STREAMS_TOTAL,
+        ),
+        routes: Arc::default(),
+    });
+    // Without the local socket the API still works (with credentials):
+    // a failure is reported, not fatal.
+    let local = config.auth.local_socket(root).and_then(|path| {
+        serve_local(path, app.clone(), shutdown.clone())
+            .inspect_err(|e| tracing::error!("local API socket unavailable: {e:#}"))
+            .ok()
     });
     if let Some(path) = config.core.provider_socket.clone() {
         let supervised = config.providers.iter().map(|p| p.name.clone()).collect();
@@ -184,15 +198,16 @@ async fn run(config: Config) -> anyhow::Result<()> {
             shutdown.cancel();
         }
     });
-    // TCP_NODELAY: event streams write one small chunk per event; with Nagle's
-    // algorithm a chunk waits for the client's delayed ACK (40 ms on Linux).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY on an API connection: {e}");
-        }
-    });
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    // Connections over the caps are closed at accept; the others get
+    // TCP_NODELAY. `tap_io` only makes the client address available to
+    // handlers (axum's `ConnectInfo<SocketAddr>`).
+    let listener =
+        axum::serve::ListenerExt::tap_io(api::limits::CappedListener::new(listener), |_| {});
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     // Event streams end on cancellation; any other request gets a grace period.
     tokio::select! {
         r = server => r.context("API server")?,
@@ -201,6 +216,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     tracing::info!("shutting down");
+    if let Some(path) = local {
+        let _ = std::fs::remove_file(path);
+    }
     if let Some(a) = announcer {
         a.finished().await;
     }
@@ -214,6 +232,42 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
     tree.flush().await;
     Ok(())
+}
+
+/// Serves the API on the Unix socket `path` (mode 0600, its directory
+/// created 0755), where root needs no credentials (`SO_PEERCRED`, checked per
+/// request by `api::access`). Returns the path, removed at shutdown.
+///
+/// # Errors
+/// The socket cannot be created.
+fn serve_local(
+    path: std::path::PathBuf,
+    app: axum::Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the local socket's directory {}", dir.display()))?;
+    }
+    // A socket left by a core that was killed: nothing listens on it any more.
+    if std::os::unix::net::UnixStream::connect(&path).is_err() {
+        let _ = std::fs::remove_file(&path);
+    }
+    let listener = tokio::net::UnixListener::bind(&path)
+        .with_context(|| format!("binding the local socket {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("chmod 0600 {}", path.display()))?;
+    tracing::info!(socket = %path.display(), "local API for root on this machine");
+    let service = app.into_make_service_with_connect_info::<api::access::LocalPeer>();
+    tokio::spawn(async move {
+        let server =
+            axum::serve(listener, service).with_graceful_shutdown(shutdown.cancelled_owned());
+        if let Err(e) = server.await {
+            tracing::error!("local API socket: {e}");
+        }
+    });
+    Ok(path)
 }
 
 /// The host's confinement facts for `GET /api/v1/sandbox`. Runs `nft

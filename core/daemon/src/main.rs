@@ -2,6 +2,7 @@
 //! (`igloo devices`, `igloo set`, …), one binary. See ARCHITECTURE.md.
 
 mod api;
+mod auth;
 mod cli;
 mod config;
 mod daemon;
@@ -28,14 +29,21 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(version, about, propagate_version = true)]
 struct Cli {
-    /// API base URL used by the client subcommands.
+    /// API base URL used by the client subcommands
+    /// [default: the local socket when it answers, else http://127.0.0.1:8080].
+    #[arg(long, global = true, env = "IGLOO_API")]
+    api: Option<String>,
+    /// API token (`igloo tokens create`, or stored by `igloo login`).
+    #[arg(long, global = true, env = "IGLOO_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The core's local socket, used by root on the gateway without a token.
     #[arg(
         long,
         global = true,
-        env = "IGLOO_API",
-        default_value = "http://127.0.0.1:8080"
+        env = "IGLOO_SOCKET",
+        default_value = auth::settings::DEFAULT_LOCAL_SOCKET
     )]
-    api: String,
+    socket: PathBuf,
     /// Print raw JSON (for scripts).
     #[arg(long, global = true)]
     json: bool,
@@ -110,6 +118,41 @@ enum Command {
         #[command(subcommand)]
         action: OtaAction,
     },
+    /// Create the owner's account on a new gateway, with the setup code
+    /// from its console (or, as root on it, `/data/igloo/setup-code`).
+    Onboard {
+        /// The setup code (`ABCD-EFGH-JKMN`).
+        #[arg(long)]
+        code: String,
+        /// The owner's user name (asked when not given).
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Log in as the owner and keep a token for this API in
+    /// ~/.config/igloo/tokens.json (0600). The password is asked without
+    /// echo, or read from stdin when it is not a terminal.
+    Login {
+        /// User name (asked when not given).
+        #[arg(long)]
+        user: Option<String>,
+        /// What the token may do: read, control or admin.
+        #[arg(long, default_value = "admin")]
+        scope: String,
+    },
+    /// Revoke and forget the token `igloo login` stored for this API.
+    Logout,
+    /// API tokens for programs: list, create (shown once), revoke.
+    Tokens {
+        #[command(subcommand)]
+        action: TokensAction,
+    },
+    /// The owner's account: `igloo owner reset-password` (root on the gateway).
+    Owner {
+        #[command(subcommand)]
+        action: OwnerAction,
+    },
+    /// The API's routes with the access each needs (admin).
+    Routes,
     /// ESPHome devices: `igloo esphome add 192.168.1.50 --key KEY`,
     /// `igloo esphome list`, `igloo esphome remove 192.168.1.50`.
     Esphome {
@@ -119,6 +162,32 @@ enum Command {
         #[command(subcommand)]
         action: EsphomeAction,
     },
+}
+
+#[derive(Subcommand)]
+enum TokensAction {
+    /// List tokens (ids, names, scopes; never the secrets).
+    List,
+    /// Create a token and print it (shown only this once).
+    Create {
+        /// What it is for (`kitchen tablet`).
+        name: String,
+        /// read, control or admin.
+        #[arg(long, default_value = "read")]
+        scope: String,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id (`igloo tokens list`).
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OwnerAction {
+    /// Set a new owner password without the old one, and end every
+    /// session. Only root on the gateway (over the local socket).
+    ResetPassword,
 }
 
 #[derive(Subcommand)]
@@ -201,7 +270,8 @@ fn main() -> ExitCode {
     if !matches!(cli.command, Command::Run { .. }) {
         die_quietly_on_closed_pipe();
     }
-    let client = cli::Client::new(&cli.api, cli.json);
+    let target = cli::Target::choose(cli.api.as_deref(), cli.token.clone(), &cli.socket);
+    let client = cli::Client::new(target, cli.json);
     let result = match cli.command {
         Command::Run { config } => return daemon::main(&config),
         Command::Devices => client.devices(),
@@ -241,6 +311,18 @@ fn main() -> ExitCode {
             OtaAction::Status => client.ota_status(),
             OtaAction::Install { target } => client.ota_install(&target),
         },
+        Command::Onboard { code, user } => client.onboard(&code, user.as_deref()),
+        Command::Login { user, scope } => client.login(user.as_deref(), &scope),
+        Command::Logout => client.logout(),
+        Command::Tokens { action } => match action {
+            TokensAction::List => client.tokens_list(),
+            TokensAction::Create { name, scope } => client.tokens_create(&name, &scope),
+            TokensAction::Revoke { id } => client.tokens_revoke(&id),
+        },
+        Command::Owner {
+            action: OwnerAction::ResetPassword,
+        } => client.reset_password(),
+        Command::Routes => client.routes(),
         Command::Esphome { provider, action } => match action {
             EsphomeAction::Add { address, key } => {
                 client.esphome_add(provider.as_deref(), &address, key.as_deref())

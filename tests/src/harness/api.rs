@@ -160,11 +160,35 @@ impl Entity {
     }
 }
 
-/// The API client.
+/// The API client. With a token ([`Api::with_token`]) every request carries
+/// `Authorization: Bearer <token>`.
 #[derive(Clone)]
 pub struct Api {
     base: String,
     agent: ureq::Agent,
+    token: Option<String>,
+}
+
+/// A whole answer: status, body (JSON, or a JSON string if not JSON) and
+/// headers (names lower-case).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+    /// Response headers, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    /// The first value of header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl std::fmt::Debug for Api {
@@ -184,7 +208,73 @@ impl Api {
         Api {
             base: base.into(),
             agent,
+            token: None,
         }
+    }
+
+    /// The same client sending `token` as its bearer credential (`None`: none).
+    pub fn with_token(&self, token: Option<&str>) -> Api {
+        Api {
+            token: token.map(str::to_string),
+            ..self.clone()
+        }
+    }
+
+    /// The bearer token it sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn auth<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(t) => r.header("Authorization", format!("Bearer {t}")),
+            None => r,
+        }
+    }
+
+    /// Any request: `method path` with extra `headers` and an optional
+    /// body (sent as given; set `Content-Type` in `headers`).
+    ///
+    /// # Errors
+    /// A transport error, described.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<Reply, String> {
+        let url = format!("{}{path}", self.base);
+        let what = format!("{method} {url}");
+        let mut req = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = match body {
+            Some(b) => {
+                let r = req.body(b.to_vec()).map_err(|e| format!("{what}: {e}"))?;
+                self.agent.run(r)
+            }
+            None => {
+                let r = req.body(()).map_err(|e| format!("{what}: {e}"))?;
+                self.agent.run(r)
+            }
+        }
+        .map_err(|e| format!("{what}: {e}"))?;
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let (status, body) = read(resp, &what)?;
+        Ok(Reply {
+            status,
+            body,
+            headers,
+        })
     }
 
     /// The base URL.
@@ -199,8 +289,7 @@ impl Api {
     pub fn get(&self, path: &str) -> Result<(u16, Value), String> {
         let url = format!("{}{path}", self.base);
         let resp = self
-            .agent
-            .get(&url)
+            .auth(self.agent.get(&url))
             .call()
             .map_err(|e| format!("GET {url}: {e}"))?;
         read(resp, &format!("GET {url}"))
@@ -213,8 +302,7 @@ impl Api {
     pub fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
         let url = format!("{}{path}", self.base);
         let resp = self
-            .agent
-            .post(&url)
+            .auth(self.agent.post(&url))
             .send_json(body)
             .map_err(|e| format!("POST {url}: {e}"))?;
         read(resp, &format!("POST {url}"))
@@ -232,8 +320,7 @@ impl Api {
     ) -> Result<(u16, Value), String> {
         let url = format!("{}{path}", self.base);
         let resp = self
-            .agent
-            .post(&url)
+            .auth(self.agent.post(&url))
             .header("Content-Type", content_type)
             .send(body)
             .map_err(|e| format!("POST {url}: {e}"))?;

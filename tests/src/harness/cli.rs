@@ -48,13 +48,31 @@ impl CliOutput {
     }
 }
 
-/// Runs `igloo <args…>` and waits for it.
+/// Runs `igloo <args…>` and waits for it. The environment is the test's,
+/// without `IGLOO_API` and `IGLOO_TOKEN`, with `IGLOO_SOCKET` pointing
+/// nowhere (so no test reaches a core's local socket by chance) and
+/// `XDG_CONFIG_HOME` an empty directory of this test process (so no
+/// stored login is read or written outside it).
 pub fn igloo(args: &[&str]) -> CliOutput {
+    igloo_env(args, &[])
+}
+
+/// [`igloo`] with extra environment variables (set after the defaults, so
+/// `IGLOO_TOKEN`, `IGLOO_SOCKET` or `XDG_CONFIG_HOME` can be given).
+pub fn igloo_env(args: &[&str], env: &[(&str, &str)]) -> CliOutput {
     let exe = bin("igloo");
-    let out = Command::new(&exe)
+    let mut command = Command::new(&exe);
+    command
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("IGLOO_API")
+        .env_remove("IGLOO_TOKEN")
+        .env("IGLOO_SOCKET", "/nonexistent/igloo-test.sock")
+        .env("XDG_CONFIG_HOME", config_home());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
     CliOutput {
@@ -65,9 +83,31 @@ pub fn igloo(args: &[&str]) -> CliOutput {
     }
 }
 
-/// Runs `igloo --api <api> <args…>`.
+/// Runs `igloo --api <api> <args…>` without credentials.
 pub fn igloo_with_api(api: &str, args: &[&str]) -> CliOutput {
     let mut all = vec!["--api", api];
     all.extend_from_slice(args);
     igloo(&all)
+}
+
+/// Runs `igloo --api <api> <args…>` with `IGLOO_TOKEN=token` when given.
+pub fn igloo_with_token(api: &str, token: Option<&str>, args: &[&str]) -> CliOutput {
+    let mut all = vec!["--api", api];
+    all.extend_from_slice(args);
+    match token {
+        Some(t) => igloo_env(&all, &[("IGLOO_TOKEN", t)]),
+        None => igloo(&all),
+    }
+}
+
+/// An empty config directory for the CLI, one per test process.
+fn config_home() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("igloo-test-cli-home-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"))
+    })
+    .path()
 }

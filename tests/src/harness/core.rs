@@ -13,7 +13,7 @@ use tempfile::TempDir;
 
 use crate::harness::api::Api;
 use crate::harness::bins::{bin, bin_dir};
-use crate::harness::cli::{CliOutput, igloo_with_api};
+use crate::harness::cli::{CliOutput, igloo_with_token};
 use crate::harness::events::EventStream;
 use crate::harness::logfile::LogFile;
 use crate::harness::mosquitto::{Mosquitto, terminate};
@@ -205,7 +205,25 @@ pub struct CoreSettings {
     /// `RUST_LOG` for the core (it wins over `[core] log`, which comes from
     /// `IGLOO_TEST_LOG`); `None` = the test's own environment.
     pub rust_log: Option<String>,
+    /// How authentication is set up (ignored for a released core, which has none).
+    pub auth: AuthMode,
 }
+
+/// How the harness sets up a core's authentication (docs/security.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Onboard the owner ([`OWNER`], [`OWNER_PASSWORD`]) with the setup code,
+    /// log in for an `admin` token and send it with every request of
+    /// [`Core::api`], [`Core::cli`] and [`Core::events`] (the default).
+    Owner,
+    /// Leave the core as a fresh gateway is: no owner, no token.
+    Fresh,
+}
+
+/// The owner the harness onboards.
+pub const OWNER: &str = "owner";
+/// The owner's password in tests (a test value, never a real secret).
+pub const OWNER_PASSWORD: &str = "test-owner-password-7f3a";
 
 impl Default for CoreSettings {
     fn default() -> CoreSettings {
@@ -218,6 +236,7 @@ impl Default for CoreSettings {
             binary: None,
             legacy_v1: false,
             rust_log: None,
+            auth: AuthMode::Owner,
         }
     }
 }
@@ -239,6 +258,8 @@ pub struct Core {
     binary: Option<PathBuf>,
     /// [`CoreSettings::rust_log`].
     rust_log: Option<String>,
+    /// The core's local socket (`[auth] local_socket`), for today's core.
+    local_socket: PathBuf,
 }
 
 impl Core {
@@ -296,9 +317,20 @@ impl Core {
         } else {
             format!("nft_table = {}\n", s(&unique))
         };
+        // Each core its own local socket: the default, /run/igloo/api.sock,
+        // would be shared by the cores of tests running in parallel.
+        let local_socket = dir.path().join("api.sock");
+        let auth = if settings.legacy_v1 || settings.extra_toml.contains("[auth]") {
+            String::new()
+        } else {
+            format!(
+                "[auth]\nlocal_socket = {}\n",
+                s(&local_socket.to_string_lossy())
+            )
+        };
         let config = format!(
             "# Written by the igloo-tests harness.\n[core]\n{cgroup}{table}data_dir = {}\napi_listen = {}\n\
-             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n{socket}{}\n\n{}\n\n{providers_toml}",
+             heartbeat_interval_ms = {}\nheartbeat_timeout_ms = {}\nlog = {}\n{socket}{}\n\n{auth}{}\n\n{providers_toml}",
             s(&data.to_string_lossy()),
             s(&format!("127.0.0.1:{port}")),
             settings.heartbeat_interval_ms,
@@ -322,8 +354,13 @@ impl Core {
             provider_pids: HashSet::new(),
             binary: settings.binary,
             rust_log: settings.rust_log,
+            local_socket,
         };
         core.spawn();
+        if settings.auth == AuthMode::Owner && !settings.legacy_v1 {
+            let token = crate::harness::auth::onboard(&core.api, &core.data_dir());
+            core.api = core.api.with_token(Some(&token));
+        }
         core
     }
 
@@ -434,12 +471,27 @@ impl Core {
 
     /// Opens the event stream.
     pub fn events(&self) -> EventStream {
-        EventStream::connect(self.url())
+        EventStream::connect_with(self.url(), self.api.token())
     }
 
-    /// Runs `igloo --api <this core> <args…>`.
+    /// Runs `igloo --api <this core> <args…>` with this core's token (if any).
     pub fn cli(&self, args: &[&str]) -> CliOutput {
-        igloo_with_api(self.url(), args)
+        igloo_with_token(self.url(), self.api.token(), args)
+    }
+
+    /// The API client without credentials (what anyone on the LAN has).
+    pub fn anonymous_api(&self) -> Api {
+        self.api.with_token(None)
+    }
+
+    /// The admin token the harness made (with [`AuthMode::Owner`]).
+    pub fn token(&self) -> Option<&str> {
+        self.api.token()
+    }
+
+    /// The core's local socket (`[auth] local_socket`).
+    pub fn local_socket(&self) -> &Path {
+        &self.local_socket
     }
 
     /// The pid of provider `name` once it is `running` with a pid.

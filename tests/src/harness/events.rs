@@ -27,6 +27,15 @@ impl EventStream {
     /// # Panics
     /// If the request fails or is not answered 200 with `text/event-stream`.
     pub fn connect(base: &str) -> EventStream {
+        EventStream::connect_with(base, None)
+    }
+
+    /// [`EventStream::connect`] with `token` as the bearer credential.
+    ///
+    /// # Panics
+    /// As [`EventStream::connect`].
+    pub fn connect_with(base: &str, token: Option<&str>) -> EventStream {
+        let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
         let url = format!("{base}/api/v1/events");
         let host = base
             .strip_prefix("http://")
@@ -41,7 +50,7 @@ impl EventStream {
             .unwrap_or_else(|e| panic!("GET {url}: cannot connect: {e}"));
         write!(
             socket,
-            "GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n"
+            "GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n{auth}\r\n"
         )
         .unwrap_or_else(|e| panic!("GET {url}: cannot send the request: {e}"));
         let _ = socket.set_read_timeout(Some(Duration::from_secs(5)));

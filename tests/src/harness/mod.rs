@@ -29,6 +29,7 @@
 //! killed when its owner is dropped.
 
 pub mod api;
+pub mod auth;
 pub mod bins;
 pub mod bundles;
 pub mod cli;

@@ -1,21 +1,28 @@
 //! The HTTP API (axum), shapes in `docs/api.md`. Reads go to the tree task
 //! through its handle; change requests are forwarded, never applied here.
-//! The supervisor's typed statuses become JSON in [`views`].
+//! The supervisor's typed statuses become JSON in [`views`]. Every route is
+//! declared with the access it needs in [`routes`], checked by [`access`]
+//! (docs/security.md); [`limits`] caps connections and event streams.
 
+pub mod access;
+mod auth;
+pub mod limits;
 pub mod probe;
+pub mod routes;
 pub mod views;
 mod wait;
+
+pub use self::routes::router;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json};
 use futures::Stream;
 use futures::StreamExt;
 use igloo_protocol::{Component, DeviceId};
@@ -25,6 +32,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_util::sync::CancellationToken;
 
+use self::access::RouteInfo;
+use self::limits::Counter;
+use crate::auth::{Auth, Principal};
 use crate::events::Event;
 use crate::grants::Registry;
 use crate::ota::{InstallError, Ota, Source};
@@ -49,6 +59,12 @@ pub struct AppState {
     pub host_facts: Arc<Value>,
     /// Over-the-air updates of the system.
     pub ota: Arc<Ota>,
+    /// Accounts, sessions and tokens.
+    pub auth: Arc<Auth>,
+    /// Open event streams, capped per client address and in total.
+    pub streams: Arc<Counter>,
+    /// The route table's listing (filled in by [`router`]).
+    pub routes: Arc<Vec<RouteInfo>>,
 }
 
 /// An API error: status + `{"error": message}`.
@@ -78,33 +94,15 @@ impl From<RequestError> for ApiError {
     }
 }
 
-/// The `/api/v1` router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/health", get(health))
-        .route("/api/v1/devices", get(devices))
-        .route("/api/v1/devices/{id}", get(device))
-        .route("/api/v1/devices/{id}/entities/{entity}", post(set_entity))
-        .route("/api/v1/providers", get(providers))
-        .route("/api/v1/providers/{name}/restart", post(restart))
-        .route("/api/v1/providers/{name}/command", post(command))
-        .route("/api/v1/providers/{name}/update", post(update))
-        .route("/api/v1/grants", get(grants))
-        .route("/api/v1/sandbox", get(sandbox))
-        .route("/api/v1/events", get(events))
-        .route("/api/v1/ota", get(ota_status))
-        .route("/api/v1/ota/install", post(ota_install))
-        .fallback(|| async {
-            ApiError(
-                StatusCode::NOT_FOUND,
-                "no such endpoint; see docs/api.md".into(),
-            )
-        })
-        .with_state(state)
-}
-
-async fn health(State(s): State<AppState>) -> Json<Value> {
+/// `GET /api/v1/health`: public, but without a `read` credential it says
+/// only `{"status": "ok"}` (nothing an anonymous LAN client could use).
+/// It always asks the tree task, so that an answer also proves the tree
+/// responds (the watchdog and the OTA health check rely on that).
+async fn health(State(s): State<AppState>, who: Option<Extension<Principal>>) -> Json<Value> {
     let devices: usize = s.tree.counts().await.values().sum();
+    if who.is_none() {
+        return Json(json!({"status": "ok"}));
+    }
     let (running, total) = s.supervisor.running();
     Json(json!({
         "status": "ok",
@@ -341,12 +339,33 @@ async fn update(
     Ok((StatusCode::ACCEPTED, Json(json!(answer))))
 }
 
+/// `GET /api/v1/routes`: the route table (method, path, access).
+async fn routes(State(s): State<AppState>) -> Json<Value> {
+    Json(json!(*s.routes))
+}
+
+/// `GET /api/v1/events`: the event stream (SSE). At most
+/// [`limits::STREAMS_PER_ADDRESS`] per client address and
+/// [`limits::STREAMS_TOTAL`] in all; over: 429.
 async fn events(
     State(s): State<AppState>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    // The local socket counts as one address of its own.
+    let ip = peer.map_or(std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), |p| {
+        p.0.0.ip()
+    });
+    let slot = s.streams.acquire(ip).map_err(|full| {
+        ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            limits::describe(full, "event streams"),
+        )
+    })?;
     let stream = BroadcastStream::new(s.events.subscribe())
         .take_until(s.shutdown.cancelled_owned())
-        .map(|item| {
+        .map(move |item| {
+            // Held as long as the stream: dropping it frees the place.
+            let _held = &slot;
             Ok(match item {
                 Ok(e) => SseEvent::default().event(e.kind()).data(e.to_json_text()),
                 Err(BroadcastStreamRecvError::Lagged(n)) => SseEvent::default()
@@ -354,7 +373,7 @@ async fn events(
                     .data(json!({"type": "lagged", "missed": n}).to_string()),
             })
         });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 async fn ota_status(State(s): State<AppState>) -> Json<Value> {

@@ -1,39 +1,128 @@
 //! The command-line client: subcommands that call the HTTP API (`docs/api.md`).
 //! Provider-specific subcommands live in submodules ([`esphome`]), as do
-//! system updates ([`ota`]).
+//! system updates ([`ota`]) and accounts and tokens ([`account`]).
+//!
+//! How it reaches the core ([`Target::choose`]): with a token (`--token`,
+//! `IGLOO_TOKEN`, or the one `igloo login` stored) over HTTP; else, when
+//! no `--api` is given and the core's local socket answers, over that
+//! socket ([`local`], root only); else over HTTP without credentials.
 
+pub mod account;
 pub mod esphome;
+mod local;
 pub mod ota;
+
+use std::path::PathBuf;
 
 use std::io::{BufRead, BufReader};
 
 use anyhow::{Context, bail};
 use serde_json::{Map, Value};
 
+/// The API base used when none is given.
+pub const DEFAULT_API: &str = "http://127.0.0.1:8080";
+
+/// Where the CLI sends its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// HTTP to `base`, with a bearer token when there is one.
+    Http {
+        /// `http://host:port`.
+        base: String,
+        /// The token, if any (never printed).
+        token: Option<String>,
+    },
+    /// The core's local Unix socket (root only).
+    Local(PathBuf),
+}
+
+impl Target {
+    /// Picks the target: a token given (`token`) or stored by `igloo
+    /// login` for this API → HTTP with it; no `api` given and the socket at
+    /// `socket` accepts a connection → the socket; else HTTP without
+    /// credentials.
+    pub fn choose(api: Option<&str>, token: Option<String>, socket: &std::path::Path) -> Target {
+        let base = api.unwrap_or(DEFAULT_API).trim_end_matches('/').to_string();
+        if token.is_some() {
+            return Target::Http { base, token };
+        }
+        if let Some(stored) = account::stored_token(&base) {
+            return Target::Http {
+                base,
+                token: Some(stored),
+            };
+        }
+        if api.is_none() && std::os::unix::net::UnixStream::connect(socket).is_ok() {
+            return Target::Local(socket.to_path_buf());
+        }
+        Target::Http { base, token: None }
+    }
+}
+
 /// An API client printing human-readable text or, with `--json`, raw JSON.
 pub struct Client {
     base: String,
+    token: Option<String>,
     json: bool,
     agent: ureq::Agent,
 }
 
 impl Client {
-    /// A client for the API at `base` (e.g. `http://127.0.0.1:8080`).
-    pub fn new(base: &str, json: bool) -> Client {
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build(),
-        );
-        Client {
-            base: base.trim_end_matches('/').to_string(),
-            json,
-            agent,
+    /// A client for `target`.
+    pub fn new(target: Target, json: bool) -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build();
+        match target {
+            Target::Http { base, token } => Client {
+                base,
+                token,
+                json,
+                agent: ureq::Agent::new_with_config(config),
+            },
+            Target::Local(path) => Client {
+                // The host is not used: every connection goes to the socket.
+                base: "http://localhost".into(),
+                token: None,
+                json,
+                agent: ureq::Agent::with_parts(
+                    config,
+                    local::UnixConnector { path },
+                    ureq::unversioned::resolver::DefaultResolver::default(),
+                ),
+            },
         }
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
+    }
+
+    /// A GET request to `path` (under `/api/v1`) with the credentials.
+    fn request_get(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let r = self.agent.get(&self.url(path));
+        match &self.token {
+            Some(t) => r.header("Authorization", format!("Bearer {t}")),
+            None => r,
+        }
+    }
+
+    /// A POST request to `path` (under `/api/v1`) with the credentials.
+    fn request_post(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        let r = self.agent.post(&self.url(path));
+        match &self.token {
+            Some(t) => r.header("Authorization", format!("Bearer {t}")),
+            None => r,
+        }
+    }
+
+    /// A DELETE request to `path` (under `/api/v1`) with the credentials.
+    fn request_delete(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let r = self.agent.delete(&self.url(path));
+        match &self.token {
+            Some(t) => r.header("Authorization", format!("Bearer {t}")),
+            None => r,
+        }
     }
 
     fn check(&self, mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
@@ -49,13 +138,20 @@ impl Client {
                 .get("error")
                 .and_then(Value::as_str)
                 .unwrap_or("no details");
+            if status == 401 {
+                bail!(
+                    "{status}: {msg}\n  log in with `igloo login --api {}`, or give a token (--token, IGLOO_TOKEN); \
+                     on the gateway itself, run as root",
+                    self.base
+                );
+            }
             bail!("{status}: {msg}");
         }
         Ok(body)
     }
 
     fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let resp = self.agent.get(&self.url(path)).call().with_context(|| {
+        let resp = self.request_get(path).call().with_context(|| {
             format!(
                 "cannot reach the core at {} (is `igloo run` running?)",
                 self.base
@@ -66,8 +162,7 @@ impl Client {
 
     fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let resp = self
-            .agent
-            .post(&self.url(path))
+            .request_post(path)
             .send_json(body)
             .with_context(|| format!("cannot reach the core at {}", self.base))?;
         self.check(resp)
@@ -443,8 +538,7 @@ impl Client {
 
     pub fn watch(&self) -> anyhow::Result<()> {
         let resp = self
-            .agent
-            .get(&self.url("/events"))
+            .request_get("/events")
             .call()
             .with_context(|| format!("cannot reach the core at {}", self.base))?;
         if !resp.status().is_success() {

@@ -77,8 +77,7 @@ impl Client {
             quiet: self.json,
         };
         let resp = self
-            .agent
-            .post(&self.url("/ota/install"))
+            .request_post("/ota/install")
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", size.to_string())
             .send(ureq::SendBody::from_owned_reader(body))
@@ -88,16 +87,12 @@ impl Client {
 
     /// The `ota` events of the event stream, read on a thread.
     fn ota_events(&self) -> anyhow::Result<mpsc::Receiver<Value>> {
-        let resp = self
-            .agent
-            .get(&self.url("/events"))
-            .call()
-            .with_context(|| {
-                format!(
-                    "cannot reach the core at {} (is `igloo run` running?)",
-                    self.base
-                )
-            })?;
+        let resp = self.request_get("/events").call().with_context(|| {
+            format!(
+                "cannot reach the core at {} (is `igloo run` running?)",
+                self.base
+            )
+        })?;
         if !resp.status().is_success() {
             bail!("{}: the event stream is not available", resp.status());
         }

@@ -14,9 +14,10 @@
 //! - `[ota]` is read by [`crate::ota::settings`] ([`OtaSettings`]).
 //! - `[mdns]` is read by [`crate::mdns::settings`] ([`MdnsSettings`]).
 //! - `[watchdog]` is read by [`crate::watchdog::settings`] ([`WatchdogSettings`]).
+//! - `[auth]` is read by [`crate::auth::settings`] ([`AuthSettings`]).
 //!
-//! The dependency runs one way: `config` uses `sandbox`, `grants`, `ota`, `mdns`
-//! and `watchdog`, never the reverse.
+//! The dependency runs one way: `config` uses `sandbox`, `grants`, `ota`, `mdns`,
+//! `watchdog` and `auth`, never the reverse.
 
 pub mod core_section;
 pub mod lines;
@@ -32,6 +33,7 @@ use serde::Deserialize;
 
 pub use self::core_section::CoreConfig;
 pub use self::provider::{ProviderConfig, RestartPolicy, UpdatePolicy};
+use crate::auth::settings::{AuthSettings, RawAuth};
 use crate::mdns::settings::{MdnsSettings, RawMdns};
 use crate::ota::settings::{OtaSettings, RawOta};
 use crate::watchdog::settings::{RawWatchdog, WatchdogSettings};
@@ -71,6 +73,8 @@ pub struct Config {
     pub mdns: MdnsSettings,
     /// `[watchdog]`: the hardware watchdog.
     pub watchdog: WatchdogSettings,
+    /// `[auth]`: who may use the API.
+    pub auth: AuthSettings,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -88,6 +92,8 @@ struct RawConfig {
     mdns: RawMdns,
     #[serde(default)]
     watchdog: RawWatchdog,
+    #[serde(default)]
+    auth: RawAuth,
 }
 
 /// The text being parsed, for turning spans into errors and relative paths
@@ -196,6 +202,8 @@ impl Config {
             .map_err(|e| src.key_error(e, 0..0, ""))?;
         let watchdog =
             WatchdogSettings::from_raw(raw.watchdog).map_err(|e| src.key_error(e, 0..0, ""))?;
+        let auth = AuthSettings::from_raw(raw.auth, core.api_listen, &src.base)
+            .map_err(|e| src.key_error(e, 0..0, ""))?;
         let mut names = HashSet::new();
         let mut fixed_uids = HashSet::new();
         let mut providers = Vec::new();
@@ -227,6 +235,7 @@ impl Config {
             ota,
             mdns,
             watchdog,
+            auth,
             path: path.to_path_buf(),
         })
     }
