@@ -269,7 +269,17 @@ impl Api {
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let (status, body) = read(resp, &what)?;
+        // An event stream never ends: its status and headers are the answer.
+        let streaming = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let (status, body) = if streaming {
+            (resp.status().as_u16(), Value::Null)
+        } else {
+            read(resp, &what)?
+        };
         Ok(Reply {
             status,
             body,

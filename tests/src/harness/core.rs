@@ -260,6 +260,8 @@ pub struct Core {
     rust_log: Option<String>,
     /// The core's local socket (`[auth] local_socket`), for today's core.
     local_socket: PathBuf,
+    /// [`CoreSettings::auth`].
+    auth: AuthMode,
 }
 
 impl Core {
@@ -355,13 +357,25 @@ impl Core {
             binary: settings.binary,
             rust_log: settings.rust_log,
             local_socket,
+            auth: settings.auth,
         };
         core.spawn();
-        if settings.auth == AuthMode::Owner && !settings.legacy_v1 {
-            let token = crate::harness::auth::onboard(&core.api, &core.data_dir());
-            core.api = core.api.with_token(Some(&token));
-        }
         core
+    }
+
+    /// With [`AuthMode::Owner`] and no token yet: onboards the owner when
+    /// the core asks for it (a released core without authentication does
+    /// not know the route and is left alone).
+    fn onboard_if_asked(&mut self) {
+        if self.auth != AuthMode::Owner || self.api.token().is_some() {
+            return;
+        }
+        if let Ok((200, v)) = self.api.get("/api/v1/auth/onboarding")
+            && v["needed"] == true
+        {
+            let token = crate::harness::auth::onboard(&self.api, &self.data_dir());
+            self.api = self.api.with_token(Some(&token));
+        }
     }
 
     fn spawn(&mut self) {
@@ -394,6 +408,7 @@ impl Core {
         let started = Instant::now();
         loop {
             if self.api.health().is_ok() {
+                self.onboard_if_asked();
                 return;
             }
             if let Some(status) = self

@@ -53,7 +53,8 @@ pub use api::{Api, Device, Entity, Provider};
 pub use bins::bin;
 pub use cli::CliOutput;
 pub use core::{
-    Core, CoreSettings, ProviderSpec, RefusedRun, providers_toml, providers_toml_v1, run_config,
+    AuthMode, Core, CoreSettings, ProviderSpec, RefusedRun, providers_toml, providers_toml_v1,
+    run_config,
 };
 pub use events::EventStream;
 pub use logfile::LogFile;

@@ -39,6 +39,8 @@ pub struct Route {
     pub access: Access,
     /// The handler, already behind its access check.
     pub handler: MethodRouter<AppState>,
+    /// Largest request body, bytes (`None`: streamed, like a system update upload).
+    pub body_limit: Option<usize>,
 }
 
 /// A route as listed by `GET /api/v1/routes`.
@@ -71,7 +73,15 @@ impl Route {
             path,
             access,
             handler: handler.route_layer(middleware::from_fn_with_state(gate, check)),
+            body_limit: Some(super::routes::BODY_LIMIT),
         }
+    }
+
+    /// The same route without the body limit: for a handler that streams its
+    /// body to disk and bounds it itself.
+    pub fn streamed_body(mut self) -> Route {
+        self.body_limit = None;
+        self
     }
 
     /// The listing of this route.

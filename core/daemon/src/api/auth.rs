@@ -31,8 +31,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {}", e.body_text())))
+    b.map(|Json(v)| v).map_err(super::body_error)
 }
 
 /// The `Set-Cookie` value that starts a session.

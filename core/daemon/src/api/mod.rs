@@ -76,6 +76,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A JSON body that could not be read: 413 when it is over the limit
+/// ([`routes::BODY_LIMIT`]), else 400.
+fn body_error(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    ApiError(status, format!("body: {}", e.body_text()))
+}
+
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         let status = match e {
@@ -155,7 +166,7 @@ async fn set_entity(
     let Query(query) =
         query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("query: {e}")))?;
     let id = parse_id(&id)?;
-    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let Json(body) = body.map_err(body_error)?;
     let map = body.as_object().ok_or_else(|| {
         ApiError(
             StatusCode::BAD_REQUEST,
@@ -240,7 +251,7 @@ async fn command(
     Path(name): Path<String>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let Json(body) = body.map_err(body_error)?;
     let command = body["command"]
         .as_str()
         .filter(|c| !c.is_empty())
@@ -294,7 +305,7 @@ async fn update(
     Path(name): Path<String>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let Json(body) = body.map_err(body_error)?;
     let text = |key: &str| -> Result<Option<String>, ApiError> {
         match body.get(key) {
             None | Some(Value::Null) => Ok(None),

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::{MethodRouter, delete, get, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::PeerIpKeyExtractor;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::access::{Access, Route, RouteInfo};
@@ -108,7 +108,8 @@ pub fn table(auth: &Arc<Auth>) -> Vec<Route> {
             "/api/v1/ota/install",
             Need(Admin),
             post(super::ota_install),
-        ),
+        )
+        .streamed_body(),
         r(
             Method::GET,
             "/api/v1/auth/onboarding",
@@ -248,7 +249,13 @@ pub fn router(mut state: AppState) -> Router {
     state.routes = Arc::new(table.iter().map(Route::info).collect::<Vec<RouteInfo>>());
     let mut router = Router::new();
     for route in table {
-        router = router.route(route.path, route.handler);
+        // Over the limit: 413 before the handler runs (by Content-Length,
+        // or when a chunked body grows past it).
+        let handler = match route.body_limit {
+            Some(limit) => route.handler.layer(RequestBodyLimitLayer::new(limit)),
+            None => route.handler,
+        };
+        router = router.route(route.path, handler);
     }
     router
         .fallback(|| async {
@@ -257,7 +264,6 @@ pub fn router(mut state: AppState) -> Router {
                 "no such endpoint; see docs/api.md".into(),
             )
         })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
