@@ -49,6 +49,51 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
         || api.health(),
     );
     assert_eq!(health["status"], "ok", "{health}");
+    // Nothing without a login through the port forward (the LAN's view):
+    // anonymous requests are refused, a token made on the console works.
+    let anonymous = api.with_token(None);
+    assert_eq!(
+        anonymous.health().expect("health"),
+        serde_json::json!({"status": "ok"})
+    );
+    for path in [
+        "/api/v1/devices",
+        "/api/v1/providers",
+        "/api/v1/ota",
+        "/api/v1/events",
+    ] {
+        let r = anonymous.request("GET", path, &[], None).expect(path);
+        assert_eq!(r.status, 401, "anonymous GET {path}: {:?}", r.body);
+    }
+    let r = anonymous
+        .request("POST", "/api/v1/providers/mqtt/restart", &[], Some(b"{}"))
+        .expect("restart");
+    assert_eq!(r.status, 401, "anonymous restart: {:?}", r.body);
+    let read = guest.console_token("lan-read", "read");
+    let reader = api.with_token(Some(&read));
+    assert_eq!(reader.get("/api/v1/devices").expect("devices").0, 200);
+    assert_eq!(
+        reader
+            .post("/api/v1/providers/mqtt/restart", &serde_json::json!({}))
+            .expect("restart")
+            .0,
+        403,
+        "a read token cannot restart a provider"
+    );
+    let onboarding = anonymous
+        .get("/api/v1/auth/onboarding")
+        .expect("onboarding");
+    assert_eq!(onboarding, (200, serde_json::json!({"needed": true})));
+    let (code_lines, rc) = guest.shell("cat /data/igloo/setup-code");
+    assert_eq!(rc, 0, "the setup code on /data: {code_lines:?}");
+    let code = code_lines
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.len() == 14 && l.matches('-').count() == 2)
+        .unwrap_or_else(|| panic!("no setup code in {code_lines:?}"))
+        .to_string();
+    // Shown on the console for the person holding the gateway.
+    guest.wait_console(Duration::from_secs(30), &["Igloo setup code:", &code]);
 
     // The MQTT provider runs and is connected to the image's own Mosquitto
     // (whose log is on the console).
@@ -229,6 +274,7 @@ fn a_frozen_core_is_rebooted_by_the_hardware_watchdog_and_the_slot_stays_good() 
             "reboots 60 s after the core stops answering",
         ],
     );
+    guest.wait_core_ready();
     wait_marked_good(&guest.api(), Duration::from_secs(300));
     // The baseline: a core that answers is fed past the timeout.
     // (The console answers within a minute: two halves.)

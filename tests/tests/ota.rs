@@ -24,7 +24,7 @@
 use std::time::{Duration, Instant};
 
 use igloo_tests::harness::bundles::Bundles;
-use igloo_tests::harness::cli::igloo_with_api;
+use igloo_tests::harness::cli::igloo_with_token;
 use igloo_tests::harness::http::FileServer;
 use igloo_tests::harness::qemu::{Disk, Guest, image, wait_marked_good};
 use igloo_tests::harness::{api::Api, wait_for};
@@ -287,9 +287,14 @@ fn updates_switch_slots_are_marked_good_and_keep_every_device() {
     let devices = gw.seed_devices();
 
     // A → B, the bundle uploaded by the CLI from the host.
-    let url = gw.api().base().to_string();
+    let api = gw.api();
+    let url = api.base().to_string();
     let started = Instant::now();
-    let out = igloo_with_api(&url, &["ota", "install", &v2.display().to_string()]);
+    let out = igloo_with_token(
+        &url,
+        api.token(),
+        &["ota", "install", &v2.display().to_string()],
+    );
     out.assert_success();
     let install_time = started.elapsed();
     assert!(
@@ -310,8 +315,9 @@ fn updates_switch_slots_are_marked_good_and_keep_every_device() {
     assert_eq!(ota["booted"], "B", "{ota}");
     assert_eq!(gw.booted_slot()["version"], "test-v2", "{ota}");
     assert_eq!(gw.devices(), devices, "device ids after A → B");
-    let url = gw.api().base().to_string();
-    let status = igloo_with_api(&url, &["ota", "status"]);
+    let api = gw.api();
+    let url = api.base().to_string();
+    let status = igloo_with_token(&url, api.token(), &["ota", "status"]);
     status.assert_success();
     assert!(status.stdout.contains("test-v2"), "{}", status.stdout);
 
@@ -363,8 +369,9 @@ fn an_update_that_never_becomes_healthy_is_rolled_back_with_its_reason() {
         reason.contains("mqtt"),
         "the reason names the provider: {failed}"
     );
-    let url = gw.api().base().to_string();
-    let status = igloo_with_api(&url, &["ota", "status"]);
+    let api = gw.api();
+    let url = api.base().to_string();
+    let status = igloo_with_token(&url, api.token(), &["ota", "status"]);
     status.assert_success();
     assert!(
         status.stdout.contains("test-broken") && status.stdout.contains("mqtt"),

@@ -342,6 +342,8 @@ pub struct Guest {
     api_port: u16,
     mqtt_port: u16,
     commands: u32,
+    /// An admin token made on the console ([`Guest::wait_core_ready`]).
+    token: Option<String>,
 }
 
 impl Guest {
@@ -464,6 +466,7 @@ impl Guest {
             api_port,
             mqtt_port,
             commands: 0,
+            token: None,
         }
     }
 
@@ -477,9 +480,30 @@ impl Guest {
     ///
     /// # Panics
     /// On timeout or if QEMU exits first, with the console's tail.
+    /// Then makes an `admin` token on the serial console, as root through
+    /// the core's local socket (`igloo tokens create`), which [`Guest::api`]
+    /// sends from then on: what an owner without a password would do.
     pub fn wait_core_ready(&mut self) -> Duration {
         self.wait_console(BOOT_TIMEOUT, &["core ready"]);
-        self.started.elapsed()
+        let ready = self.started.elapsed();
+        if self.token.is_none() {
+            self.token = Some(self.console_token("harness", "admin"));
+        }
+        ready
+    }
+
+    /// A new token with `scope`, made on the console as root.
+    ///
+    /// # Panics
+    /// If the command fails or prints no token.
+    pub fn console_token(&mut self, name: &str, scope: &str) -> String {
+        let (out, rc) = self.shell(&format!("igloo tokens create {name} --scope {scope}"));
+        assert_eq!(rc, 0, "igloo tokens create on the console: {out:?}");
+        out.iter()
+            .map(|l| l.trim())
+            .find(|l| l.starts_with("igloo_") && !l.contains(' '))
+            .unwrap_or_else(|| panic!("no token in the console output: {out:?}"))
+            .to_string()
     }
 
     /// Waits for a console line containing every needle.
@@ -504,8 +528,9 @@ impl Guest {
     }
 
     /// A client of the guest's API through the port forward.
+    /// With the console-made token once [`Guest::wait_core_ready`] ran.
     pub fn api(&self) -> Api {
-        Api::new(format!("http://127.0.0.1:{}", self.api_port))
+        Api::new(format!("http://127.0.0.1:{}", self.api_port)).with_token(self.token.as_deref())
     }
 
     /// The host port forwarded to the guest's Mosquitto (1883).
