@@ -120,7 +120,7 @@ fn start_core(mode: &str) -> Core {
     let port = free_port();
     let me = std::env::current_exe().expect("current_exe");
     let config = format!(
-        "[core]\ndata_dir = \"{}\"\napi_listen = \"127.0.0.1:{port}\"\nlog = \"warn\"\n\n[[provider]]\nname = \"bench\"\nexec = \"{}\"\nenv = {{ IGLOO_BENCH_ROLE = \"provider\", IGLOO_BENCH_MODE = \"{mode}\" }}\n",
+        "[core]\ndata_dir = \"{}\"\napi_listen = \"127.0.0.1:{port}\"\nlog = \"warn\"\n\n# Routing is measured, not authentication (benches/auth.rs).\n[auth]\nenabled = false\n\n[[provider]]\nname = \"bench\"\nexec = \"{}\"\nenv = {{ IGLOO_BENCH_ROLE = \"provider\", IGLOO_BENCH_MODE = \"{mode}\" }}\n",
         dir.path().join("data").display(),
         me.display()
     );

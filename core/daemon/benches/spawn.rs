@@ -210,7 +210,7 @@ fn start_core(exe: &Path) -> Core {
     };
     let config = format!(
         "# Written by core/daemon/benches/spawn.rs.\n[core]\ndata_dir = {}\napi_listen = {}\nlog = {}\n\
-         cgroup = {}\nnft_table = {}\n\n{}\n{}",
+         cgroup = {}\nnft_table = {}\n\n[auth]\nenabled = false\n\n{}\n{}",
         toml_str(&data.to_string_lossy()),
         toml_str(&format!("127.0.0.1:{port}")),
         toml_str(&log_level),

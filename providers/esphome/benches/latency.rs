@@ -201,7 +201,7 @@ fn start_core(ports: &[u16]) -> Core {
         .map(|p| format!("{{ host = \"127.0.0.1\", port = {p} }}"))
         .collect();
     let config = format!(
-        "[core]\ndata_dir = \"{data}\"\napi_listen = \"127.0.0.1:{api_port}\"\nlog = \"warn\"\n\n\
+        "[core]\ndata_dir = \"{data}\"\napi_listen = \"127.0.0.1:{api_port}\"\nlog = \"warn\"\n\n[auth]\nenabled = false\n\n\
          [[provider]]\nname = \"esphome\"\nexec = \"{exe}\"\nnetwork = \"any\"\n\
          [provider.config]\ndiscovery = false\nreconnect_max_secs = 5\ndevice = [{list}]\n",
         data = dir.path().join("data").display(),

@@ -81,8 +81,9 @@ impl Client {
                 agent: ureq::Agent::new_with_config(config),
             },
             Target::Local(path) => Client {
-                // The host is not used: every connection goes to the socket.
-                base: "http://localhost".into(),
+                // The host is not used (every connection goes to the socket); an IP
+                // literal needs no name lookup (the appliance has no /etc/hosts).
+                base: "http://127.0.0.1".into(),
                 token: None,
                 json,
                 agent: ureq::Agent::with_parts(
