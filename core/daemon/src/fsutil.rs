@@ -2,7 +2,8 @@
 //! whole: written to a temporary name next to the target, fsynced, renamed
 //! over it, and the directory fsynced, so a reader finds either the old or
 //! the new contents, never a torn file. Used by `versions` (provider version
-//! selections) and `ota` (the install and rollback history).
+//! selections), `ota` (the install and rollback history) and, created 0600,
+//! `auth` (the setup code) and the CLI (its stored tokens).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,10 +37,31 @@ pub fn file_error(
 /// # Errors
 /// [`FileError`] naming the step and the file; `path` is then unchanged.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_with_mode(path, bytes, 0o644)
+}
+
+/// [`write_atomic`] for a secret: the file is created with mode 0600, so
+/// its contents are never readable by others, not even for a moment.
+///
+/// # Errors
+/// As [`write_atomic`].
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_with_mode(path, bytes, 0o600)
+}
+
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp).map_err(file_error("cannot create", &tmp))?;
+    // A leftover temp file may have another mode: start afresh.
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(file_error("cannot create", &tmp))?;
     f.write_all(bytes)
         .map_err(file_error("cannot write", &tmp))?;
     f.sync_all().map_err(file_error("cannot sync", &tmp))?;

@@ -3,8 +3,6 @@
 //! `<data_dir>/setup-code` (mode 0600, for root on the gateway and the
 //! image's console); deleted once used. Its value is never logged.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -40,19 +38,7 @@ impl SetupCode {
             Some(c) => c,
             None => {
                 let c = secret::setup_code();
-                let tmp = self.path.with_extension("tmp");
-                let _ = std::fs::remove_file(&tmp);
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&tmp)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
-                writeln!(f, "{c}")
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
-                std::fs::rename(&tmp, &self.path)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", self.path.display()))?;
+                crate::fsutil::write_private(&self.path, format!("{c}\n").as_bytes())?;
                 c
             }
         };
