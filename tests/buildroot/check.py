@@ -537,6 +537,15 @@ class Checker:
         )
         for tool, sym in POST_IMAGE_HOST_TOOLS.items():
             want(sym, "y", f"post-image.sh runs {tool}")
+        # The broker's accounts (image/overlay/usr/libexec/igloo/mqtt-accounts):
+        # Buildroot installs mosquitto_passwd with the broker, and both it and
+        # the broker's password hashing exist only when built with OpenSSL.
+        want("BR2_PACKAGE_MOSQUITTO_BROKER", "y", "the image's broker and mosquitto_passwd")
+        want(
+            "BR2_PACKAGE_OPENSSL",
+            "y",
+            "Mosquitto hashes passwords and builds mosquitto_passwd only with OpenSSL",
+        )
 
         # The board: its facts in image/boards/BOARD.conf.
         args = values.get("BR2_ROOTFS_POST_SCRIPT_ARGS", "").split()

@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use igloo_tests::harness::mosquitto::publish_to;
+use igloo_tests::harness::mosquitto::{Credentials, try_publish};
 use igloo_tests::harness::qemu::{Disk, Guest, image, partitions, wait_marked_good};
 use igloo_tests::harness::wait_for;
 use serde_json::json;
@@ -141,15 +141,55 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
         );
     }
 
-    // A Zigbee2MQTT bridge on the LAN publishes to the appliance's broker.
+    // A Zigbee2MQTT bridge on the LAN publishes to the appliance's broker
+    // with the zigbee2mqtt account the first boot made (the baseline of the
+    // refusals below).
     guest.publish_bridge(BRIDGE_DEVICES.as_bytes());
     let mqtt = guest.mqtt_port();
+    let login = guest.bridge_credentials();
     let state = json!({"state": "ON", "brightness": 200, "linkquality": 90});
-    publish_to(
+    try_publish(
         mqtt,
+        Some(&login),
         "zigbee2mqtt/living_lamp",
         state.to_string().as_bytes(),
         true,
+    )
+    .unwrap_or_else(|e| panic!("the zigbee2mqtt account publishes: {e}"));
+    // Nobody else: an anonymous client and a wrong password are refused at
+    // CONNACK (not authorised), so they cannot publish a /set.
+    let wrong = Credentials::new("zigbee2mqtt", &format!("{}x", login.password));
+    for (who, creds) in [
+        ("an anonymous client", None),
+        ("a wrong password", Some(&wrong)),
+    ] {
+        let refused = try_publish(
+            mqtt,
+            creds,
+            "zigbee2mqtt/living_lamp/set",
+            b"{\"state\":\"OFF\"}",
+            false,
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{who} must be refused by the guest's broker"));
+        assert!(refused.contains("not authorised"), "{who}: {refused}");
+    }
+    // The passwords are on /data, root only; the broker's file holds hashes.
+    let (out, rc) = guest.shell(
+        "stat -c '%a %U %n' /data/igloo/secrets /data/igloo/secrets/mqtt-igloo-mqtt \
+         /data/igloo/secrets/mqtt-zigbee2mqtt /data/etc/mosquitto/passwd; \
+         grep -c -F -f /data/igloo/secrets/mqtt-zigbee2mqtt /data/etc/mosquitto/passwd",
+    );
+    assert_eq!(
+        out,
+        [
+            "700 root /data/igloo/secrets",
+            "600 root /data/igloo/secrets/mqtt-igloo-mqtt",
+            "600 root /data/igloo/secrets/mqtt-zigbee2mqtt",
+            "600 mosquitto /data/etc/mosquitto/passwd",
+            "0",
+        ],
+        "modes, owners, no plaintext in the password file (rc {rc})"
     );
     let lamp = wait_for(
         Duration::from_secs(60),
@@ -251,10 +291,12 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
         Duration::from_secs(5),
         &["clock: set to the last known time"],
     );
+    // The core's log shares the console: a line of it may come between.
     let (now, _) = guest.shell("date +%s");
     let now: u64 = now
-        .first()
-        .and_then(|l| l.trim().parse().ok())
+        .iter()
+        .rev()
+        .find_map(|l| l.trim().parse().ok())
         .unwrap_or_else(|| panic!("date +%s: {now:?}"));
     assert!(
         now >= ahead,

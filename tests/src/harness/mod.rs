@@ -58,6 +58,6 @@ pub use core::{
 };
 pub use events::EventStream;
 pub use logfile::LogFile;
-pub use mosquitto::{Mosquitto, MqttMessage, Subscriber};
+pub use mosquitto::{Credentials, Mosquitto, MqttMessage, Subscriber};
 pub use ports::{free_port, wait_port};
 pub use wait::{LONG, SHORT, TIMEOUT, wait_for, wait_until};

@@ -16,9 +16,30 @@ use crate::harness::logfile::LogFile;
 use crate::harness::ports::{free_port, wait_port};
 use crate::harness::wait::TIMEOUT;
 
+/// A username and password for a broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// MQTT username.
+    pub username: String,
+    /// MQTT password.
+    pub password: String,
+}
+
+impl Credentials {
+    /// `username` / `password`.
+    pub fn new(username: &str, password: &str) -> Credentials {
+        Credentials {
+            username: username.to_string(),
+            password: password.to_string(),
+        }
+    }
+}
+
 /// A running broker. Killed on drop; its log tail is printed if the test is failing.
 pub struct Mosquitto {
     port: u16,
+    /// The second listener, which requires a password ([`Mosquitto::start_with_accounts`]).
+    auth_port: Option<u16>,
     dir: TempDir,
     log: LogFile,
     child: Option<Child>,
@@ -31,15 +52,55 @@ impl Mosquitto {
     /// # Panics
     /// If `mosquitto` is not installed or does not come up.
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with_accounts(&[])
+    }
+
+    /// [`Mosquitto::start`], plus (when `accounts` is not empty) a second
+    /// listener on [`Mosquitto::auth_port`] that refuses anonymous clients and
+    /// knows only `accounts` (a password file hashed by `mosquitto_passwd`).
+    /// Messages are shared between the listeners, so the anonymous helpers
+    /// ([`Mosquitto::publish`], [`Mosquitto::subscribe`]) still work.
+    ///
+    /// # Panics
+    /// As [`Mosquitto::start`], or if `mosquitto_passwd` fails.
+    pub fn start_with_accounts(accounts: &[Credentials]) -> Mosquitto {
         let dir = tempfile::Builder::new()
             .prefix("igloo-test-mosquitto-")
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a temp dir for mosquitto: {e}"));
         let port = free_port();
-        let mut conf = format!(
+        let mut conf = String::new();
+        let mut auth_port = None;
+        if !accounts.is_empty() {
+            let passwd = dir.path().join("passwd");
+            let plain: String = accounts
+                .iter()
+                .map(|c| format!("{}:{}\n", c.username, c.password))
+                .collect();
+            std::fs::write(&passwd, plain)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", passwd.display()));
+            let out = Command::new("mosquitto_passwd")
+                .arg("-U")
+                .arg(&passwd)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run mosquitto_passwd: {e}"));
+            assert!(
+                out.status.success(),
+                "mosquitto_passwd -U failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let p = free_port();
+            auth_port = Some(p);
+            conf.push_str(&format!(
+                "per_listener_settings true\nlistener {p} 127.0.0.1\nallow_anonymous false\n\
+                 password_file {}\n",
+                passwd.display()
+            ));
+        }
+        conf.push_str(&format!(
             "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
              log_dest stderr\nlog_type all\nlog_timestamp_format %H:%M:%S\n"
-        );
+        ));
         if running_as_root() {
             // Otherwise Mosquitto switches to the `mosquitto` user, which may not exist.
             conf.push_str("user root\n");
@@ -50,6 +111,7 @@ impl Mosquitto {
         let log = LogFile::new(dir.path().join("mosquitto.log"));
         let mut m = Mosquitto {
             port,
+            auth_port,
             dir,
             log,
             child: None,
@@ -82,7 +144,8 @@ impl Mosquitto {
                 panic!("cannot start `mosquitto` ({e}); is Mosquitto installed (apt install mosquitto)?")
             });
         self.child = Some(child);
-        if !wait_port(self.port, TIMEOUT) {
+        let ports = [Some(self.port), self.auth_port];
+        if !ports.into_iter().flatten().all(|p| wait_port(p, TIMEOUT)) {
             let status = self
                 .child
                 .as_mut()
@@ -104,6 +167,20 @@ impl Mosquitto {
     /// `127.0.0.1:<port>`, the form the MQTT provider's `broker` setting takes.
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The port of the listener that requires a password.
+    ///
+    /// # Panics
+    /// If the broker was started without accounts.
+    pub fn auth_port(&self) -> u16 {
+        self.auth_port
+            .unwrap_or_else(|| panic!("this broker has no password listener (start_with_accounts)"))
+    }
+
+    /// `127.0.0.1:<auth_port>`.
+    pub fn auth_address(&self) -> String {
+        format!("127.0.0.1:{}", self.auth_port())
     }
 
     /// The broker's log.
@@ -377,9 +454,30 @@ impl Drop for Subscriber {
 /// # Panics
 /// If `mosquitto_pub` fails.
 pub fn publish_to(port: u16, topic: &str, payload: &[u8], retained: bool) {
+    if let Err(e) = try_publish(port, None, topic, payload, retained) {
+        panic!("{e}");
+    }
+}
+
+/// Publishes like [`publish_to`], logged in as `credentials` (anonymous
+/// with `None`), and returns `mosquitto_pub`'s error text when it fails
+/// (a refused login: `Connection Refused: not authorised.`).
+///
+/// # Panics
+/// If `mosquitto_pub` cannot be run.
+pub fn try_publish(
+    port: u16,
+    credentials: Option<&Credentials>,
+    topic: &str,
+    payload: &[u8],
+    retained: bool,
+) -> Result<(), String> {
     let mut cmd = Command::new("mosquitto_pub");
     cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(["-q", "1", "-t", topic]);
+    if let Some(c) = credentials {
+        cmd.args(["-u", &c.username, "-P", &c.password]);
+    }
     // `-s` refuses empty input; `-n` sends a zero-length message.
     cmd.arg(if payload.is_empty() { "-n" } else { "-s" });
     if retained {
@@ -393,19 +491,22 @@ pub fn publish_to(port: u16, topic: &str, payload: &[u8], retained: bool) {
         .unwrap_or_else(|e| {
             panic!("cannot run mosquitto_pub ({e}); is mosquitto-clients installed?")
         });
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(payload)
-            .unwrap_or_else(|e| panic!("cannot write the payload to mosquitto_pub: {e}"));
-    }
+    // A failed write (mosquitto_pub gave up early) shows in its status below.
+    let written = child.stdin.take().map(|mut stdin| stdin.write_all(payload));
     let out = child
         .wait_with_output()
         .unwrap_or_else(|e| panic!("mosquitto_pub did not finish: {e}"));
+    if let Some(Err(e)) = written
+        && out.status.success()
+    {
+        panic!("cannot write the payload to mosquitto_pub: {e}");
+    }
     if !out.status.success() {
-        panic!(
+        return Err(format!(
             "mosquitto_pub -t {topic} failed ({}): {}",
             out.status,
             String::from_utf8_lossy(&out.stderr)
-        );
+        ));
     }
+    Ok(())
 }

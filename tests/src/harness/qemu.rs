@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::harness::api::Api;
 use crate::harness::bins::target_dir;
 use crate::harness::logfile::LogFile;
-use crate::harness::mosquitto::publish_to;
+use crate::harness::mosquitto::{Credentials, try_publish};
 use crate::harness::ports::free_port;
 use crate::harness::wait::wait_for;
 
@@ -538,15 +538,36 @@ impl Guest {
         self.mqtt_port
     }
 
-    /// A Zigbee2MQTT bridge on the LAN: once the guest's Mosquitto accepts
-    /// connections through the port forward, publishes (retained)
-    /// `zigbee2mqtt/bridge/state` online and `zigbee2mqtt/bridge/devices` =
-    /// `devices` (Zigbee2MQTT's device list JSON).
+    /// The guest broker's `zigbee2mqtt` account: its password is read on the
+    /// serial console from the secret file the first boot made
+    /// (`/data/igloo/secrets/mqtt-zigbee2mqtt`).
+    ///
+    /// # Panics
+    /// If the file cannot be read.
+    pub fn bridge_credentials(&mut self) -> Credentials {
+        let (out, rc) = self.shell("cat /data/igloo/secrets/mqtt-zigbee2mqtt");
+        let password = out
+            .first()
+            .map(|l| l.trim().to_string())
+            .unwrap_or_default();
+        assert!(
+            rc == 0 && !password.is_empty(),
+            "the zigbee2mqtt password on the guest (rc {rc}): {out:?}"
+        );
+        Credentials::new("zigbee2mqtt", &password)
+    }
+
+    /// A Zigbee2MQTT bridge on the LAN, logged in as the broker's
+    /// `zigbee2mqtt` account ([`Guest::bridge_credentials`]): once the guest's
+    /// Mosquitto accepts connections through the port forward, publishes
+    /// (retained) `zigbee2mqtt/bridge/state` online and
+    /// `zigbee2mqtt/bridge/devices` = `devices` (Zigbee2MQTT's device list JSON).
     ///
     /// # Panics
     /// If the broker does not accept within 60 s or a publish fails.
-    pub fn publish_bridge(&self, devices: &[u8]) {
+    pub fn publish_bridge(&mut self, devices: &[u8]) {
         let mqtt = self.mqtt_port;
+        let login = self.bridge_credentials();
         wait_for(
             Duration::from_secs(60),
             "the guest's Mosquitto through the port forward",
@@ -556,13 +577,13 @@ impl Guest {
                     .ok_or_else(|| "not accepting".to_string())
             },
         );
-        publish_to(
-            mqtt,
-            "zigbee2mqtt/bridge/state",
-            br#"{"state":"online"}"#,
-            true,
-        );
-        publish_to(mqtt, "zigbee2mqtt/bridge/devices", devices, true);
+        let publish = |topic: &str, payload: &[u8]| {
+            if let Err(e) = try_publish(mqtt, Some(&login), topic, payload, true) {
+                panic!("as the zigbee2mqtt account: {e}");
+            }
+        };
+        publish("zigbee2mqtt/bridge/state", br#"{"state":"online"}"#);
+        publish("zigbee2mqtt/bridge/devices", devices);
     }
 
     /// Runs `command` in the root shell on the serial console (BusyBox init's

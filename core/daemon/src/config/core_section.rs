@@ -42,6 +42,10 @@ pub struct CoreConfig {
     /// `<data_dir>/provider-versions`). Owned by the core and never writable
     /// by a provider, unlike the providers' data dirs.
     pub versions_dir: PathBuf,
+    /// `secrets_dir`: where the files named in `[provider.secrets]` are read
+    /// at each provider start (default `<data_dir>/secrets`). Only the core
+    /// reads it: no provider's sandbox grants it.
+    pub secrets_dir: PathBuf,
 }
 
 /// `[core]` as written; a missing key takes its default from
@@ -58,6 +62,7 @@ pub struct RawCore {
     log: String,
     provider_socket: Option<String>,
     versions_dir: Option<String>,
+    secrets_dir: Option<String>,
     // Sandbox keys: see `CoreSandbox`.
     uid_range: Spanned<[u32; 2]>,
     cgroup: Spanned<String>,
@@ -83,6 +88,7 @@ impl Default for RawCore {
             log: "info".into(),
             provider_socket: None,
             versions_dir: None,
+            secrets_dir: None,
             uid_range: sandbox.uid_range,
             cgroup: sandbox.cgroup,
             nft_table: sandbox.nft_table,
@@ -159,6 +165,10 @@ impl CoreConfig {
             .versions_dir
             .as_deref()
             .map_or_else(|| data_dir.join("provider-versions"), |p| src.abs(p));
+        let secrets_dir = c
+            .secrets_dir
+            .as_deref()
+            .map_or_else(|| data_dir.join("secrets"), |p| src.abs(p));
         let provider_socket = c
             .provider_socket
             .as_deref()
@@ -177,6 +187,7 @@ impl CoreConfig {
             sandbox,
             hardware,
             versions_dir,
+            secrets_dir,
         })
     }
 }

@@ -11,6 +11,8 @@
 //!   [`crate::grants::rules`];
 //! - [`lines`]: where each key of `[provider.config]` is in the file, and the
 //!   warnings about its `grant` indices;
+//! - [`secrets`]: `[provider.secrets]`, the config keys whose values are read
+//!   from files under `[core] secrets_dir` at each provider start;
 //! - `[ota]` is read by [`crate::ota::settings`] ([`OtaSettings`]).
 //! - `[mdns]` is read by [`crate::mdns::settings`] ([`MdnsSettings`]).
 //! - `[watchdog]` is read by [`crate::watchdog::settings`] ([`WatchdogSettings`]).
@@ -22,6 +24,7 @@
 pub mod core_section;
 pub mod lines;
 pub mod provider;
+pub mod secrets;
 #[cfg(test)]
 mod tests;
 

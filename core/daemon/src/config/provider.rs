@@ -1,8 +1,9 @@
 //! `[[provider]]`: one provider's settings (docs/configuration.md). Its
 //! `[provider.sandbox]` and `[provider.limits]` are read by
 //! [`crate::sandbox::settings`], its `[[provider.grant]]` rules by
-//! [`crate::grants::rules`]; `[provider.restart]` and `[provider.update]` are
-//! the supervisor's policies and are read here.
+//! [`crate::grants::rules`], its `[provider.secrets]` by [`super::secrets`];
+//! `[provider.restart]` and `[provider.update]` are the supervisor's policies
+//! and are read here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::lines::{config_lines, grant_reference_warnings, lookup_line};
-use super::{ConfigError, CoreConfig, Source, valid_provider_name};
+use super::secrets::{SecretRef, refs_from_raw};
+use super::{ConfigError, CoreConfig, Source, line_col, valid_provider_name};
 use crate::grants::rules::{GrantRule, rules_from_raw};
 use crate::sandbox::netpolicy::NetworkPolicy;
 use crate::sandbox::settings::{ProviderLimits, RawLimits, RawSandbox, SandboxSettings};
@@ -30,8 +32,12 @@ pub struct ProviderConfig {
     pub env: BTreeMap<String, String>,
     /// Restart policy.
     pub restart: RestartPolicy,
-    /// `[provider.config]` as TOML text, passed in `Welcome`.
+    /// `[provider.config]` as TOML text, passed in `Welcome` (with the
+    /// values of `secrets` added at each start; never holds them itself).
     pub config_toml: String,
+    /// `[provider.secrets]`: config keys whose values are read from files in
+    /// `[core] secrets_dir` at each start, in key order.
+    pub secrets: Vec<SecretRef>,
     /// `network = "lan"`: what the provider may reach (default `lan`).
     pub network: NetworkPolicy,
     /// `untrusted = true`: never start it without Landlock, unless
@@ -235,6 +241,8 @@ pub struct RawProvider {
     wait_for_grant: Option<Spanned<bool>>,
     #[serde(default)]
     update: RawUpdate,
+    #[serde(default)]
+    secrets: BTreeMap<String, Spanned<String>>,
 }
 
 impl RawProvider {
@@ -298,6 +306,8 @@ impl ProviderConfig {
             w => w.is_some_and(|w| *w.get_ref()),
         };
         let config = p.config.map(Spanned::into_inner).unwrap_or_default();
+        let secrets = refs_from_raw(p.secrets, &config, &|span| line_col(src.text, span.start).0)
+            .map_err(key_err)?;
         let config_toml = toml::to_string(&config).map_err(|e| {
             src.error(
                 Some(here.clone()),
@@ -316,6 +326,7 @@ impl ProviderConfig {
             env: p.env,
             restart,
             config_toml,
+            secrets,
             network: p.network,
             untrusted: p.untrusted,
             sandbox,

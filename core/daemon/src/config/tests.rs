@@ -335,3 +335,53 @@ fn ota_section_defaults_under_data_dir_and_errors_at_the_key() {
     assert_eq!(e.line, Some(2), "{e}");
     assert!(e.message.contains("enable"), "{e}");
 }
+
+#[test]
+fn provider_secrets_are_names_at_their_lines_under_secrets_dir() {
+    let text = "[core]\ndata_dir = \"/d\"\n[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n\
+                [provider.config]\nusername = \"igloo-mqtt\"\n[provider.secrets]\n\
+                password = \"mqtt-igloo-mqtt\"\ntoken = \"t.key\"\n";
+    let c = parse(text).unwrap();
+    assert_eq!(c.core.secrets_dir, PathBuf::from("/d/secrets"));
+    let p = &c.providers[0];
+    let got: Vec<(&str, &str, usize)> = p
+        .secrets
+        .iter()
+        .map(|s| (s.key.as_str(), s.name.as_str(), s.line))
+        .collect();
+    assert_eq!(
+        got,
+        [("password", "mqtt-igloo-mqtt", 9), ("token", "t.key", 10)]
+    );
+    // The config sent in Welcome holds the names of nothing secret.
+    let t: toml::Table = toml::from_str(&p.config_toml).unwrap();
+    assert_eq!(t.len(), 1, "{t:?}");
+    let c = parse("[core]\nsecrets_dir = \"keys\"\n").unwrap();
+    assert_eq!(c.core.secrets_dir, PathBuf::from("/etc/igloo/keys"));
+    assert!(
+        parse("")
+            .unwrap()
+            .core
+            .secrets_dir
+            .ends_with("igloo/secrets")
+    );
+}
+
+#[test]
+fn provider_secret_mistakes_name_the_line() {
+    let base = "[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n[provider.config]\npassword = \"x\"\n[provider.secrets]\n";
+    for (entry, needle) in [
+        ("token = \"../etc/shadow\"", "must be a plain file name"),
+        ("token = \"a/b\"", "must be a plain file name"),
+        ("token = \"..\"", "must be a plain file name"),
+        ("token = \"\"", "must be a plain file name"),
+        ("password = \"pw\"", "also set in [provider.config]"),
+        ("token = 5", "invalid type"),
+    ] {
+        let e = parse(&format!("{base}{entry}\n")).unwrap_err();
+        assert_eq!(e.line, Some(7), "{entry}: {e}");
+        assert!(e.message.contains(needle), "{entry}: {e}");
+    }
+    let e = parse(&format!("{base}\"a.b\" = \"x\"\n")).unwrap();
+    assert_eq!(e.providers[0].secrets[0].key, "a.b");
+}

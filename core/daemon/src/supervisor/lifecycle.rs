@@ -107,6 +107,8 @@ pub struct Task {
     pub ctx: Arc<SandboxContext>,
     /// The core's config file (named in config error reports).
     pub config_file: Arc<std::path::Path>,
+    /// `[core] secrets_dir`: where its `[provider.secrets]` files are read.
+    pub secrets_dir: PathBuf,
     /// Log budgets for its per-run lines, kept across restarts, so a
     /// crash-looping provider cannot flood the log.
     pub log: ProviderLog,
@@ -164,6 +166,16 @@ impl Task {
                     return self.stopped(None);
                 }
             }
+            if let Err(e) = self.load_secrets() {
+                self.hold_for_secret(e);
+                match self.hold_for_config().await {
+                    None => return self.stopped(None),
+                    Some(_) => {
+                        backoff = new_backoff(self.cfg.restart);
+                        continue;
+                    }
+                }
+            }
             self.versioning.arm();
             self.status.update(|s| {
                 s.state = State::Starting;
@@ -192,6 +204,49 @@ impl Task {
                 Some(false) => {}
             }
         }
+    }
+
+    /// Puts the provider's `[provider.config]`, with the values of its
+    /// `[provider.secrets]` read now, into the `Welcome` of the next start.
+    ///
+    /// # Errors
+    /// A secret file that cannot be used.
+    fn load_secrets(&mut self) -> Result<(), super::secrets::SecretError> {
+        self.settings.config_toml = super::secrets::welcome_config(
+            &self.cfg.config_toml,
+            &self.cfg.secrets,
+            &self.secrets_dir,
+        )?;
+        Ok(())
+    }
+
+    /// Publishes `config_error` for a secret file that cannot be used (the
+    /// error names the file and the line, never a value) and logs it.
+    fn hold_for_secret(&mut self, e: super::secrets::SecretError) {
+        let name = self.settings.name.clone();
+        let message = e.to_string();
+        tracing::error!(
+            provider = &*name,
+            file = %e.path.display(),
+            line = e.line,
+            "not started: {message} (igloo providers restart {name})"
+        );
+        let problem = ConfigProblem {
+            message: message.clone(),
+            key: Some(e.key),
+            file: self.config_file.display().to_string(),
+            line: Some(e.line),
+        };
+        self.status.update(|s| {
+            s.state = State::ConfigError;
+            s.pid = None;
+            s.last_exit = Some(LastExit {
+                cause: Cause::Secret(message),
+                process: None,
+                oom_kills: 0,
+                config: Some(problem),
+            });
+        });
     }
 
     fn prepare_data_dir(&mut self) {

@@ -8,6 +8,7 @@
 //! - `lifecycle`: the task of one provider (confine, spawn, serve, reap, back off).
 //! - `trial`: which version runs and the trial of a new one.
 //! - `status`: the typed [`ProviderStatus`], published on a `watch` channel.
+//! - `secrets`: the `[provider.secrets]` files read into its config at each start.
 //! - `child`, `connection`, `port`, `external`: the process, its connection,
 //!   what else it is sent (grants, commands), providers started by hand.
 
@@ -16,6 +17,7 @@ mod connection;
 mod external;
 mod lifecycle;
 pub mod port;
+mod secrets;
 pub mod status;
 mod trial;
 
@@ -312,6 +314,7 @@ fn start_one(
         port: Port::new(name.clone()),
         ctx: ctx.clone(),
         config_file: config_file.clone(),
+        secrets_dir: core.secrets_dir.clone(),
         log: crate::provider_log::ProviderLog::new(name),
     };
     Handle {

@@ -30,8 +30,9 @@ pub enum State {
     /// Not started until a device matching its grant rules is plugged in.
     #[serde(rename = "waiting_for_device")]
     Waiting,
-    /// Its last exit said its `[provider.config]` is wrong: not restarted
-    /// until a restart is requested or the core starts with another config.
+    /// Its last exit said its `[provider.config]` is wrong, or a file of its
+    /// `[provider.secrets]` cannot be read: not restarted until a restart is
+    /// requested or the core starts with another config.
     ConfigError,
     /// Stopped for shutdown.
     Stopped,
@@ -101,6 +102,9 @@ pub enum Cause {
     Hung,
     /// It could not be started (sandbox refused, exec failed).
     NotStarted(String),
+    /// It was not started: a file of its `[provider.secrets]` cannot be
+    /// used (the text names the file and the config line, never a value).
+    Secret(String),
     /// A user asked for a restart.
     RestartRequested,
     /// A user switched it to version `to`.
@@ -122,6 +126,7 @@ impl Cause {
             Cause::Handshake(_) => "handshake",
             Cause::Hung => "hung",
             Cause::NotStarted(_) => "not_started",
+            Cause::Secret(_) => "secret",
             Cause::RestartRequested => "restart_requested",
             Cause::Switching { .. } => "switching",
             Cause::CoreShutdown => "core_shutdown",
@@ -131,7 +136,9 @@ impl Cause {
     /// The detail text, where the cause has one.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Cause::Protocol(d) | Cause::Handshake(d) | Cause::NotStarted(d) => Some(d),
+            Cause::Protocol(d) | Cause::Handshake(d) | Cause::NotStarted(d) | Cause::Secret(d) => {
+                Some(d)
+            }
             Cause::Switching { to } => Some(to),
             _ => None,
         }
@@ -197,6 +204,7 @@ impl std::fmt::Display for LastExit {
             Cause::Handshake(d) => Some(format!("handshake failed: {d}")),
             Cause::Hung => Some("heartbeat timeout".to_string()),
             Cause::NotStarted(d) => Some(format!("handshake failed: {d}")),
+            Cause::Secret(d) => Some(format!("not started: {d}")),
             Cause::RestartRequested => Some("restart requested".to_string()),
             Cause::Switching { to } => Some(format!("switching to version {to:?}")),
             Cause::CoreShutdown => Some("core shutdown".to_string()),
