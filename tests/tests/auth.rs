@@ -645,3 +645,42 @@ fn authentication_can_be_off_only_on_loopback() {
         "{body}"
     );
 }
+
+#[test]
+fn the_bridge_account_on_the_gateways_broker_is_shown_to_admin_only() {
+    let core = Core::start(&providers_toml(&[]));
+    // Without the secret the image makes on first boot: a clear 404.
+    let (status, body) = core.api().get("/api/v1/mqtt/credentials").unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("mqtt-zigbee2mqtt"),
+        "{body}"
+    );
+    let secrets = core.data_dir().join("secrets");
+    std::fs::create_dir_all(&secrets).unwrap();
+    let password = "bridge-password-from-first-boot";
+    std::fs::write(secrets.join("mqtt-zigbee2mqtt"), format!("{password}\n")).unwrap();
+    let out = core.cli(&["mqtt", "credentials"]);
+    out.assert_success();
+    assert!(out.stdout.contains("user: zigbee2mqtt"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("password: {password}\n")),
+        "{}",
+        out.stdout
+    );
+    // read and control tokens do not see it.
+    for scope in ["read", "control"] {
+        let t = token(&core, &format!("{scope} token"), scope);
+        let (status, body) = core
+            .anonymous_api()
+            .with_token(Some(&t))
+            .get("/api/v1/mqtt/credentials")
+            .unwrap();
+        assert_eq!(status, 403, "{scope}: {body}");
+        assert!(!body.to_string().contains(password));
+    }
+    assert_not_logged(&core, &[password]);
+}

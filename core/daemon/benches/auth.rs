@@ -73,7 +73,10 @@ fn start_core() -> Core {
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if ureq::get(&format!("{}/api/v1/health", core.base)).call().is_ok() {
+        if ureq::get(&format!("{}/api/v1/health", core.base))
+            .call()
+            .is_ok()
+        {
             return core;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -156,11 +159,25 @@ fn main() {
         ses.push(round(&a, &core.base, Some(("Cookie", &cookie))));
     }
     let (n, t, s) = (median(&mut none), median(&mut tok), median(&mut ses));
-    println!("GET /api/v1/health, {REQUESTS} requests × {ROUNDS} rounds, one keep-alive connection:");
+    println!(
+        "GET /api/v1/health, {REQUESTS} requests × {ROUNDS} rounds, one keep-alive connection:"
+    );
     println!("  no credentials (baseline): {n:8.1} µs/request");
-    println!("  bearer token:              {t:8.1} µs/request  ({:.2}× baseline, +{:.1} µs)", t / n, t - n);
-    println!("  session cookie:            {s:8.1} µs/request  ({:.2}× baseline, +{:.1} µs)", s / n, s - n);
-    println!("owner login over HTTP (Argon2id verify + session or token): median {:.1} ms of {}", median(&mut logins), logins.len());
+    println!(
+        "  bearer token:              {t:8.1} µs/request  ({:.2}× baseline, +{:.1} µs)",
+        t / n,
+        t - n
+    );
+    println!(
+        "  session cookie:            {s:8.1} µs/request  ({:.2}× baseline, +{:.1} µs)",
+        s / n,
+        s - n
+    );
+    println!(
+        "owner login over HTTP (Argon2id verify + session or token): median {:.1} ms of {}",
+        median(&mut logins),
+        logins.len()
+    );
 
     // The bare hash in this process, same parameters as auth::password.
     let params = Params::new(19_456, 2, 1, None).expect("params");
@@ -174,9 +191,16 @@ fn main() {
     let mut verify: Vec<f64> = (0..10)
         .map(|_| {
             let started = Instant::now();
-            assert!(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok());
+            assert!(
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            );
             started.elapsed().as_secs_f64() * 1e3
         })
         .collect();
-    println!("Argon2id verify (m=19456 KiB, t=2, p=1) in this process: median {:.1} ms of 10", median(&mut verify));
+    println!(
+        "Argon2id verify (m=19456 KiB, t=2, p=1) in this process: median {:.1} ms of 10",
+        median(&mut verify)
+    );
 }

@@ -161,6 +161,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
             api::limits::STREAMS_TOTAL,
         ),
         routes: Arc::default(),
+        broker: Arc::new(api::BrokerInfo {
+            secrets_dir: config.core.secrets_dir.clone(),
+            port: config.mdns.mqtt_port,
+        }),
     });
     // Without the local socket the API still works (with credentials):
     // a failure is reported, not fatal.

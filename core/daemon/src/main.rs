@@ -153,6 +153,12 @@ enum Command {
     },
     /// The API's routes with the access each needs (admin).
     Routes,
+    /// The appliance's MQTT broker: `igloo mqtt credentials` shows the
+    /// account for a Zigbee2MQTT bridge (admin).
+    Mqtt {
+        #[command(subcommand)]
+        action: MqttAction,
+    },
     /// ESPHome devices: `igloo esphome add 192.168.1.50 --key KEY`,
     /// `igloo esphome list`, `igloo esphome remove 192.168.1.50`.
     Esphome {
@@ -181,6 +187,13 @@ enum TokensAction {
         /// The token's id (`igloo tokens list`).
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum MqttAction {
+    /// The user name, password and port a Zigbee2MQTT bridge uses on the
+    /// gateway's broker, as lines for its configuration.yaml.
+    Credentials,
 }
 
 #[derive(Subcommand)]
@@ -323,6 +336,9 @@ fn main() -> ExitCode {
             action: OwnerAction::ResetPassword,
         } => client.reset_password(),
         Command::Routes => client.routes(),
+        Command::Mqtt {
+            action: MqttAction::Credentials,
+        } => client.mqtt_credentials(),
         Command::Esphome { provider, action } => match action {
             EsphomeAction::Add { address, key } => {
                 client.esphome_add(provider.as_deref(), &address, key.as_deref())

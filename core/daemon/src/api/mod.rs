@@ -7,6 +7,7 @@
 pub mod access;
 mod auth;
 pub mod limits;
+mod mqtt;
 pub mod probe;
 pub mod routes;
 pub mod views;
@@ -65,6 +66,17 @@ pub struct AppState {
     pub streams: Arc<Counter>,
     /// The route table's listing (filled in by [`router`]).
     pub routes: Arc<Vec<RouteInfo>>,
+    /// The appliance's broker, for `GET /api/v1/mqtt/credentials`.
+    pub broker: Arc<BrokerInfo>,
+}
+
+/// Where the broker's account secrets are and which port it is on.
+#[derive(Debug, Clone)]
+pub struct BrokerInfo {
+    /// `[core] secrets_dir`.
+    pub secrets_dir: std::path::PathBuf,
+    /// `[mdns] mqtt_port`, when the gateway announces its broker.
+    pub port: Option<u16>,
 }
 
 /// An API error: status + `{"error": message}`.

@@ -179,6 +179,12 @@ pub fn table(auth: &Arc<Auth>) -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/api/v1/mqtt/credentials",
+            Need(Admin),
+            get(super::mqtt::credentials),
+        ),
+        r(
+            Method::GET,
             "/api/v1/routes",
             Need(Admin),
             get(super::routes),

@@ -238,6 +238,33 @@ impl Client {
         Ok(())
     }
 
+    /// `igloo mqtt credentials`: the bridge account on the gateway's broker.
+    pub fn mqtt_credentials(&self) -> anyhow::Result<()> {
+        let v = self.get("/mqtt/credentials")?;
+        if self.json {
+            Self::print_json(&v);
+            return Ok(());
+        }
+        let host = self
+            .base
+            .trim_start_matches("http://")
+            .split(':')
+            .next()
+            .filter(|h| !h.is_empty() && *h != "127.0.0.1")
+            .unwrap_or("igloo.local")
+            .to_string();
+        println!("# Zigbee2MQTT configuration.yaml, on the bridge:");
+        println!("mqtt:");
+        println!(
+            "  base_topic: {}",
+            v["base_topic"].as_str().unwrap_or("zigbee2mqtt")
+        );
+        println!("  server: mqtt://{host}:{}", v["port"]);
+        println!("  user: {}", v["username"].as_str().unwrap_or("?"));
+        println!("  password: {}", v["password"].as_str().unwrap_or("?"));
+        Ok(())
+    }
+
     /// `igloo routes`: the API's route table with the access each needs.
     pub fn routes(&self) -> anyhow::Result<()> {
         let v = self.get("/routes")?;
