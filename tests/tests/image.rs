@@ -148,7 +148,9 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     let mqtt = guest.mqtt_port();
     let login = guest.bridge_credentials();
     // The owner sees the same account through the API (admin only).
-    let shown = api.get("/api/v1/mqtt/credentials").expect("mqtt credentials");
+    let shown = api
+        .get("/api/v1/mqtt/credentials")
+        .expect("mqtt credentials");
     assert_eq!(shown.0, 200, "{}", shown.1);
     assert_eq!(shown.1["username"], login.username.as_str());
     assert_eq!(shown.1["password"], login.password.as_str());
