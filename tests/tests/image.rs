@@ -258,9 +258,10 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     // boot (a Pi has no battery-backed clock) is set forward to it. Here it
     // is set a year ahead, as if this boot's clock had been wrong.
     let (clock, rc) = guest.shell("cat /data/clock");
+    // (Core log lines on the console may fall between the markers.)
     let saved: u64 = clock
-        .first()
-        .and_then(|l| l.trim().parse().ok())
+        .iter()
+        .find_map(|l| l.trim().parse().ok())
         .unwrap_or_else(|| panic!("no time saved in /data/clock: {clock:?} (rc {rc})"));
     let ahead = saved + 365 * 86_400;
     let (out, rc) = guest.shell(&format!("echo {ahead} > /data/clock"));

@@ -546,10 +546,14 @@ impl Guest {
     /// If the file cannot be read.
     pub fn bridge_credentials(&mut self) -> Credentials {
         let (out, rc) = self.shell("cat /data/igloo/secrets/mqtt-zigbee2mqtt");
+        // The console also carries the core's log lines, which may fall
+        // between the markers: the password is the line of 64 hex digits.
         let password = out
-            .first()
-            .map(|l| l.trim().to_string())
-            .unwrap_or_default();
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+            .unwrap_or_default()
+            .to_string();
         assert!(
             rc == 0 && !password.is_empty(),
             "the zigbee2mqtt password on the guest (rc {rc}): {out:?}"
