@@ -151,6 +151,15 @@ fn wrong_passwords_are_refused_then_rate_limited_per_address_and_shown_to_the_ow
         .unwrap_or_else(|| panic!("no failures for 127.0.0.1: {failures}"));
     assert_eq!(local["count"], 4, "{failures}");
     assert!(core.log_contains("failed login"));
+    let doctor = igloo_with_token(core.url(), Some(&admin), &["doctor"]);
+    doctor.assert_success();
+    assert!(
+        doctor.stdout.contains("failed logins")
+            && doctor.stdout.contains("127.0.0.1")
+            && doctor.stdout.contains("4 failed"),
+        "{}",
+        doctor.stdout
+    );
     // After the wait the quota allows one more, and the right password works.
     std::thread::sleep(Duration::from_secs(retry));
     let ok = wait_for(Duration::from_secs(5), "the login quota to refill", || {

@@ -7,7 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
@@ -224,8 +228,7 @@ fn login_limited(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
     route
 }
 
-fn too_many(e: tower_governor::GovernorError) -> axum::response::Response {
-    use axum::response::IntoResponse;
+fn too_many(e: tower_governor::GovernorError) -> Response {
     match e {
         tower_governor::GovernorError::TooManyRequests { wait_time, .. } => {
             tracing::warn!(retry_after_s = wait_time, "login attempts rate-limited");
@@ -247,6 +250,33 @@ fn too_many(e: tower_governor::GovernorError) -> axum::response::Response {
     }
 }
 
+/// Reads a (limited) request body whole before the access check and the
+/// handler run. An answer given before the body was read (a refusal, or a
+/// handler that takes no body) would otherwise leave bytes on the
+/// connection, and the server would close it under a client that is about
+/// to send its next request there.
+async fn read_whole_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        // The limit layer outside makes an over-long body fail here.
+        Err(e) => ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("body: {e}")).into_response(),
+    }
+}
+
+/// A 413 is sent without reading the body, so the connection cannot be
+/// used again: `Connection: close` tells the client before it tries.
+async fn close_if_too_large(mut r: Response) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
+}
+
 /// The router: the [`table`], a 404 for everything else, the body limit
 /// and the security headers on every response. `routes` receives the
 /// listing for `GET /api/v1/routes`.
@@ -258,7 +288,11 @@ pub fn router(mut state: AppState) -> Router {
         // Over the limit: 413 before the handler runs (by Content-Length,
         // or when a chunked body grows past it).
         let handler = match route.body_limit {
-            Some(limit) => route.handler.layer(RequestBodyLimitLayer::new(limit)),
+            Some(limit) => route
+                .handler
+                .layer::<_, std::convert::Infallible>(middleware::from_fn(read_whole_body))
+                .layer(RequestBodyLimitLayer::new(limit))
+                .layer::<_, std::convert::Infallible>(middleware::map_response(close_if_too_large)),
             None => route.handler,
         };
         router = router.route(route.path, handler);

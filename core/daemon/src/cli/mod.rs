@@ -412,10 +412,12 @@ impl Client {
         let host = self.get("/sandbox")?;
         let providers = self.get("/providers")?;
         let grants = self.get("/grants")?;
+        // A core without authentication has no such route: nothing to show.
+        let failures = self.get("/auth/failures").unwrap_or(Value::Null);
         if self.json {
-            Self::print_json(
-                &serde_json::json!({"host": host, "providers": providers, "grants": grants}),
-            );
+            Self::print_json(&serde_json::json!({
+                "host": host, "providers": providers, "grants": grants, "login_failures": failures,
+            }));
             return Ok(());
         }
         let yes = |b: &Value| {
@@ -514,6 +516,21 @@ impl Client {
                 "  {:<10} {id}{known}: {holder}",
                 port["device"].as_str().unwrap_or("?")
             );
+        }
+        if let Some(list) = failures.as_array() {
+            println!("failed logins since the core started (docs/security.md)");
+            if list.is_empty() {
+                println!("  none");
+            }
+            for f in list {
+                let ago = crate::auth::now().saturating_sub(f["last"].as_u64().unwrap_or(0));
+                println!(
+                    "  {:<40} {} failed, the last {} min ago",
+                    f["address"].as_str().unwrap_or("?"),
+                    f["count"],
+                    ago / 60
+                );
+            }
         }
         Ok(())
     }
