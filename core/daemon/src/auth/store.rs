@@ -99,18 +99,24 @@ impl AuthStore {
         tx.commit().map_err(|e| err(&self.path, "commit", e))
     }
 
+    /// `table` in a fresh read transaction.
+    fn read(
+        &self,
+        table: TableDefinition<&'static str, &'static [u8]>,
+    ) -> Result<redb::ReadOnlyTable<&'static str, &'static [u8]>, AuthStoreError> {
+        self.db
+            .begin_read()
+            .map_err(|e| err(&self.path, "begin read", e))?
+            .open_table(table)
+            .map_err(|e| err(&self.path, "open", e))
+    }
+
     fn get<T: DeserializeOwned>(
         &self,
-        table: TableDefinition<&str, &[u8]>,
+        table: TableDefinition<&'static str, &'static [u8]>,
         key: &str,
     ) -> Result<Option<T>, AuthStoreError> {
-        let tx = self
-            .db
-            .begin_read()
-            .map_err(|e| err(&self.path, "begin read", e))?;
-        let t = tx
-            .open_table(table)
-            .map_err(|e| err(&self.path, "open", e))?;
+        let t = self.read(table)?;
         let Some(v) = t.get(key).map_err(|e| err(&self.path, "read", e))? else {
             return Ok(None);
         };
@@ -121,15 +127,9 @@ impl AuthStore {
 
     fn all<T: DeserializeOwned>(
         &self,
-        table: TableDefinition<&str, &[u8]>,
+        table: TableDefinition<&'static str, &'static [u8]>,
     ) -> Result<Vec<(String, T)>, AuthStoreError> {
-        let tx = self
-            .db
-            .begin_read()
-            .map_err(|e| err(&self.path, "begin read", e))?;
-        let t = tx
-            .open_table(table)
-            .map_err(|e| err(&self.path, "open", e))?;
+        let t = self.read(table)?;
         let mut out = Vec::new();
         for row in t.iter().map_err(|e| err(&self.path, "iterate", e))? {
             let (k, v) = row.map_err(|e| err(&self.path, "read", e))?;
