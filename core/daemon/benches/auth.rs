@@ -12,35 +12,19 @@
 //! m = 19 MiB, t = 2, p = 1) over HTTP and of the bare hash verification in
 //! this process. (The answer with credentials is a few bytes longer.)
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde_json::json;
 
+use common::{Core, free_port, median};
+
 const REQUESTS: usize = 2_000;
 const ROUNDS: usize = 5;
-
-struct Core {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Core {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -68,12 +52,12 @@ fn start_core() -> Core {
         .expect("start igloo");
     let core = Core {
         child,
-        base: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
+        api: format!("http://127.0.0.1:{port}"),
+        dir,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if ureq::get(&format!("{}/api/v1/health", core.base))
+        if ureq::get(&format!("{}/api/v1/health", core.api))
             .call()
             .is_ok()
         {
@@ -82,11 +66,6 @@ fn start_core() -> Core {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("core did not come up");
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Mean µs per request of `REQUESTS` health requests with `header`.
@@ -111,11 +90,11 @@ fn main() {
     }
     let core = start_core();
     let a = agent();
-    let code_path = core._dir.path().join("data").join("setup-code");
+    let code_path = core.dir.path().join("data").join("setup-code");
     let code = std::fs::read_to_string(&code_path).expect("setup code");
     let password = "bench-owner-password";
     let post = |path: &str, body: serde_json::Value| {
-        a.post(&format!("{}{path}", core.base))
+        a.post(&format!("{}{path}", core.api))
             .send_json(body)
             .expect(path)
     };
@@ -152,11 +131,11 @@ fn main() {
     }
     let bearer = format!("Bearer {token}");
     let (mut none, mut tok, mut ses) = (Vec::new(), Vec::new(), Vec::new());
-    round(&a, &core.base, None); // warm-up
+    round(&a, &core.api, None); // warm-up
     for _ in 0..ROUNDS {
-        none.push(round(&a, &core.base, None));
-        tok.push(round(&a, &core.base, Some(("Authorization", &bearer))));
-        ses.push(round(&a, &core.base, Some(("Cookie", &cookie))));
+        none.push(round(&a, &core.api, None));
+        tok.push(round(&a, &core.api, Some(("Authorization", &bearer))));
+        ses.push(round(&a, &core.api, Some(("Cookie", &cookie))));
     }
     let (n, t, s) = (median(&mut none), median(&mut tok), median(&mut ses));
     println!(

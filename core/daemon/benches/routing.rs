@@ -11,12 +11,16 @@
 //! config it writes) it is the provider.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use igloo_provider::protocol::Component;
 use igloo_provider::{Event, Provider};
+
+use common::{Core, free_port, median};
 
 const THROUGHPUT_WRITES: u64 = 200_000;
 const LATENCY_SAMPLES: u64 = 3_000;
@@ -95,26 +99,6 @@ async fn provider_main() -> Result<(), Box<dyn std::error::Error>> {
 
 // ---------------------------------------------------------------- driver role
 
-struct Core {
-    child: Child,
-    api: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Core {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 fn start_core(mode: &str) -> Core {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
@@ -136,7 +120,7 @@ fn start_core(mode: &str) -> Core {
     let core = Core {
         child,
         api: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
+        dir,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
@@ -182,11 +166,6 @@ fn command(api: &str, cmd: &str) {
     ureq::post(&format!("{api}/api/v1/devices/1/entities/Value"))
         .send_json(serde_json::json!({"Text": cmd}))
         .expect("command");
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {

@@ -5,7 +5,6 @@
 //! lists the table so that a test can try each route without credentials
 //! and with a too-weak scope (tests/tests/auth.rs).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -111,13 +110,6 @@ impl
             uid: stream.io().peer_cred().map_or(u32::MAX, |c| c.uid()),
         }
     }
-}
-
-/// The client's IP address, for TCP requests.
-pub fn client_ip(req_extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
-    req_extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
 }
 
 #[derive(Clone)]

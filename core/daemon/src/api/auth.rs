@@ -3,15 +3,17 @@
 //! logins. Shapes in docs/api.md; rules in docs/security.md.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::access::client_ip;
 use super::{ApiError, AppState};
+use crate::auth::tokens::NewToken;
 use crate::auth::{AccountError, NewSession, Principal, SESSION_COOKIE, Scope};
 
 impl From<AccountError> for ApiError {
@@ -99,23 +101,33 @@ pub struct Login {
     token: Option<TokenRequest>,
 }
 
+/// The client's IP address on TCP (`None` on the local socket).
+fn client_ip(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<IpAddr> {
+    peer.map(|Extension(ConnectInfo(addr))| addr.ip())
+}
+
+/// `201 {"id", "token", "name", "scope"}`: a new token, shown this once.
+fn token_created(t: &NewToken) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::CREATED,
+        Json(json!({"id": t.id, "token": t.token, "name": t.record.name, "scope": t.record.scope})),
+    )
+}
+
 /// `POST /api/v1/auth/login`: a session cookie, or with `token` a new
 /// token. Rate-limited per client address (`routes.rs`).
-pub async fn login(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let from = client_ip(req.extensions());
-    let bytes = axum::body::to_bytes(req.into_body(), 16 << 10)
-        .await
-        .map_err(|e| ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("body: {e}")))?;
-    let b: Login = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
-    s.auth.check_login(&b.username, &b.password, from).await?;
+pub async fn login(
+    State(s): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    b: Result<Json<Login>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let b = body(b)?;
+    s.auth
+        .check_login(&b.username, &b.password, client_ip(peer))
+        .await?;
     if let Some(t) = b.token {
         let t = s.auth.create_token(&t.name, t.scope)?;
-        return Ok((
-            StatusCode::CREATED,
-            Json(json!({"id": t.id, "token": t.token, "name": t.record.name, "scope": t.record.scope})),
-        )
-            .into_response());
+        return Ok(token_created(&t).into_response());
     }
     let session = s.auth.new_session().map_err(internal)?;
     Ok(with_cookie(
@@ -181,10 +193,7 @@ pub async fn create_token(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let b = body(b)?;
     let t = s.auth.create_token(&b.name, b.scope)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": t.id, "token": t.token, "name": t.record.name, "scope": t.record.scope})),
-    ))
+    Ok(token_created(&t))
 }
 
 /// `DELETE /api/v1/auth/tokens/{id}`: revokes a token (404 if unknown).
@@ -229,14 +238,10 @@ pub struct PasswordChange {
 pub async fn set_password(
     State(s): State<AppState>,
     Extension(who): Extension<Principal>,
-    req: Request,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    b: Result<Json<PasswordChange>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let from = client_ip(req.extensions());
-    let bytes = axum::body::to_bytes(req.into_body(), 16 << 10)
-        .await
-        .map_err(|e| ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("body: {e}")))?;
-    let b: PasswordChange = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let b = body(b)?;
     let current = match (&who, b.current.as_deref()) {
         (Principal::Local | Principal::Open, c) => c,
         (_, Some(c)) => Some(c),
@@ -247,7 +252,9 @@ pub async fn set_password(
             ));
         }
     };
-    s.auth.set_password(current, &b.password, from).await?;
+    s.auth
+        .set_password(current, &b.password, client_ip(peer))
+        .await?;
     Ok(Json(json!({"status": "changed", "sessions_ended": true})))
 }
 

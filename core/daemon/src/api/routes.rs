@@ -231,7 +231,9 @@ fn login_limited(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
 fn too_many(e: tower_governor::GovernorError) -> Response {
     match e {
         tower_governor::GovernorError::TooManyRequests { wait_time, .. } => {
-            tracing::warn!(retry_after_s = wait_time, "login attempts rate-limited");
+            // Not a warning per refusal: a client hammering the login would
+            // flood the log. The failures themselves are logged and listed.
+            tracing::debug!(retry_after_s = wait_time, "login attempts rate-limited");
             let mut r = ApiError(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("too many attempts from this address; try again in {wait_time} s"),
