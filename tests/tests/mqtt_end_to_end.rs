@@ -617,9 +617,15 @@ fn core_sigkill_restart_keeps_device_ids() {
         "device ids after SIGKILL and restart of the core"
     );
     z.core.wait_provider_running("mqtt", TIMEOUT);
-    z.state("bedroom_sensor", json!({"temperature": 17.0}));
-    z.wait_device(SENSOR, "state after the core restart", |d| {
-        d.has("Temperature", "Temperature", &json!(17.0))
+    // `running` is the handshake, not yet the provider's MQTT subscription: a
+    // state published before it subscribed would be lost (it is not
+    // retained), so the bridge's message is sent again until it arrives.
+    let api = z.api().clone();
+    wait_for(TIMEOUT, "the state after the core restart", || {
+        z.state("bedroom_sensor", json!({"temperature": 17.0}));
+        api.device_by_key(SENSOR)
+            .ok_or_else(|| format!("device {SENSOR} not listed"))?
+            .has("Temperature", "Temperature", &json!(17.0))
     });
 }
 

@@ -10,7 +10,10 @@ pub struct Core {
     /// Its API base, `http://127.0.0.1:<port>`.
     pub api: String,
     /// Its config and data dir, removed after.
-    #[allow(dead_code, reason = "each bench is its own crate; not every one reads it")]
+    #[allow(
+        dead_code,
+        reason = "each bench is its own crate; not every one reads it"
+    )]
     pub dir: tempfile::TempDir,
 }
 
