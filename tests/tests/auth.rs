@@ -225,6 +225,31 @@ fn every_route_refuses_anonymous_and_too_weak_requests_and_admits_its_scope() {
         .map(|s| (*s, token(&core, &format!("enumeration {s}"), s)))
         .collect();
     let rank = |s: &str| ["read", "control", "admin"].iter().position(|x| *x == s);
+    // The only public routes, named: the dashboard's files (no data in them),
+    // health (which says only "ok" to anonymous clients), onboarding, login.
+    let mut public: Vec<String> = routes
+        .iter()
+        .filter(|r| r["access"]["kind"] == "public")
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or("?"),
+                r["path"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    public.sort();
+    assert_eq!(
+        public,
+        [
+            "GET /",
+            "GET /api/v1/auth/onboarding",
+            "GET /api/v1/health",
+            "GET /assets/{*file}",
+            "POST /api/v1/auth/login",
+            "POST /api/v1/auth/onboarding",
+        ]
+    );
     let anon = core.anonymous_api();
     let mut checked = 0;
     for r in &routes {

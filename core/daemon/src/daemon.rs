@@ -147,6 +147,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             shutdown: shutdown.clone(),
         },
     );
+    let history = crate::history::History::spawn(&events, shutdown.clone());
     let app = api::router(api::AppState {
         tree: tree.clone(),
         supervisor: supervisor.clone(),
@@ -161,6 +162,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             api::limits::STREAMS_TOTAL,
         ),
         routes: Arc::default(),
+        history,
         broker: Arc::new(api::BrokerInfo {
             secrets_dir: config.core.secrets_dir.clone(),
             port: config.mdns.mqtt_port,

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::api::views;
 use crate::ota::OtaEvent;
 use crate::supervisor::ProviderStatus;
-use crate::tree::{DeviceView, EntityView};
+use crate::tree::{DeviceView, EntityView, RoomView};
 
 /// One change. Cheap to clone (shared payloads).
 #[derive(Debug, Clone)]
@@ -62,6 +62,8 @@ pub enum Event {
     },
     /// An install of a system update moved on or ended.
     Ota(Arc<OtaEvent>),
+    /// The rooms changed: all of them now, ordered by name.
+    Rooms(Arc<[RoomView]>),
 }
 
 impl Event {
@@ -111,6 +113,7 @@ impl Event {
                 "provider": views::provider_event(status, *dropped_components),
             }),
             Event::Ota(e) => views::ota_event(e),
+            Event::Rooms(rooms) => json!({"type": "rooms", "rooms": views::rooms(rooms)}),
         };
         v.to_string()
     }
@@ -126,6 +129,7 @@ impl Event {
             Event::Refused { .. } => "refused",
             Event::Provider { .. } => "provider",
             Event::Ota(_) => "ota",
+            Event::Rooms(_) => "rooms",
         }
     }
 }
@@ -153,6 +157,8 @@ mod tests {
                 provider: Arc::from("mqtt"),
                 key: "k".into(),
                 name: "lamp".into(),
+                provider_name: "lamp".into(),
+                room: Some(3),
                 available: true,
                 status: crate::tree::model::DeviceStatus::Online,
                 unsupported: None,
@@ -192,6 +198,10 @@ mod tests {
             Event::Ota(Arc::new(OtaEvent::Finished(
                 crate::ota::history::Record::new(crate::ota::history::Kind::Install, 2),
             ))),
+            Event::Rooms(Arc::from(vec![RoomView {
+                id: 1,
+                name: "Living \"room\"".into(),
+            }])),
         ];
         for e in events {
             let v: Json = serde_json::from_str(&e.to_json_text())

@@ -9,6 +9,7 @@ mod daemon;
 mod events;
 mod fsutil;
 mod grants;
+mod history;
 mod mdns;
 mod ota;
 mod provider_log;

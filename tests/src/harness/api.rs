@@ -18,8 +18,14 @@ pub struct Device {
     pub provider: String,
     /// The provider's stable key (IEEE address, MAC…).
     pub key: String,
-    /// Display name.
+    /// Display name: the owner's, else the provider's.
     pub name: String,
+    /// The name the provider gave (absent before rooms, API 0.2).
+    #[serde(default)]
+    pub provider_name: Option<String>,
+    /// The owner's room for it.
+    #[serde(default)]
+    pub room: Option<u64>,
     /// Reachable.
     pub available: bool,
     /// Metadata (model, manufacturer…).
@@ -316,6 +322,26 @@ impl Api {
             .send_json(body)
             .map_err(|e| format!("POST {url}: {e}"))?;
         read(resp, &format!("POST {url}"))
+    }
+
+    /// `method path` with a JSON body (PATCH, DELETE…) → (status, body).
+    ///
+    /// # Errors
+    /// A transport error, described.
+    pub fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<(u16, Value), String> {
+        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        let r = self.request(
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            Some(&bytes),
+        )?;
+        Ok((r.status, r.body))
     }
 
     /// `POST path` with `body` as `content_type` → (status, body).

@@ -5,7 +5,9 @@
 //! (docs/security.md); [`limits`] caps connections and event streams.
 
 pub mod access;
+mod arrange;
 mod auth;
+mod dashboard;
 pub mod limits;
 mod mqtt;
 pub mod probe;
@@ -68,6 +70,8 @@ pub struct AppState {
     pub routes: Arc<Vec<RouteInfo>>,
     /// The appliance's broker, for `GET /api/v1/mqtt/credentials`.
     pub broker: Arc<BrokerInfo>,
+    /// Recent values of numeric components (`GET /api/v1/history`).
+    pub history: Arc<crate::history::History>,
 }
 
 /// Where the broker's account secrets are and which port it is on.
@@ -360,6 +364,20 @@ async fn update(
         ApiError(status, e.to_string())
     })?;
     Ok((StatusCode::ACCEPTED, Json(json!(answer))))
+}
+
+/// `GET /api/v1/history`: `{"<device id>": {"<entity>": {"<Component>":
+/// [[unix ms, value], …]}}}`, the recent values of numeric components
+/// (`history.rs`: at most 60 points each, 10 s or more apart).
+async fn history(State(s): State<AppState>) -> Json<Value> {
+    let mut out = serde_json::Map::new();
+    for series in s.history.all() {
+        let device = out
+            .entry(series.device.0.to_string())
+            .or_insert_with(|| json!({}));
+        device[&*series.entity][series.component] = json!(series.points);
+    }
+    Json(Value::Object(out))
 }
 
 /// `GET /api/v1/routes`: the route table (method, path, access).

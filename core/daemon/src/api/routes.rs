@@ -12,7 +12,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::PeerIpKeyExtractor;
@@ -20,7 +20,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::access::{Access, Route, RouteInfo};
-use super::{ApiError, AppState, auth};
+use super::{ApiError, AppState, arrange, auth, dashboard};
 use crate::auth::{Auth, Scope};
 
 /// Largest request body of the JSON routes, bytes. A system update uploaded
@@ -40,6 +40,14 @@ pub fn table(auth: &Arc<Auth>) -> Vec<Route> {
         Route::new(auth, method, path, access, handler)
     };
     vec![
+        // The dashboard's files: no data in them (docs/dashboard.md).
+        r(Method::GET, "/", Public, get(dashboard::index)),
+        r(
+            Method::GET,
+            "/assets/{*file}",
+            Public,
+            get(dashboard::asset),
+        ),
         r(Method::GET, "/api/v1/health", Public, get(super::health)),
         r(
             Method::GET,
@@ -52,6 +60,42 @@ pub fn table(auth: &Arc<Auth>) -> Vec<Route> {
             "/api/v1/devices/{id}",
             Need(Read),
             get(super::device),
+        ),
+        r(
+            Method::PATCH,
+            "/api/v1/devices/{id}",
+            Need(Admin),
+            patch(arrange::edit_device),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/rooms",
+            Need(Read),
+            get(arrange::rooms),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/rooms",
+            Need(Admin),
+            post(arrange::create_room),
+        ),
+        r(
+            Method::PATCH,
+            "/api/v1/rooms/{id}",
+            Need(Admin),
+            patch(arrange::rename_room),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/rooms/{id}",
+            Need(Admin),
+            delete(arrange::delete_room),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/history",
+            Need(Read),
+            get(super::history),
         ),
         r(
             Method::POST,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::grants::{PortState, Registry};
 use crate::ota::history::{self as ota_history, Kind as RecordKind, Outcome, Record};
 use crate::ota::{InstallProgress, OtaEvent, OtaStatus};
-use crate::tree::{DeviceView, EntityView};
+use crate::tree::{DeviceView, EntityView, RoomView};
 
 use crate::supervisor::ProviderReport;
 use crate::supervisor::status::{ConfigProblem, LastExit, ProcessExit, ProviderStatus};
@@ -185,12 +185,24 @@ pub fn device(d: &DeviceView) -> Value {
         "provider": &*d.provider,
         "key": d.key,
         "name": d.name,
+        "provider_name": d.provider_name,
+        "room": d.room,
         "available": d.available,
         "status": d.status.as_str(),
         "unsupported": d.unsupported,
         "attributes": attributes(&d.attributes),
         "entities": entities,
     })
+}
+
+/// A room of `GET /api/v1/rooms` and of `rooms` events.
+pub fn room(r: &RoomView) -> Value {
+    json!({"id": r.id, "name": r.name})
+}
+
+/// All rooms, in the given order.
+pub fn rooms(r: &[RoomView]) -> Value {
+    Value::Array(r.iter().map(room).collect())
 }
 
 /// A serial port in `GET /api/v1/grants` and a provider's `grants`.

@@ -7,6 +7,7 @@
 //! per second, and forwards users' change requests to the owning provider.
 
 pub mod model;
+pub mod rooms;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use model::{Device, DeviceView, EntityView, Refused};
+pub use rooms::{Arrange, ArrangeError, Arranged, DeviceEdit, RoomView};
 
 use crate::events::Event;
 use crate::provider_log::{ProviderLog, limited};
@@ -241,6 +243,10 @@ pub enum TreeCmd {
     Device(DeviceId, oneshot::Sender<Option<DeviceView>>),
     /// Live device count per provider.
     Counts(oneshot::Sender<BTreeMap<String, usize>>),
+    /// All rooms, ordered by name.
+    Rooms(oneshot::Sender<Vec<RoomView>>),
+    /// A change to rooms or to a device's name or room.
+    Arrange(Arrange, oneshot::Sender<Result<Arranged, ArrangeError>>),
     /// Persist now (shutdown).
     Flush(oneshot::Sender<()>),
 }
@@ -310,6 +316,21 @@ impl TreeHandle {
         .unwrap_or(Err(RequestError::ShuttingDown))
     }
 
+    /// All rooms, ordered by name.
+    pub async fn rooms(&self) -> Vec<RoomView> {
+        self.ask(TreeCmd::Rooms).await.unwrap_or_default()
+    }
+
+    /// Changes rooms or a device's name or room; persisted before it answers.
+    ///
+    /// # Errors
+    /// [`ArrangeError`]; nothing changed then.
+    pub async fn arrange(&self, change: Arrange) -> Result<Arranged, ArrangeError> {
+        self.ask(|r| TreeCmd::Arrange(change, r))
+            .await
+            .unwrap_or_else(|| Err(ArrangeError::Store("the core is shutting down".into())))
+    }
+
     /// Persists all pending changes.
     pub async fn flush(&self) {
         self.ask(TreeCmd::Flush).await;
@@ -324,11 +345,17 @@ pub fn spawn(
     store: Store,
     events: broadcast::Sender<Event>,
 ) -> Result<TreeHandle, crate::store::StoreError> {
+    let rooms = store
+        .rooms()?
+        .into_iter()
+        .map(|(id, r)| (id, r.name))
+        .collect();
     let mut tree = Tree {
         devices: BTreeMap::new(),
         by_key: HashMap::new(),
         links: HashMap::new(),
         refusals: HashMap::new(),
+        rooms,
         store,
         events,
     };
@@ -337,7 +364,16 @@ pub fn spawn(
         by_key.insert((rec.provider.clone(), rec.key.clone()), id);
         devices.insert(id, Device::from_record(id, rec));
     })?;
-    tracing::info!(devices = tree.devices.len(), "device tree loaded");
+    for (id, settings) in tree.store.device_settings()? {
+        if let Some(d) = tree.devices.get_mut(&DeviceId(id)) {
+            d.settings = settings;
+        }
+    }
+    tracing::info!(
+        devices = tree.devices.len(),
+        rooms = tree.rooms.len(),
+        "device tree loaded"
+    );
     let (tx, rx) = mpsc::channel(8192);
     tokio::spawn(tree.run(rx));
     Ok(TreeHandle { tx })
@@ -349,6 +385,8 @@ struct Tree {
     links: HashMap<Arc<str>, Link>,
     /// Log budget of each provider's refusals (reports when it goes down).
     refusals: HashMap<Arc<str>, ProviderLog>,
+    /// Room id → name (`rooms`).
+    rooms: BTreeMap<u64, String>,
     store: Store,
     events: broadcast::Sender<Event>,
 }
@@ -452,6 +490,12 @@ impl Tree {
                     *m.entry(d.provider.to_string()).or_insert(0) += 1;
                 }
                 let _ = reply.send(m);
+            }
+            TreeCmd::Rooms(reply) => {
+                let _ = reply.send(self.room_views());
+            }
+            TreeCmd::Arrange(change, reply) => {
+                let _ = reply.send(self.arrange(change));
             }
             TreeCmd::Flush(reply) => {
                 self.persist();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use igloo_protocol::{Component, ComponentId, DeviceId, EntityId};
 
+use crate::store::rooms::DeviceSettings;
 use crate::store::{DeviceRecord, EntityRecord};
 
 /// The device attribute a provider sets to say why a device has no entities
@@ -27,8 +28,10 @@ pub struct Device {
     pub provider: Arc<str>,
     /// The provider's stable key.
     pub key: String,
-    /// Display name.
+    /// The name the provider gave.
     pub name: String,
+    /// What the owner set (name, room); shown over the provider's name.
+    pub settings: DeviceSettings,
     /// Attributes (model, manufacturer…).
     pub attributes: Vec<(String, String)>,
     /// Reachable now. False while the provider is down.
@@ -199,8 +202,12 @@ pub struct DeviceView {
     pub provider: Arc<str>,
     /// The provider's stable key.
     pub key: String,
-    /// Display name.
+    /// Display name: the owner's, else the provider's.
     pub name: String,
+    /// The name the provider gave.
+    pub provider_name: String,
+    /// The room the owner put it in.
+    pub room: Option<u64>,
     /// Reachable now.
     pub available: bool,
     /// Online, offline or unsupported.
@@ -238,6 +245,7 @@ impl Device {
             provider: Arc::from(r.provider),
             key: r.key,
             name: r.name,
+            settings: DeviceSettings::default(),
             attributes: r.attributes,
             available: false,
             removed: r.removed,
@@ -300,13 +308,20 @@ impl Device {
         }
     }
 
+    /// The owner's name for it, else the provider's.
+    pub fn display_name(&self) -> &str {
+        self.settings.name.as_deref().unwrap_or(&self.name)
+    }
+
     /// A copy for readers outside the tree task.
     pub fn view(&self) -> DeviceView {
         DeviceView {
             id: self.id,
             provider: self.provider.clone(),
             key: self.key.clone(),
-            name: self.name.clone(),
+            name: self.display_name().to_string(),
+            provider_name: self.name.clone(),
+            room: self.settings.room,
             available: self.available,
             status: self.status(),
             unsupported: self.unsupported(),

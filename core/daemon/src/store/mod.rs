@@ -1,10 +1,13 @@
 //! Persistence with redb (DESIGN §6): the (provider, key) → [`DeviceId`] map,
-//! and each device's name, attributes, entities and last known values.
+//! and each device's name, attributes, entities and last known values; the
+//! owner's rooms and what they set on devices are in [`rooms`].
 //!
 //! Every change is one redb write transaction, so a kill -9 at any point
 //! leaves the previous or the next consistent state. Device records are JSON
 //! so that a core rolled back to an older version still reads records written
 //! by a newer one: unknown components in a record are skipped, not fatal.
+
+pub mod rooms;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +23,9 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// Provider name → uid assigned from `[core] uid_range` (the gid is the same number).
 const PROVIDER_UIDS: TableDefinition<&str, u32> = TableDefinition::new("provider_uids");
 const NEXT_ID: &str = "next_device_id";
+/// Every table, created at open so that readers never see "table does not exist".
+const U64_TABLES: [TableDefinition<u64, &[u8]>; 3] =
+    [DEVICES, rooms::ROOMS, rooms::DEVICE_SETTINGS];
 /// redb page cache size, bytes.
 const CACHE_BYTES: usize = 2 << 20;
 
@@ -112,8 +118,10 @@ impl Store {
         {
             tx.open_table(DEVICE_KEYS)
                 .map_err(|e| err(&store.path, "create tables", e))?;
-            tx.open_table(DEVICES)
-                .map_err(|e| err(&store.path, "create tables", e))?;
+            for t in U64_TABLES {
+                tx.open_table(t)
+                    .map_err(|e| err(&store.path, "create tables", e))?;
+            }
             tx.open_table(META)
                 .map_err(|e| err(&store.path, "create tables", e))?;
             tx.open_table(PROVIDER_UIDS)
