@@ -77,20 +77,20 @@ pub async fn edit_device(
             "unknown key {k:?}; a device takes \"name\" and \"room\""
         )));
     }
-    let mut edit = DeviceEdit::default();
-    edit.name = match map.get("name") {
+    let name = match map.get("name") {
         None => None,
         Some(Value::Null) => Some(None),
         Some(Value::String(n)) => Some(Some(n.clone())),
         Some(_) => return Err(bad("\"name\" must be a string or null".into())),
     };
-    edit.room = match map.get("room") {
+    let room = match map.get("room") {
         None => None,
         Some(Value::Null) => Some(None),
         Some(v) => Some(Some(v.as_u64().ok_or_else(|| {
             bad("\"room\" must be a room id (a number) or null".into())
         })?)),
     };
+    let edit = DeviceEdit { name, room };
     if edit.name.is_none() && edit.room.is_none() {
         return Err(bad("give \"name\" or \"room\"".into()));
     }
