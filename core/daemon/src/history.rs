@@ -20,8 +20,8 @@ pub const POINTS: usize = 60;
 /// Seconds per point: a value in the same 10-second window as the last
 /// point replaces it (a meter reporting every second keeps 10 minutes).
 pub const SPACING_S: u32 = 10;
-/// Most components followed (about 8 bytes per point: ≤ 2 MiB in all).
-pub const MAX_SERIES: usize = 4096;
+/// Most components followed (8 bytes a point: ≤ 1 MiB of points in all).
+pub const MAX_SERIES: usize = 2048;
 
 /// (device, entity, component).
 type Key = (DeviceId, Arc<str>, ComponentId);
