@@ -250,3 +250,51 @@ fn history_keeps_recent_numeric_values_in_memory() {
     });
     assert!(later > 1.0);
 }
+
+#[test]
+fn the_cli_adds_rooms_renames_and_moves_devices() {
+    let core = good_core();
+    let device = counter(&core);
+    let id = device.id.to_string();
+    let ok = |args: &[&str]| {
+        let out = core.cli(args);
+        assert_eq!(
+            out.code,
+            Some(0),
+            "{}: {}{}",
+            out.command,
+            out.stdout,
+            out.stderr
+        );
+        out.stdout
+    };
+    assert!(ok(&["rooms", "add", "Garage"]).contains("Garage"));
+    assert!(ok(&["move", &id, "garage"]).contains("moved"));
+    assert!(ok(&["rename", &id, "Counter in the garage"]).contains("Counter in the garage"));
+    let listing = ok(&["rooms"]);
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.contains("Garage") && l.trim_end().ends_with('1')),
+        "{listing}"
+    );
+    let now = counter(&core);
+    assert_eq!(now.name, "Counter in the garage");
+    assert!(now.room.is_some());
+    // A room that does not exist: a clear error, nothing changed.
+    let out = core.cli(&["move", &id, "Attic"]);
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.contains("no room named \"Attic\""),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(counter(&core).room, now.room);
+    ok(&["rooms", "remove", "Garage"]);
+    ok(&["rename", &id, "--reset"]);
+    let after = counter(&core);
+    assert_eq!(
+        (after.name.as_str(), after.room),
+        (device.name.as_str(), None)
+    );
+}

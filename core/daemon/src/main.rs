@@ -160,6 +160,30 @@ enum Command {
         #[command(subcommand)]
         action: MqttAction,
     },
+    /// Rooms: `igloo rooms`, `igloo rooms add Kitchen`, `igloo rooms rename
+    /// Kitchen "Kitchen & pantry"`, `igloo rooms remove Kitchen` (admin).
+    Rooms {
+        #[command(subcommand)]
+        action: Option<RoomsAction>,
+    },
+    /// Give a device your own name: `igloo rename 3 "Reading lamp"` (admin).
+    Rename {
+        /// Device id.
+        id: u64,
+        /// The new name.
+        #[arg(required_unless_present = "reset")]
+        name: Option<String>,
+        /// Show the provider's name again.
+        #[arg(long, conflicts_with = "name")]
+        reset: bool,
+    },
+    /// Put a device in a room: `igloo move 3 Kitchen`; `none` takes it out (admin).
+    Move {
+        /// Device id.
+        id: u64,
+        /// A room id or name, or `none`.
+        room: String,
+    },
     /// ESPHome devices: `igloo esphome add 192.168.1.50 --key KEY`,
     /// `igloo esphome list`, `igloo esphome remove 192.168.1.50`.
     Esphome {
@@ -187,6 +211,27 @@ enum TokensAction {
     Revoke {
         /// The token's id (`igloo tokens list`).
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoomsAction {
+    /// Add a room.
+    Add {
+        /// Its name.
+        name: String,
+    },
+    /// Rename a room.
+    Rename {
+        /// The room's id or name.
+        room: String,
+        /// The new name.
+        name: String,
+    },
+    /// Remove a room; its devices are then in no room.
+    Remove {
+        /// The room's id or name.
+        room: String,
     },
 }
 
@@ -340,6 +385,16 @@ fn main() -> ExitCode {
         Command::Mqtt {
             action: MqttAction::Credentials,
         } => client.mqtt_credentials(),
+        Command::Rooms { action } => match action {
+            None => client.rooms_list(),
+            Some(RoomsAction::Add { name }) => client.rooms_add(&name),
+            Some(RoomsAction::Rename { room, name }) => client.rooms_rename(&room, &name),
+            Some(RoomsAction::Remove { room }) => client.rooms_remove(&room),
+        },
+        Command::Rename { id, name, reset } => {
+            client.rename(id, if reset { None } else { name.as_deref() })
+        }
+        Command::Move { id, room } => client.move_device(id, &room),
         Command::Esphome { provider, action } => match action {
             EsphomeAction::Add { address, key } => {
                 client.esphome_add(provider.as_deref(), &address, key.as_deref())

@@ -11,6 +11,7 @@ pub mod account;
 pub mod esphome;
 mod local;
 pub mod ota;
+pub mod rooms;
 
 use std::path::PathBuf;
 
