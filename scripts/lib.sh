@@ -39,13 +39,15 @@ ensure_python_venv() {
     apt_install python3-venv
 }
 
-# ensure_test_venv ROOT VENV: the Python venv the test fakes and the Python
-# lint (scripts/lint-python) run in, with ROOT/tests/fakes/requirements.txt
-# installed: made again when it is missing or broken, or that file changed
-# since (a copy of it is kept in VENV). Never the system's Python packages.
+# ensure_test_venv ROOT VENV: the Python venv the test fakes, the browser
+# driver (tests/browser/driver.py) and the Python lint (scripts/lint-python)
+# run in, with ROOT/tests/fakes/requirements.txt installed: made again when it
+# is missing or broken, or that file changed since (a copy of it is kept in
+# VENV). Never the system's Python packages. Playwright gets no browser of its
+# own: the driver runs Debian's chromium.
 ensure_test_venv() {
     local venv=$2 reqs="$1/tests/fakes/requirements.txt"
-    if "$venv/bin/python" -c 'import aioesphomeapi, noise, pymodbus, serial' 2>/dev/null &&
+    if "$venv/bin/python" -c 'import aioesphomeapi, noise, pymodbus, serial, playwright' 2>/dev/null &&
         cmp -s "$reqs" "$venv/requirements.txt"; then
         return 0
     fi
@@ -53,7 +55,8 @@ ensure_test_venv() {
     ensure_python_venv
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
     cp "$reqs" "$venv/requirements.txt"
 }
 

@@ -1,6 +1,8 @@
 //! The test harness: blocking helpers that start real processes and wait for
 //! observable behaviour. No async; plain `#[test]`s and std threads.
 //!
+//! - [`browser`]: headless chromium driven through Playwright
+//!   (`tests/browser/driver.py`), for tests in a real browser.
 //! - [`bins`]: finds the workspace binaries next to the test executable.
 //! - [`bundles`]: RAUC bundles for the update tests, good and broken.
 //! - [`ports`]: free loopback ports, waiting for a port to accept.
@@ -31,6 +33,7 @@
 pub mod api;
 pub mod auth;
 pub mod bins;
+pub mod browser;
 pub mod bundles;
 pub mod cli;
 pub mod compat;
@@ -51,6 +54,7 @@ pub mod wait;
 
 pub use api::{Api, Device, Entity, Provider};
 pub use bins::bin;
+pub use browser::Browser;
 pub use cli::CliOutput;
 pub use core::{
     AuthMode, Core, CoreSettings, ProviderSpec, RefusedRun, providers_toml, providers_toml_v1,
