@@ -84,14 +84,7 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
         .get("/api/v1/auth/onboarding")
         .expect("onboarding");
     assert_eq!(onboarding, (200, serde_json::json!({"needed": true})));
-    let (code_lines, rc) = guest.shell("cat /data/igloo/setup-code");
-    assert_eq!(rc, 0, "the setup code on /data: {code_lines:?}");
-    let code = code_lines
-        .iter()
-        .map(|l| l.trim())
-        .find(|l| l.len() == 14 && l.matches('-').count() == 2)
-        .unwrap_or_else(|| panic!("no setup code in {code_lines:?}"))
-        .to_string();
+    let code = guest.setup_code();
     // Shown on the console for the person holding the gateway.
     guest.wait_console(Duration::from_secs(30), &["Igloo setup code:", &code]);
     // The owner onboards through the port forward and logs in; the login's

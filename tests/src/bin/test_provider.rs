@@ -6,7 +6,8 @@
 //!
 //! Modes:
 //! - `good`: creates device `key` (default `good-1`) with entity `Counter` and
-//!   writes an increasing `Number` every 50 ms; answers Pings.
+//!   writes an increasing `Number` `rate` times a second (default 20, every
+//!   50 ms); answers Pings.
 //! - `garbage`: after the handshake writes a frame that cannot be decoded,
 //!   then random bytes.
 //! - `oversize`: after the handshake writes a length prefix of 64 MiB and some bytes.
@@ -355,10 +356,17 @@ fn good(mut conn: Conn, config: &toml::Table) -> Result<(), String> {
         .unwrap_or("good-1")
         .to_string();
     let device = create_device(&mut conn, &key)?;
+    // Writes per second (`rate`), default 20 (every 50 ms).
+    let rate = config
+        .get("rate")
+        .and_then(toml::Value::as_integer)
+        .filter(|r| *r > 0)
+        .unwrap_or(20) as f64;
     let w = conn.writer();
     register(&w, device, 0, "Counter")?;
-    log("writing Counter every 50 ms");
+    log(&format!("writing Counter {rate} times a second"));
     std::thread::spawn(move || serve(conn));
+    let start = std::time::Instant::now();
     let mut n: u64 = 0;
     loop {
         n += 1;
@@ -367,10 +375,12 @@ fn good(mut conn: Conn, config: &toml::Table) -> Result<(), String> {
             entity: 0,
             values: vec![Component::Number(n as f64)],
         }))?;
-        if n.is_multiple_of(100) {
+        if n.is_multiple_of(100 * (rate as u64 / 20).max(1)) {
             log(&format!("wrote Counter = {n}"));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        // Paced from the start, so that a late wake-up is caught up.
+        let due = start + Duration::from_secs_f64(n as f64 / rate);
+        std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
     }
 }
 

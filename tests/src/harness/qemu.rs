@@ -506,6 +506,22 @@ impl Guest {
             .to_string()
     }
 
+    /// The one-time setup code, read on the console as root
+    /// (`/data/igloo/setup-code`, `ABCD-EFGH-JKMN`).
+    ///
+    /// # Panics
+    /// If there is none (the owner exists already).
+    pub fn setup_code(&mut self) -> String {
+        let (lines, rc) = self.shell("cat /data/igloo/setup-code");
+        assert_eq!(rc, 0, "the setup code on /data: {lines:?}");
+        lines
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| l.len() == 14 && l.matches('-').count() == 2)
+            .unwrap_or_else(|| panic!("no setup code in {lines:?}"))
+            .to_string()
+    }
+
     /// Waits for a console line containing every needle.
     ///
     /// # Panics
