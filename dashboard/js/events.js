@@ -52,7 +52,7 @@ function setLive(state) {
   live.title = {
     open: 'Live updates are on',
     connecting: 'Connecting to the gateway…',
-    closed: 'No live updates: retrying',
+    closed: 'No live updates',
   }[state];
 }
 
@@ -71,8 +71,10 @@ function open() {
   es.addEventListener('error', () => {
     if (source !== es) return;
     if (es.readyState === EventSource.CLOSED) {
-      // An HTTP error (401, 429…): the browser gives up; so do we, for a while.
+      // An HTTP error (401, 429 too many streams…): the browser gives up; so
+      // do we, for a while. The page still gets the data, without live updates.
       setLive('closed');
+      resync();
       scheduleRetry();
     } else {
       setLive('connecting'); // the browser reconnects by itself; `open` resyncs

@@ -14,6 +14,7 @@
 
 use std::time::Duration;
 
+use igloo_tests::harness::browser::{Browser, WaitState};
 use igloo_tests::harness::mosquitto::{Credentials, try_publish};
 use igloo_tests::harness::qemu::{Disk, Guest, image, partitions, wait_marked_good};
 use igloo_tests::harness::wait_for;
@@ -210,6 +211,35 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     );
     let ids: Vec<(String, u64)> = api.devices().into_iter().map(|d| (d.key, d.id)).collect();
     assert!(ids.len() >= 3, "the fixture's devices: {ids:?}");
+
+    // The dashboard embedded in the aarch64 release binary, in a real
+    // browser through the port forward: login, the lamp's confirmed state.
+    let mut browser = Browser::launch();
+    let page = |r: Result<(), String>| r.unwrap_or_else(|e| panic!("dashboard in the guest: {e}"));
+    page(browser.goto(&format!("{}/", api.base())).map(drop));
+    page(browser.wait_selector("form#login", WaitState::Visible, Duration::from_secs(60)));
+    page(browser.fill("form#login input[name=username]", "owner"));
+    page(browser.fill("form#login input[name=password]", "guest-owner-pw-1"));
+    page(browser.click("form#login button[type=submit]"));
+    page(browser.wait_attr("#live", "data-state", "open", Duration::from_secs(60)));
+    page(browser.wait_attr(
+        &format!(
+            r#"article.device[data-device="{}"] button.toggle[data-component="Switch"]"#,
+            lamp.id
+        ),
+        "aria-pressed",
+        "true",
+        Duration::from_secs(60),
+    ));
+    let csp: Vec<_> = browser
+        .console()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.is_csp_violation())
+        .collect();
+    assert!(csp.is_empty(), "{csp:?}");
+    let _ = browser.screenshot("guest-devices");
+    drop(browser);
 
     // Read-only rootfs, grown /data, and what the services take.
     let (out, rc) = guest.shell("touch /etc/igloo-write-test");

@@ -6,14 +6,14 @@ import { api } from '../api.js';
 import { fields, h } from '../dom.js';
 
 /**
- * Error text for a failed login or onboarding: the server's text, with the
- * wait of a 429 when it sent Retry-After (seconds).
+ * Error text for a failed login or onboarding: the server's text; for a 429
+ * whose text does not say how long to wait, the Retry-After seconds.
  * @param {import('../api.js').ApiError} e
  * @returns {string}
  */
 function errorText(e) {
   const retry = e.status === 429 && e.headers && Number(e.headers.get('Retry-After'));
-  return retry ? `${e.message} (try again in ${retry} s)` : e.message;
+  return retry && !/try again/i.test(e.message) ? `${e.message} (try again in ${retry} s)` : e.message;
 }
 
 /**
