@@ -83,7 +83,12 @@ export function renderEntity(d, name) {
     /** @param {string} comp @returns {*} the confirmed value now */
     value: (comp) => devices.get(d.id)?.entities[name]?.components[comp],
   };
-  const comps = Object.keys(e.components);
+  // What it reports, and what it can be told before it reported anything
+  // (its `writable` list; the cover's and lock's commands have their own rows).
+  const declared = e.attributes.writable && e.attributes.writable.trim() !== 'true'
+    ? list(e.attributes.writable).filter((c) => c !== 'CoverCommand' && c !== 'LockCommand')
+    : [];
+  const comps = [...new Set([...Object.keys(e.components), ...declared])];
   const lockWrite = canWrite(e, 'LockCommand') || canWrite(e, 'Lock');
   // LockCommand is part of the Lock row; markers are not values.
   const shown = sortComponents(comps)
@@ -194,9 +199,12 @@ function toggle(ctx, comp) {
     },
   });
   const update = () => {
-    const on = ctx.value(comp) === true;
+    const v = ctx.value(comp);
+    const on = v === true;
     b.setAttribute('aria-pressed', String(on));
-    b.textContent = formatValue(comp, on);
+    // Unknown until the device reports it: not shown as off.
+    b.textContent = v === undefined ? '–' : formatValue(comp, on);
+    b.title = v === undefined ? 'No state reported yet' : '';
     pendingMark(b, isPending(ctx.dev, ctx.ent, comp));
   };
   return { el: row(ctx, comp, b), update };
