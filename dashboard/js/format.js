@@ -93,7 +93,11 @@ export function formatValue(comp, value, unit) {
     const words = BOOL_WORDS[comp] || ['On', 'Off'];
     return value ? words[0] : words[1];
   }
-  if (typeof value === 'number') return unit ? `${number(value)} ${unit}` : number(value);
+  if (typeof value === 'number') {
+    // Percentages are whole numbers (a scaled 0-254 brightness gives 70.87).
+    const n = unit === '%' ? Math.round(value) : value;
+    return unit ? `${number(n)} ${unit}` : number(n);
+  }
   if (VARIANTS[comp]) return variantLabel(String(value));
   if (value === '') return '–';
   return String(value);

@@ -1,6 +1,7 @@
 //! The dashboard in headless Chromium (figures only; nothing is asserted).
 //!
-//! `cargo bench -p igloo-tests --bench dashboard` prints, for a provider
+//! `cargo build --release -p igloo -p igloo-tests --bins && cargo bench -p
+//! igloo-tests --bench dashboard` (the bench runs the release binaries) prints, for a provider
 //! writing one entity at each of several rates: the events per second the
 //! page renders (its shown counter's rise per second, median over 200 ms
 //! samples) against the events per second a plain event-stream client
@@ -22,7 +23,7 @@ use igloo_tests::harness::qemu::{Disk, Guest, image};
 use igloo_tests::{Core, EventStream, ProviderSpec, TIMEOUT, providers_toml, wait_for};
 use serde_json::Value;
 
-const RATES: [u64; 4] = [20, 200, 1_000, 5_000];
+const RATES: [u64; 5] = [20, 200, 1_000, 5_000, 20_000];
 const WINDOW: Duration = Duration::from_secs(4);
 const SAMPLE: Duration = Duration::from_millis(200);
 
@@ -47,14 +48,15 @@ fn login(b: &mut Browser, base: &str) {
     ok(b.wait_attr("#live", "data-state", "open", TIMEOUT));
 }
 
-/// The counter the page shows, or `None` before it shows one.
+/// The counter the page shows (an input's value, or an element's text), or
+/// `None` before it shows one.
 fn shown(b: &mut Browser, selector: &str) -> Option<f64> {
-    let text = b.text(selector).ok()?;
-    text.split_whitespace()
-        .next()?
-        .replace(',', "")
-        .parse()
-        .ok()
+    let js = format!(
+        "(() => {{ const e = document.querySelector({}); if (!e) return null; \
+         const t = ('value' in e) ? e.value : e.textContent; return parseFloat(t); }})()",
+        serde_json::to_string(selector).ok()?
+    );
+    b.eval(&js).ok()?.as_f64()
 }
 
 fn render_rate(rate: u64) -> (f64, f64) {

@@ -9,6 +9,7 @@
 use igloo_tests::harness::auth::setup_code;
 use igloo_tests::harness::browser::{Browser, BrowserOptions, WaitState};
 use igloo_tests::harness::core::{OWNER, OWNER_PASSWORD};
+use igloo_tests::harness::esphome::{FakeDevice, FakeOptions};
 use igloo_tests::{
     Api, AuthMode, Core, CoreSettings, Mosquitto, ProviderSpec, TIMEOUT, providers_toml, wait_for,
 };
@@ -25,6 +26,13 @@ fn visible(b: &mut Browser, selector: &str) {
 
 fn ok<T>(r: Result<T, String>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Saves a screenshot of the whole page, scrolled to the top first (the
+/// sticky header would otherwise be drawn where the page was scrolled to).
+fn shot(b: &mut Browser, name: &str) {
+    ok(b.eval("window.scrollTo(0, 0)"));
+    ok(b.screenshot(name));
 }
 
 /// Fills and sends the login form, and waits for its answer to be shown.
@@ -90,7 +98,7 @@ fn onboarding_then_login_and_logout_end_the_session() {
     let mut b = Browser::launch();
     ok(b.goto(&format!("{}/", core.url())));
     visible(&mut b, "form#onboarding");
-    ok(b.screenshot("onboarding"));
+    shot(&mut b, "onboarding");
     // A wrong code first: refused, with the server's reason.
     ok(b.fill("form#onboarding input[name=code]", "AAAA-BBBB-CCCC"));
     ok(b.fill("form#onboarding input[name=username]", OWNER));
@@ -116,7 +124,7 @@ fn onboarding_then_login_and_logout_end_the_session() {
         "logging out ends the session on the gateway, not only in the browser"
     );
     ok(b.fill("form#login input[name=username]", OWNER));
-    ok(b.screenshot("login"));
+    shot(&mut b, "login");
     submit_login(&mut b, OWNER, OWNER_PASSWORD);
     visible(&mut b, "nav#nav");
     let second = session(&mut b);
@@ -176,7 +184,7 @@ fn wrong_passwords_are_refused_then_rate_limited() {
     }
     // Five at once, then the limit (docs/security.md).
     assert_eq!(refused.len(), 6, "{refused:?}");
-    ok(b.screenshot("login-rate-limited"));
+    shot(&mut b, "login-rate-limited");
     // The limit holds for the right password too, from this address...
     submit_login(&mut b, OWNER, OWNER_PASSWORD);
     visible(&mut b, "form#login:not([data-pending])");
@@ -263,6 +271,25 @@ fn controls_publish_zigbee2mqtt_json_and_show_only_confirmed_live_state() {
         json!({"child_lock": "LOCK", "current_heating_setpoint": 21, "local_temperature": 19.5, "system_mode": "heat"}),
     );
     home.state("front_door", json!({"contact": true, "battery": 100}));
+    // Rooms, for the screenshot of devices by room.
+    for (room, keys) in [
+        ("Living room", vec![LAMP, "0x680ae2fffe5b6a7c"]),
+        ("Bedroom", vec![SENSOR]),
+    ] {
+        let (status, r) = home
+            .api()
+            .post("/api/v1/rooms", &json!({"name": room}))
+            .expect("room");
+        assert_eq!(status, 201, "{r}");
+        for key in keys {
+            let path = format!("/api/v1/devices/{}", home.id(key));
+            let (status, d) = home
+                .api()
+                .send_json("PATCH", &path, &json!({"room": r["id"]}))
+                .expect("move");
+            assert_eq!(status, 200, "{d}");
+        }
+    }
     let mut b = Browser::launch();
     login(&mut b, &home.core);
     let toggle = format!(
@@ -323,6 +350,15 @@ fn controls_publish_zigbee2mqtt_json_and_show_only_confirmed_live_state() {
         json!(42),
         "the page reloaded"
     );
+    // Its sparkline: the point the core kept (GET /api/v1/history) and the live one.
+    ok(b.wait_attr(
+        &format!(
+            r#"article.device[data-device="{sensor}"] [data-entity="Temperature"] svg.sparkline[data-component="Temperature"]"#
+        ),
+        "data-points",
+        "2",
+        TIMEOUT,
+    ));
 
     // A lock changes only after a confirmation; cancelling sends nothing.
     let (trv, blind) = (home.id("0xa4c138f1e2d3c4b5"), home.id("0x680ae2fffe5b6a7c"));
@@ -388,19 +424,19 @@ fn controls_publish_zigbee2mqtt_json_and_show_only_confirmed_live_state() {
         "false",
         TIMEOUT,
     ));
-    ok(b.screenshot("devices"));
+    shot(&mut b, "devices");
 
     // The providers page: state and each sandbox layer.
     ok(b.click(r##"nav#nav a[href="#/providers"]"##));
     ok(b.wait_text(r#"tr[data-provider="mqtt"] td.state"#, "running", TIMEOUT));
     assert!(ok(b.count(r#"tr[data-provider="mqtt"] td.layer"#)) >= 3);
-    ok(b.screenshot("providers"));
+    shot(&mut b, "providers");
     ok(b.click(r##"nav#nav a[href="#/settings"]"##));
     visible(&mut b, "table#tokens");
-    ok(b.screenshot("settings"));
+    shot(&mut b, "settings");
     ok(b.click(r##"nav#nav a[href="#/system"]"##));
     visible(&mut b, "#ota");
-    ok(b.screenshot("system"));
+    shot(&mut b, "system");
     assert_clean_console(&mut b);
 }
 
@@ -416,7 +452,7 @@ fn a_phone_sees_every_device_without_scrolling_sideways() {
     });
     let fits = ok(b.eval("document.documentElement.scrollWidth <= window.innerWidth"));
     assert_eq!(fits, json!(true), "the page is wider than the phone");
-    ok(b.screenshot("devices-phone"));
+    shot(&mut b, "devices-phone");
     assert_clean_console(&mut b);
 }
 
@@ -473,6 +509,49 @@ fn renaming_a_device_and_moving_it_to_a_room_survive_a_core_restart() {
         "Living room",
         TIMEOUT,
     ));
-    ok(b.screenshot("rooms"));
+    shot(&mut b, "rooms");
+    assert_clean_console(&mut b);
+}
+
+#[test]
+fn an_encrypted_esphome_device_added_in_the_page_appears_with_its_entities() {
+    // A made-up API encryption key (32 bytes, base64), as in a device's YAML.
+    const KEY: &str = "mK3pA9q1Zc8xV0tL5sR2yW7nB4hJ6dF1gE9uT3oI0aQ=";
+    let fake = FakeDevice::start(FakeOptions::new("porch", "AA:BB:CC:DD:EE:42").key(KEY));
+    let core = Core::start(&providers_toml(&[ProviderSpec::esphome("esphome", &[])]));
+    let mut b = Browser::launch();
+    login(&mut b, &core);
+    ok(b.click(r##"nav#nav a[href="#/providers"]"##));
+    ok(b.wait_text(
+        r#"tr[data-provider="esphome"] td.state"#,
+        "running",
+        TIMEOUT,
+    ));
+    ok(b.fill("form#esphome-add input[name=host]", "127.0.0.1"));
+    ok(b.fill("form#esphome-add input[name=port]", &fake.port.to_string()));
+    ok(b.fill("form#esphome-add input[name=key]", KEY));
+    ok(b.click("form#esphome-add button[type=submit]"));
+    ok(b.wait_text("#esphome-result", "Added 127.0.0.1", TIMEOUT));
+    let device = wait_for(TIMEOUT, "the ESPHome device in the tree", || {
+        core.api()
+            .try_devices()?
+            .into_iter()
+            .find(|d| d.key == "aa:bb:cc:dd:ee:42" && d.available)
+            .ok_or_else(|| "not yet".to_string())
+    });
+    ok(b.click(r##"nav#nav a[href="#/devices"]"##));
+    ok(b.wait_text(
+        &format!(
+            r#"article.device[data-device="{}"] .device-name"#,
+            device.id
+        ),
+        &device.name,
+        TIMEOUT,
+    ));
+    assert!(
+        !core.log_contains(&KEY[..20]),
+        "the key typed in the page is in the core's log"
+    );
+    shot(&mut b, "esphome-added");
     assert_clean_console(&mut b);
 }
