@@ -90,9 +90,7 @@ fn render_rate(rate: u64) -> (f64, f64) {
         let value = shown(&mut b, &selector).unwrap_or(last.1);
         let dt = now.duration_since(last.0).as_secs_f64();
         page.push((value - last.1) / dt);
-        stream.push(
-            got.iter().filter(|e| e["type"] == "state").count() as f64 / SAMPLE.as_secs_f64(),
-        );
+        stream.push(got.iter().filter(|e| e["type"] == "state").count() as f64 / dt);
         last = (now, value);
     }
     (median(&mut page), median(&mut stream))
@@ -129,11 +127,14 @@ fn guest_loads() {
         let (mut paint, mut live) = (Vec::new(), Vec::new());
         for _ in 0..loads {
             ok(b.goto(&format!("{base}/")));
-            ok(b.wait_attr("#live", "data-state", "open", Duration::from_secs(60)));
-            let marks: Value = ok(b.eval(
-                "[performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null, \
-                  performance.getEntriesByName('igloo-live')[0]?.startTime ?? null]",
-            ));
+            // The mark comes once the data is loaded, after the stream opened.
+            let marks: Value = wait_for(Duration::from_secs(60), "the igloo-live mark", || {
+                let m = b.eval(
+                    "[performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null, \
+                      performance.getEntriesByName('igloo-live')[0]?.startTime ?? null]",
+                )?;
+                m[1].is_number().then_some(m.clone()).ok_or(format!("{m}"))
+            });
             if let Some(p) = marks[0].as_f64() {
                 paint.push(p);
             }

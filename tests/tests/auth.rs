@@ -15,8 +15,8 @@ use igloo_tests::harness::auth::{login_token, setup_code};
 use igloo_tests::harness::cli::{igloo_env, igloo_with_token};
 use igloo_tests::harness::core::{OWNER, OWNER_PASSWORD};
 use igloo_tests::{
-    Api, AuthMode, Core, CoreSettings, EventStream, ProviderSpec, TIMEOUT, bin, providers_toml,
-    run_config, wait_for,
+    Api, AuthMode, Core, CoreSettings, EventStream, ProviderSpec, bin, providers_toml, run_config,
+    wait_for,
 };
 use serde_json::{Value, json};
 
@@ -323,13 +323,7 @@ fn every_route_refuses_anonymous_and_too_weak_requests_and_admits_its_scope() {
 #[test]
 fn scopes_limit_tokens_and_a_revoked_token_is_refused() {
     let core = Core::start(&providers_toml(&[ProviderSpec::test("good", "good")]));
-    let device = wait_for(TIMEOUT, "the good provider's device", || {
-        core.api()
-            .try_devices()?
-            .into_iter()
-            .find(|d| d.key == "good-1")
-            .ok_or_else(|| "not yet".to_string())
-    });
+    let device = core.api().wait_device_by_key("good-1");
     let entity = device.entities.keys().next().expect("an entity").clone();
     let set_path = format!(
         "/api/v1/devices/{}/entities/{}",

@@ -463,13 +463,7 @@ fn b_count(b: &mut Browser, selector: &str) -> usize {
 #[test]
 fn renaming_a_device_and_moving_it_to_a_room_survive_a_core_restart() {
     let mut core = Core::start(&providers_toml(&[ProviderSpec::test("good", "good")]));
-    let device = wait_for(TIMEOUT, "the good provider's device", || {
-        core.api()
-            .try_devices()?
-            .into_iter()
-            .find(|d| d.key == "good-1")
-            .ok_or_else(|| "not yet".to_string())
-    });
+    let device = core.api().wait_device_by_key("good-1");
     let id = device.id;
     let mut b = Browser::launch();
     login(&mut b, &core);
@@ -532,13 +526,7 @@ fn an_encrypted_esphome_device_added_in_the_page_appears_with_its_entities() {
     ok(b.fill("form#esphome-add input[name=key]", KEY));
     ok(b.click("form#esphome-add button[type=submit]"));
     ok(b.wait_text("#esphome-result", "Added 127.0.0.1", TIMEOUT));
-    let device = wait_for(TIMEOUT, "the ESPHome device in the tree", || {
-        core.api()
-            .try_devices()?
-            .into_iter()
-            .find(|d| d.key == "aa:bb:cc:dd:ee:42" && d.available)
-            .ok_or_else(|| "not yet".to_string())
-    });
+    let device = core.api().wait_device_by_key("aa:bb:cc:dd:ee:42");
     ok(b.click(r##"nav#nav a[href="#/devices"]"##));
     ok(b.wait_text(
         &format!(

@@ -13,13 +13,7 @@ fn good_core() -> Core {
 }
 
 fn counter(core: &Core) -> Device {
-    wait_for(TIMEOUT, "the good provider's device", || {
-        core.api()
-            .try_devices()?
-            .into_iter()
-            .find(|d| d.key == "good-1" && d.available)
-            .ok_or_else(|| "not yet".to_string())
-    })
+    core.api().wait_device_by_key("good-1")
 }
 
 fn create_room(core: &Core, name: &str) -> u64 {

@@ -418,6 +418,30 @@ impl Api {
         self.devices().into_iter().find(|d| d.key == key)
     }
 
+    /// Waits (up to [`TIMEOUT`](crate::TIMEOUT)) until the device with
+    /// provider key `key` is listed and available, and returns it.
+    ///
+    /// # Panics
+    /// On timeout, with what was listed.
+    pub fn wait_device_by_key(&self, key: &str) -> Device {
+        crate::wait_for(
+            crate::TIMEOUT,
+            format!("device {key} listed and available"),
+            || {
+                let all = self.try_devices()?;
+                all.iter()
+                    .find(|d| d.key == key && d.available)
+                    .cloned()
+                    .ok_or_else(|| {
+                        format!(
+                            "listed: {:?}",
+                            all.iter().map(|d| &d.key).collect::<Vec<_>>()
+                        )
+                    })
+            },
+        )
+    }
+
     /// All providers.
     pub fn providers(&self) -> Vec<Provider> {
         self.get_ok("/api/v1/providers")

@@ -242,15 +242,7 @@ impl Store {
             match existing {
                 Some(id) => (DeviceId(id), false),
                 None => {
-                    let mut meta = tx
-                        .open_table(META)
-                        .map_err(|e| err(&self.path, "open meta", e))?;
-                    let id = meta
-                        .get(NEXT_ID)
-                        .map_err(|e| err(&self.path, "read next id", e))?
-                        .map_or(1, |v| v.value());
-                    meta.insert(NEXT_ID, id + 1)
-                        .map_err(|e| err(&self.path, "write next id", e))?;
+                    let id = self.next_id(&tx, NEXT_ID)?;
                     keys.insert((record.provider.as_str(), record.key.as_str()), id)
                         .map_err(|e| err(&self.path, "write key", e))?;
                     let mut devices = tx
@@ -296,6 +288,23 @@ impl Store {
         }
         tx.commit().map_err(|e| err(&self.path, "commit", e))?;
         Ok(n)
+    }
+}
+
+impl Store {
+    /// Takes the next number of counter `key` in `META` (from 1; never
+    /// given twice, also after deletions), inside `tx`.
+    fn next_id(&self, tx: &redb::WriteTransaction, key: &str) -> Result<u64, StoreError> {
+        let mut meta = tx
+            .open_table(META)
+            .map_err(|e| err(&self.path, "open meta", e))?;
+        let id = meta
+            .get(key)
+            .map_err(|e| err(&self.path, "read next id", e))?
+            .map_or(1, |v| v.value());
+        meta.insert(key, id + 1)
+            .map_err(|e| err(&self.path, "write next id", e))?;
+        Ok(id)
     }
 }
 

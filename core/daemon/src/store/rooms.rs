@@ -11,7 +11,7 @@ use igloo_protocol::DeviceId;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use super::{META, Store, StoreError, err};
+use super::{Store, StoreError, err};
 
 /// Room id → [`RoomRecord`] (JSON).
 pub(super) const ROOMS: TableDefinition<u64, &[u8]> = TableDefinition::new("rooms");
@@ -99,18 +99,7 @@ impl Store {
             .db
             .begin_write()
             .map_err(|e| err(&self.path, "begin", e))?;
-        let id = {
-            let mut meta = tx
-                .open_table(META)
-                .map_err(|e| err(&self.path, "open meta", e))?;
-            let id = meta
-                .get(NEXT_ROOM)
-                .map_err(|e| err(&self.path, "read next room id", e))?
-                .map_or(1, |v| v.value());
-            meta.insert(NEXT_ROOM, id + 1)
-                .map_err(|e| err(&self.path, "write next room id", e))?;
-            id
-        };
+        let id = self.next_id(&tx, NEXT_ROOM)?;
         self.put(&tx, ROOMS, id, Some(room))?;
         tx.commit().map_err(|e| err(&self.path, "commit", e))?;
         Ok(id)
