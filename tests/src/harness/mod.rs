@@ -48,6 +48,7 @@ pub mod netns;
 pub mod ota;
 pub mod ports;
 pub mod privileged;
+pub mod python;
 pub mod qemu;
 pub mod serial;
 pub mod wait;

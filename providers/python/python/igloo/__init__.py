@@ -1,0 +1,56 @@
+"""The Igloo provider SDK for Python (docs/providers-python.md).
+
+A provider is a process the Igloo core starts; it bridges devices into the
+core's device tree. This package is the Rust SDK compiled as an extension
+module, so the wire format, handshake and batching are the Rust SDK's::
+
+    import asyncio
+    import igloo
+
+    async def main() -> None:
+        provider = await igloo.connect("my-provider", "0.1.0")
+        lamp = await provider.create_device("lamp-1", "Desk lamp")
+        light = await provider.register_entity(lamp, "Light", [("writable", "Switch")])
+        await provider.write(lamp, light, {"Light": True, "Switch": False})
+        async for event in provider.events():
+            if isinstance(event, igloo.Change):
+                await provider.write(event.device, event.entity, event.values)
+
+    asyncio.run(main())
+"""
+
+from igloo._igloo import (
+    Change,
+    ComponentError,
+    CoreError,
+    Custom,
+    Events,
+    Granted,
+    IglooError,
+    Provider,
+    Revoked,
+    components,
+    connect,
+)
+
+__all__ = [
+    "Change",
+    "ComponentError",
+    "CoreError",
+    "Custom",
+    "Event",
+    "Events",
+    "Granted",
+    "IglooError",
+    "Provider",
+    "Revoked",
+    "Value",
+    "components",
+    "connect",
+]
+
+Event = Change | Custom | Granted | Revoked | CoreError
+"""Anything `Provider.events()` yields."""
+
+Value = bool | int | float | str
+"""A component value: marker → True, colour → "#rrggbb", enum → its variant name."""

@@ -1,0 +1,205 @@
+//! `connect()` and the `Provider` handle: every request to the core as an
+//! asyncio awaitable over the Rust SDK's own futures.
+
+use std::sync::Arc;
+
+use igloo_provider::protocol::ErrorCode;
+use igloo_provider::{DeviceId, Provider as SdkProvider};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use tokio::sync::Mutex;
+
+use crate::events::Events;
+use crate::{sdk_error, values};
+
+/// `await connect(name, version)`: connects to the core (the socket it
+/// passed in `IGLOO_FD`, or `IGLOO_SOCKET` when run by hand), says hello
+/// and reads the welcome: the returned `Provider` knows its config section
+/// and data dir. Raises `IglooError` when there is no core to talk to or it
+/// refuses the handshake (another protocol major).
+#[pyfunction]
+pub fn connect(py: Python<'_>, name: String, version: String) -> PyResult<Bound<'_, PyAny>> {
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let (inner, events) = SdkProvider::connect(&name, &version)
+            .await
+            .map_err(sdk_error)?;
+        Ok(Provider {
+            inner,
+            events: Arc::new(Mutex::new(events)),
+        })
+    })
+}
+
+/// The connection to the core. Cheap to share between tasks; every method
+/// that talks to the core returns an awaitable.
+#[pyclass(frozen, module = "igloo._igloo")]
+pub struct Provider {
+    inner: SdkProvider,
+    events: Arc<Mutex<igloo_provider::Events>>,
+}
+
+type Attributes = Option<Vec<(String, String)>>;
+
+#[pymethods]
+impl Provider {
+    /// This provider's `[provider.config]` section from the core's config, as
+    /// TOML text (parse it with `tomllib.loads`).
+    #[getter]
+    fn config(&self) -> String {
+        self.inner.welcome().config.clone()
+    }
+
+    /// The directory this provider may write to (its data dir).
+    #[getter]
+    fn data_dir(&self) -> String {
+        self.inner.data_dir().display().to_string()
+    }
+
+    /// The core's version, from its welcome.
+    #[getter]
+    fn core_version(&self) -> String {
+        self.inner.welcome().core_version.clone()
+    }
+
+    /// Components not sent because the core does not know them (it is older).
+    #[getter]
+    fn dropped_components(&self) -> u64 {
+        self.inner.dropped_components()
+    }
+
+    /// The events from the core (`async for event in provider.events()`).
+    fn events(&self) -> Events {
+        Events {
+            inner: self.events.clone(),
+        }
+    }
+
+    /// `await create_device(key, name, attributes)` → the device id (int),
+    /// the same for the same `key` across restarts. `attributes`: pairs such
+    /// as `("model", "TRADFRI")`.
+    #[pyo3(signature = (key, name, attributes=None))]
+    fn create_device<'py>(
+        &self,
+        py: Python<'py>,
+        key: String,
+        name: String,
+        attributes: Attributes,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let id = p
+                .create_device(&key, &name, attributes.unwrap_or_default())
+                .await
+                .map_err(sdk_error)?;
+            Ok(id.0)
+        })
+    }
+
+    /// `await register_entity(device, name, attributes)` → the entity number
+    /// for `write`. Attributes such as `("writable", "Switch,Brightness")`
+    /// say what users may change (docs/providers.md).
+    #[pyo3(signature = (device, name, attributes=None))]
+    fn register_entity<'py>(
+        &self,
+        py: Python<'py>,
+        device: u64,
+        name: String,
+        attributes: Attributes,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            p.register_entity(DeviceId(device), &name, attributes.unwrap_or_default())
+                .await
+                .map_err(sdk_error)
+        })
+    }
+
+    /// `await write(device, entity, {"Switch": True, "Brightness": 40.0})`:
+    /// reports confirmed values. Checked here against `components.toml`: a
+    /// wrong name or kind raises `ComponentError` before anything is sent.
+    fn write<'py>(
+        &self,
+        py: Python<'py>,
+        device: u64,
+        entity: u32,
+        values: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let components = values::from_dict(values)?;
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            p.write(DeviceId(device), entity, components)
+                .await
+                .map_err(sdk_error)
+        })
+    }
+
+    /// `await set_available(device, available)`.
+    fn set_available<'py>(
+        &self,
+        py: Python<'py>,
+        device: u64,
+        available: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            p.set_available(DeviceId(device), available)
+                .await
+                .map_err(sdk_error)
+        })
+    }
+
+    /// `await remove_device(device)`: the device is gone (its id stays
+    /// reserved for its key).
+    fn remove_device<'py>(&self, py: Python<'py>, device: u64) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            p.remove_device(DeviceId(device)).await.map_err(sdk_error)
+        })
+    }
+
+    /// `await refuse_change(device, entity, reason)`: the device cannot do
+    /// what a `Change` asked; the user sees `reason`.
+    fn refuse_change<'py>(
+        &self,
+        py: Python<'py>,
+        device: u64,
+        entity: u32,
+        reason: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            p.refuse_change(DeviceId(device), entity, &reason)
+                .await
+                .map_err(sdk_error)
+        })
+    }
+
+    /// `await reply_custom(request_id, body)`: the answer to a `Custom` command.
+    fn reply_custom<'py>(
+        &self,
+        py: Python<'py>,
+        request_id: u32,
+        body: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            p.reply_custom(request_id, body).await.map_err(sdk_error)
+        })
+    }
+
+    /// `await reply_error(request_id, message)`: a `Custom` command failed
+    /// (the caller sees `message`).
+    fn reply_error<'py>(
+        &self,
+        py: Python<'py>,
+        request_id: u32,
+        message: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            p.reply_error(request_id, ErrorCode::INVALID, message)
+                .await
+                .map_err(sdk_error)
+        })
+    }
+}

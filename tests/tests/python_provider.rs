@@ -1,0 +1,143 @@
+//! Providers written in Python with the `igloo` package (the Rust SDK as a
+//! PyO3 module, `providers/python`), run by Debian's `python3` under the
+//! core's full sandbox (its own uid, Landlock, seccomp): the example
+//! provider's devices, values, change requests (confirmed and refused),
+//! custom commands and a restart with its ids kept; the SDK's errors as
+//! Python exceptions; the stubs match the module (`mypy.stubtest`) and the
+//! example passes `mypy --strict`.
+
+use std::process::Command;
+use std::time::Duration;
+
+use igloo_tests::harness::fake::python;
+use igloo_tests::harness::python::{Package, SYSTEM_PYTHON, example};
+use igloo_tests::{Core, ProviderSpec, TIMEOUT, providers_toml, wait_for};
+use serde_json::json;
+
+/// `script` run by Debian's `python3` with the package on `PYTHONPATH`; the
+/// sandbox lets it read the package (and the script beside it), nothing more.
+fn python_provider(name: &str, script: &std::path::Path, package: &Package) -> ProviderSpec {
+    let script = package.add_script(script);
+    let dir = package.path().display().to_string();
+    ProviderSpec::new(name, SYSTEM_PYTHON.into())
+        .arg(&script.display().to_string())
+        .line(&format!(
+            "env = {{ PYTHONPATH = {dir:?}, PYTHONDONTWRITEBYTECODE = \"1\" }}"
+        ))
+        .table(&format!("[provider.sandbox]\nread_paths = [{dir:?}]"))
+}
+
+#[test]
+fn the_python_example_provider_runs_confined_and_answers_change_requests() {
+    let package = Package::build();
+    let spec = python_provider("lamp", &example("lamp.py"), &package).config("interval_s", 0.2);
+    let mut core = Core::start(&providers_toml(&[spec]));
+    let api = core.api().clone();
+    let lamp = api.wait_device_by_key("lamp-1");
+    let meter = api.wait_device_by_key("thermometer-1");
+    assert_eq!(lamp.name, "Desk lamp");
+    assert_eq!(lamp.entity("Light").components["Switch"], json!(false));
+    // The thermometer reports by itself.
+    let first = meter.number("Temperature", "Temperature").unwrap_or(0.0);
+    wait_for(TIMEOUT, "a newer temperature", || {
+        let now = api
+            .device(meter.id)
+            .number("Temperature", "Temperature")
+            .unwrap_or(0.0);
+        (now > first)
+            .then_some(())
+            .ok_or(format!("{now} ≤ {first}"))
+    });
+    // A change request, confirmed by the provider.
+    let path = format!("/api/v1/devices/{}/entities/Light?wait_ms=10000", lamp.id);
+    let (status, body) = api
+        .post(&path, &json!({"Switch": true, "Brightness": 70}))
+        .expect("set");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["components"]["Switch"], true);
+    assert_eq!(body["components"]["Brightness"], 70.0);
+    // Refused by the provider, with its reason.
+    let (status, body) = api.post(&path, &json!({"Brightness": 13})).expect("set");
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("13 % is unlucky"),
+        "{body}"
+    );
+    // A custom command.
+    let (status, body) = api.command("lamp", "example.status", &json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["body"]["lamp"]["Switch"], true, "{body}");
+    let (status, body) = api.command("lamp", "example.nothing", &json!({}));
+    assert_eq!(status, 422, "{body}");
+    // Confined like any provider: its own uid, every layer.
+    let p = api.provider("lamp");
+    let sandbox = p.sandbox.clone().unwrap_or_default();
+    for layer in ["uid", "landlock", "seccomp"] {
+        assert_eq!(sandbox[layer]["enforced"], true, "{layer}: {sandbox}");
+    }
+    // Killed, it is restarted and keeps its ids.
+    let pid = core.wait_provider_running("lamp", TIMEOUT);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill");
+    wait_for(Duration::from_secs(30), "the provider to run again", || {
+        let p = api.try_provider("lamp")?;
+        (p.state == "running" && p.pid.is_some_and(|n| n != pid))
+            .then_some(())
+            .ok_or(format!("{p:?}"))
+    });
+    assert_eq!(api.wait_device_by_key("lamp-1").id, lamp.id);
+    assert_eq!(api.wait_device_by_key("thermometer-1").id, meter.id);
+}
+
+#[test]
+fn component_errors_are_python_exceptions_that_name_what_was_expected() {
+    let package = Package::build();
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/checks_provider.py");
+    let core = Core::start(&providers_toml(&[python_provider(
+        "checks", &script, &package,
+    )]));
+    core.wait_log(TIMEOUT, &["checks done"]);
+    let log = core.log().text();
+    let checks: Vec<&str> = log.lines().filter(|l| l.contains("check ")).collect();
+    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert!(
+        checks.iter().all(|l| l.contains("check ok:")),
+        "{checks:#?}"
+    );
+    let d = core.api().wait_device_by_key("checks-1");
+    assert_eq!(d.entity("Light").components["Brightness"], json!(40.5));
+}
+
+#[test]
+fn the_stubs_match_the_module_and_the_example_is_strictly_typed() {
+    let package = Package::build();
+    for args in [
+        vec!["-m", "mypy.stubtest", "igloo._igloo"],
+        vec![
+            "-m",
+            "mypy",
+            "--strict",
+            &example("lamp.py").display().to_string(),
+        ],
+    ] {
+        let out = Command::new(python())
+            .args(&args)
+            .env("PYTHONPATH", package.path())
+            .env("MYPYPATH", package.path())
+            .output()
+            .expect("mypy");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
