@@ -1,26 +1,49 @@
-//! The Python provider SDK (`providers/python`) for tests: the `igloo`
-//! package assembled from its Python sources and the extension module cargo
-//! built (`target/<profile>/lib_igloo.so`, installed as `_igloo.abi3.so`),
-//! in a directory every uid may read, so that a confined provider (its own
-//! uid, Landlock) can import it through `PYTHONPATH`.
+//! The Python provider SDK (`providers/python`) for tests: its wheel, built
+//! by `scripts/build-python-wheel` into `<target>/wheels/`, installed with
+//! pip into a directory every uid may read, so that a confined provider (its
+//! own uid, Landlock) can import it through `PYTHONPATH`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use tempfile::TempDir;
 
-use super::bins::bin_dir;
-
-/// The SDK's Python sources (`providers/python/python/igloo`).
-pub fn sources() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../providers/python/python/igloo")
-}
+use super::bins::target_dir;
+use super::fake::python;
 
 /// `providers/python/examples/NAME`.
 pub fn example(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../providers/python/examples")
         .join(name)
+}
+
+/// The wheel `scripts/build-python-wheel` built.
+///
+/// # Panics
+/// When there is none, saying how to build it.
+pub fn wheel() -> PathBuf {
+    let dir = target_dir().join("wheels");
+    let mut wheels: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("igloo-") && n.ends_with(".whl"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    wheels.sort();
+    wheels.pop().unwrap_or_else(|| {
+        panic!(
+            "no igloo wheel in {}: run scripts/build-python-wheel first",
+            dir.display()
+        )
+    })
 }
 
 /// Debian's interpreter, which a provider under its own uid can run (the
@@ -33,34 +56,36 @@ pub struct Package {
 }
 
 impl Package {
-    /// Assembles the package.
+    /// Installs the wheel (`pip install --target`, no dependencies: it has none).
     ///
     /// # Panics
-    /// When the extension module is not built (`cargo build -p igloo-py`).
+    /// When the wheel is not built or pip fails.
     pub fn build() -> Package {
-        let module = bin_dir().join("lib_igloo.so");
-        assert!(
-            module.is_file(),
-            "{} not found: run `cargo build -p igloo-py` first",
-            module.display()
-        );
         let dir = tempfile::Builder::new()
             .prefix("igloo-py-")
             .tempdir()
             .unwrap_or_else(|e| panic!("temp dir: {e}"));
-        let pkg = dir.path().join("igloo");
-        std::fs::create_dir(&pkg).unwrap_or_else(|e| panic!("{}: {e}", pkg.display()));
-        for entry in std::fs::read_dir(sources()).unwrap_or_else(|e| panic!("sources: {e}")) {
-            let path = entry.unwrap_or_else(|e| panic!("sources: {e}")).path();
-            if let Some(name) = path.file_name() {
-                copy(&path, &pkg.join(name));
-            }
-        }
-        copy(&module, &pkg.join("_igloo.abi3.so"));
-        for d in [dir.path(), pkg.as_path()] {
-            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755))
-                .unwrap_or_else(|e| panic!("{}: {e}", d.display()));
-        }
+        let wheel = wheel();
+        let out = Command::new(python())
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["--no-deps", "--no-compile", "--target"])
+            .arg(dir.path())
+            .arg(&wheel)
+            .output()
+            .unwrap_or_else(|e| panic!("pip: {e}"));
+        assert!(
+            out.status.success(),
+            "pip install {}: {}",
+            wheel.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        readable(dir.path());
         Package { dir }
     }
 
@@ -86,4 +111,24 @@ fn copy(from: &Path, to: &Path) {
         .unwrap_or_else(|e| panic!("{} → {}: {e}", from.display(), to.display()));
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o644))
         .unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+}
+
+/// Makes `dir` and everything below it readable (and the directories
+/// searchable) by every uid.
+fn readable(dir: &Path) {
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m))
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    };
+    mode(dir, 0o755);
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .path();
+        if path.is_dir() {
+            readable(&path);
+        } else {
+            mode(&path, 0o644);
+        }
+    }
 }
