@@ -2,8 +2,8 @@
 //! Documentation/userspace-api/landlock.rst). Built in the core before fork,
 //! enforced in the child by [`crate::sandbox::Prepared::apply_in_child`].
 //!
-//! Filesystem: read+execute on the provider's install directory, the loader
-//! and library directories and `exec_paths`; read-only on the few `/etc`
+//! Filesystem: read+execute on the provider's executable (the file, not its
+//! directory), the loader and library directories and `exec_paths`; read-only on the few `/etc`
 //! files name resolution and TLS need and on `read_paths`; read-write (no
 //! execute, no device nodes) on its own data directory only. Network (ABI ≥ 4):
 //! TCP bind only to `tcp_bind`, TCP connect only to `tcp_connect` when given.
@@ -120,9 +120,10 @@ pub fn build(
     let mut created = ruleset.create().map_err(|e| e.to_string())?;
     let mut missing = Vec::new();
 
-    let install_dir = exec.parent().unwrap_or(Path::new("/"));
-    let mut exec_paths: Vec<PathBuf> = vec![install_dir.to_path_buf()];
-    exec_paths.extend(LIBRARY_DIRS.iter().map(PathBuf::from));
+    // The executable itself, not its directory: a provider run by an
+    // interpreter from /usr/bin must not execute its neighbours (a shell),
+    // nor one in /usr/libexec/igloo the core or another provider.
+    let mut exec_paths: Vec<PathBuf> = LIBRARY_DIRS.iter().map(PathBuf::from).collect();
     exec_paths.extend(settings.exec_paths.iter().cloned());
     let mut read_paths: Vec<PathBuf> = ETC_READ.iter().map(PathBuf::from).collect();
     read_paths.extend(settings.read_paths.iter().cloned());
@@ -141,6 +142,7 @@ pub fn build(
             }
         }
     };
+    created = add(created, exec, read_exec & AccessFs::from_file(abi))?;
     for p in &exec_paths {
         created = add(created, p, read_exec)?;
     }
