@@ -109,6 +109,7 @@ fn guest_loads() {
     let (status, body) = guest
         .api()
         .with_token(None)
+        .with_timeout(Duration::from_secs(60))
         .post(
             "/api/v1/auth/onboarding",
             &serde_json::json!({"setup_code": code, "username": OWNER, "password": OWNER_PASSWORD}),

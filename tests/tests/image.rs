@@ -52,7 +52,9 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     assert_eq!(health["status"], "ok", "{health}");
     // Nothing without a login through the port forward (the LAN's view):
     // anonymous requests are refused, a token made on the console works.
-    let anonymous = api.with_token(None);
+    // Argon2id (onboarding, login) on the emulated CPU may take seconds when
+    // other guests share the machine.
+    let anonymous = api.with_token(None).with_timeout(Duration::from_secs(60));
     assert_eq!(
         anonymous.health().expect("health"),
         serde_json::json!({"status": "ok"})

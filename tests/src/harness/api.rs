@@ -204,18 +204,32 @@ impl std::fmt::Debug for Api {
 }
 
 impl Api {
-    /// A client of the API at `base` (e.g. `http://127.0.0.1:8080`).
+    /// A client of the API at `base` (e.g. `http://127.0.0.1:8080`); each
+    /// request may take 5 s.
     pub fn new(base: impl Into<String>) -> Api {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(5)))
-            .build()
-            .into();
         Api {
             base: base.into(),
-            agent,
+            agent: Api::agent(Duration::from_secs(5)),
             token: None,
         }
+    }
+
+    /// The same client with requests that may take up to `limit`: for an
+    /// Argon2id hash (onboarding, login) on an emulated CPU that other
+    /// guests share.
+    pub fn with_timeout(&self, limit: Duration) -> Api {
+        Api {
+            agent: Api::agent(limit),
+            ..self.clone()
+        }
+    }
+
+    fn agent(limit: Duration) -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(limit))
+            .build()
+            .into()
     }
 
     /// The same client sending `token` as its bearer credential (`None`: none).
