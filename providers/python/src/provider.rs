@@ -12,6 +12,18 @@ use tokio::sync::Mutex;
 use crate::events::Events;
 use crate::{sdk_error, values};
 
+/// `fut` as an asyncio awaitable, run on the SDK's tokio runtime; an SDK
+/// error becomes an `IglooError`.
+fn awaitable<'py, T>(
+    py: Python<'py>,
+    fut: impl Future<Output = Result<T, igloo_provider::SdkError>> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    pyo3_async_runtimes::tokio::future_into_py(py, async move { fut.await.map_err(sdk_error) })
+}
+
 /// `await connect(name, version)`: connects to the core (the socket it
 /// passed in `IGLOO_FD`, or `IGLOO_SOCKET` when run by hand), says hello
 /// and reads the welcome: the returned `Provider` knows its config section
@@ -86,11 +98,10 @@ impl Provider {
         attributes: Attributes,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        awaitable(py, async move {
             let id = p
                 .create_device(&key, &name, attributes.unwrap_or_default())
-                .await
-                .map_err(sdk_error)?;
+                .await?;
             Ok(id.0)
         })
     }
@@ -107,10 +118,9 @@ impl Provider {
         attributes: Attributes,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        awaitable(py, async move {
             p.register_entity(DeviceId(device), &name, attributes.unwrap_or_default())
                 .await
-                .map_err(sdk_error)
         })
     }
 
@@ -126,10 +136,8 @@ impl Provider {
     ) -> PyResult<Bound<'py, PyAny>> {
         let components = values::from_dict(values)?;
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            p.write(DeviceId(device), entity, components)
-                .await
-                .map_err(sdk_error)
+        awaitable(py, async move {
+            p.write(DeviceId(device), entity, components).await
         })
     }
 
@@ -141,10 +149,8 @@ impl Provider {
         available: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            p.set_available(DeviceId(device), available)
-                .await
-                .map_err(sdk_error)
+        awaitable(py, async move {
+            p.set_available(DeviceId(device), available).await
         })
     }
 
@@ -152,9 +158,7 @@ impl Provider {
     /// reserved for its key).
     fn remove_device<'py>(&self, py: Python<'py>, device: u64) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            p.remove_device(DeviceId(device)).await.map_err(sdk_error)
-        })
+        awaitable(py, async move { p.remove_device(DeviceId(device)).await })
     }
 
     /// `await refuse_change(device, entity, reason)`: the device cannot do
@@ -167,10 +171,8 @@ impl Provider {
         reason: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            p.refuse_change(DeviceId(device), entity, &reason)
-                .await
-                .map_err(sdk_error)
+        awaitable(py, async move {
+            p.refuse_change(DeviceId(device), entity, &reason).await
         })
     }
 
@@ -182,9 +184,7 @@ impl Provider {
         body: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            p.reply_custom(request_id, body).await.map_err(sdk_error)
-        })
+        awaitable(py, async move { p.reply_custom(request_id, body).await })
     }
 
     /// `await reply_error(request_id, message)`: a `Custom` command failed
@@ -196,10 +196,8 @@ impl Provider {
         message: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            p.reply_error(request_id, ErrorCode::INVALID, message)
-                .await
-                .map_err(sdk_error)
+        awaitable(py, async move {
+            p.reply_error(request_id, ErrorCode::INVALID, message).await
         })
     }
 }

@@ -113,23 +113,12 @@ pub fn to_dict<'py>(py: Python<'py>, components: &[Component]) -> PyResult<Bound
 #[pyfunction]
 pub fn components() -> Vec<(
     &'static str,
-    &'static str,
+    String,
     Option<&'static str>,
     Vec<&'static str>,
 )> {
     COMPONENTS
         .iter()
-        .map(|c| {
-            let kind = match c.kind {
-                Kind::Marker => "marker",
-                Kind::Bool => "bool",
-                Kind::Int => "int",
-                Kind::Float => "float",
-                Kind::String => "string",
-                Kind::Color => "color",
-                Kind::Enum => "enum",
-            };
-            (c.name, kind, c.unit, c.variants.to_vec())
-        })
+        .map(|c| (c.name, c.kind.to_string(), c.unit, c.variants.to_vec()))
         .collect()
 }
