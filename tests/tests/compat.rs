@@ -537,6 +537,26 @@ fn a_rollback_to_the_released_core_keeps_every_device_its_id_and_its_values() {
     core.wait_provider_running("mqtt", TIMEOUT);
     let written = z2m_snapshot(core.api());
     assert_eq!(written.len(), 3, "{written:?}");
+    // The owner's room and name for the lamp (tables the v1 core does not know).
+    let lamp_id = written
+        .iter()
+        .find(|(key, ..)| key == LAMP)
+        .map(|(_, id, ..)| *id)
+        .expect("the lamp");
+    let (status, room) = core
+        .api()
+        .post("/api/v1/rooms", &json!({"name": "Living room"}))
+        .expect("room");
+    assert_eq!(status, 201, "{room}");
+    let (status, body) = core
+        .api()
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/devices/{lamp_id}"),
+            &json!({"name": "Reading lamp", "room": room["id"]}),
+        )
+        .expect("rename");
+    assert_eq!(status, 200, "{body}");
     // The broker forgets the lamp's state: what the older core shows next
     // comes from the store today's core wrote, not from a retained message.
     broker.publish_str("zigbee2mqtt/living_lamp", "", true);
@@ -551,7 +571,7 @@ fn a_rollback_to_the_released_core_keeps_every_device_its_id_and_its_values() {
     let after_rollback = z2m_snapshot(core.api());
     assert_eq!(
         after_rollback, written,
-        "the v1 core reads what today's core stored"
+        "the v1 core reads what today's core stored (with the provider's names)"
     );
 
     core.restart_as(None);
@@ -561,9 +581,18 @@ fn a_rollback_to_the_released_core_keeps_every_device_its_id_and_its_values() {
         json!(env!("CARGO_PKG_VERSION")),
         "{health}"
     );
+    let mut back = z2m_snapshot(core.api());
+    let lamp = core.api().device(lamp_id);
     assert_eq!(
-        z2m_snapshot(core.api()),
-        written,
-        "today's core reads what the v1 core rewrote"
+        (lamp.name.as_str(), lamp.room),
+        ("Reading lamp", room["id"].as_u64()),
+        "the owner's name and room survive the rollback and the update after it"
     );
+    // Otherwise what the v1 core rewrote, with the provider's name under the owner's.
+    for d in &mut back {
+        if d.1 == lamp_id {
+            d.2 = lamp.provider_name.clone().unwrap_or_default();
+        }
+    }
+    assert_eq!(back, written, "today's core reads what the v1 core rewrote");
 }
