@@ -6,14 +6,14 @@
 //! Python exceptions; the stubs match the module (`mypy.stubtest`) and the
 //! example passes `mypy --strict`.
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::Duration;
 
 use igloo_tests::harness::fake::python;
 use igloo_tests::harness::privileged::require_root;
 use igloo_tests::harness::python::{Package, SYSTEM_PYTHON, example};
-use igloo_tests::{Core, CoreSettings, ProviderSpec, TIMEOUT, providers_toml, wait_for};
+use igloo_tests::harness::sandbox_fixture::{SandboxFixture, denied_with_baseline, run_checks};
+use igloo_tests::{Core, ProviderSpec, TIMEOUT, providers_toml, wait_for};
 use serde_json::json;
 
 /// `script` run by Debian's `python3` with the package on `PYTHONPATH`; the
@@ -59,44 +59,18 @@ fn hostile_python_actions_are_denied_in_the_sandbox_and_work_without_it() {
     }
     let package = Package::build();
     let script = test_script("hostile_provider.py");
-    let allowed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let denied = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let allowed_port = allowed.local_addr().expect("addr").port();
-    let abstract_name = format!("igloo-py-test-{}-{allowed_port}", std::process::id());
-    let settings = CoreSettings {
-        extra_core: format!("provider_socket = \"@{abstract_name}\"\n"),
-        ..CoreSettings::default()
-    };
-    let mut core = Core::start_with(
-        settings,
-        &providers_toml(&[
+    let f = SandboxFixture::start(|port| {
+        (
             python_provider_with(
                 "hostile",
                 &script,
                 &package,
-                &format!("tcp_connect = [{allowed_port}]"),
+                &format!("tcp_connect = [{port}]"),
             ),
             unsandboxed("baseline", &script, &package).unconfined(),
-            ProviderSpec::test("victim", "good"),
-        ]),
-    );
-    for p in ["hostile", "baseline", "victim"] {
-        core.wait_provider_running(p, TIMEOUT);
-    }
-    let other_file = core.data_dir().join("providers/victim/secret");
-    std::fs::write(&other_file, b"victim's secret").expect("write the victim's secret");
-    let outside = tempfile::tempdir().expect("tempdir");
-    std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o777))
-        .expect("chmod");
-    let victim = core.api().provider("victim").pid.expect("victim pid");
-    let args = json!({
-        "other_file": other_file,
-        "outside_dir": outside.path(),
-        "pid": victim,
-        "abstract": abstract_name,
-        "tcp_allowed": allowed.local_addr().expect("addr").to_string(),
-        "tcp_denied": denied.local_addr().expect("addr").to_string(),
+        )
     });
+    let args = f.args();
     let checks = [
         "read_shadow",
         "read_other_data",
@@ -110,27 +84,10 @@ fn hostile_python_actions_are_denied_in_the_sandbox_and_work_without_it() {
         "tcp_denied",
         "userns",
     ];
-    let run = |name: &str| {
-        let (status, reply) =
-            core.api()
-                .command(name, "check", &json!({"checks": checks, "args": args}));
-        assert_eq!(status, 200, "check in {name}: {reply}");
-        reply["body"]["results"].clone()
-    };
-    let (confined, baseline) = (run("hostile"), run("baseline"));
+    let confined = run_checks(&f.core, "hostile", &checks, &args);
+    let baseline = run_checks(&f.core, "baseline", &checks, &args);
     let denied_with = |check: &str, errors: &[&str]| {
-        assert_eq!(
-            baseline[check]["ok"], true,
-            "baseline {check} must succeed unconfined: {}",
-            baseline[check]
-        );
-        let c = &confined[check];
-        assert_eq!(c["ok"], false, "{check} must be denied in the sandbox: {c}");
-        let err = c["error"].as_str().unwrap_or_default();
-        assert!(
-            errors.contains(&err),
-            "{check}: {err}, expected one of {errors:?}: {c}"
-        );
+        denied_with_baseline(&confined, &baseline, check, errors);
     };
     for c in ["read_shadow", "read_other_data", "list_root"] {
         denied_with(c, &["EACCES"]);
@@ -149,7 +106,7 @@ fn hostile_python_actions_are_denied_in_the_sandbox_and_work_without_it() {
     );
     denied_with("tcp_denied", &["EACCES"]);
     denied_with("userns", &["EPERM"]);
-    assert_eq!(core.api().provider("victim").state, "running");
+    assert_eq!(f.core.api().provider("victim").state, "running");
 }
 
 #[test]

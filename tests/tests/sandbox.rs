@@ -4,139 +4,32 @@
 //! off (the baseline, where it succeeds), so a denial is the sandbox's doing
 //! and not a broken test. Needs root (CI runs as root).
 
-use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use igloo_tests::harness::api::Provider;
 use igloo_tests::harness::bins::bin;
 use igloo_tests::harness::core::{Core, CoreSettings, ProviderSpec, providers_toml};
 use igloo_tests::harness::privileged::require_root;
+use igloo_tests::harness::sandbox_fixture::{SandboxFixture, denied_with_baseline, run_checks};
 use igloo_tests::harness::wait::{TIMEOUT, wait_for};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn hostile(name: &str) -> ProviderSpec {
     ProviderSpec::new(name, bin("igloo-hostile"))
-}
-
-/// Runs `checks` in provider `name` and returns name → result object.
-fn run_checks(core: &Core, name: &str, checks: &[&str], args: &Value) -> BTreeMap<String, Value> {
-    let (status, reply) =
-        core.api()
-            .command(name, "check", &json!({"checks": checks, "args": args}));
-    assert_eq!(status, 200, "check command to {name}: {reply}");
-    let results = reply["body"]["results"]
-        .as_object()
-        .unwrap_or_else(|| panic!("no results from {name}: {reply}"));
-    results
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 fn provider(core: &Core, name: &str) -> Provider {
     core.api().provider(name)
 }
 
-/// Asserts the confined run denied `check` with one of `errors`, and the
-/// baseline run did it.
-fn denied_with_baseline(
-    confined: &BTreeMap<String, Value>,
-    baseline: &BTreeMap<String, Value>,
-    check: &str,
-    errors: &[&str],
-) {
-    let c = &confined[check];
-    let b = &baseline[check];
-    assert_eq!(
-        b["ok"],
-        json!(true),
-        "baseline {check} must succeed without the sandbox: {b}"
-    );
-    assert_eq!(
-        c["ok"],
-        json!(false),
-        "{check} must be denied in the sandbox: {c}"
-    );
-    let err = c["error"].as_str().unwrap_or_default();
-    assert!(
-        errors.contains(&err),
-        "{check} denied with {err}, expected one of {errors:?}: {c}"
-    );
-}
-
-struct Fixture {
-    core: Core,
-    outside: tempfile::TempDir,
-    other_file: std::path::PathBuf,
-    unix_path: std::path::PathBuf,
-    _unix: std::os::unix::net::UnixListener,
-    allowed: std::net::TcpListener,
-    denied: std::net::TcpListener,
-    abstract_name: String,
-}
-
-/// A core with the confined `hostile`, the unconfined `baseline` (same
-/// binary) and a sibling `victim` provider; plus a world-writable dir, a
-/// world-connectable Unix socket and two TCP listeners, so that only the
-/// sandbox can be what denies access to them.
-fn fixture(extra_hostile: impl Fn(ProviderSpec) -> ProviderSpec) -> Fixture {
-    let allowed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let denied = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let allowed_port = allowed.local_addr().expect("addr").port();
-    let abstract_name = format!("igloo-test-{}-{allowed_port}", std::process::id());
-    let confined = extra_hostile(hostile("hostile").table(&format!(
-        "[provider.sandbox]\ntcp_connect = [{allowed_port}]"
-    )));
-    let settings = CoreSettings {
-        extra_core: format!("provider_socket = \"@{abstract_name}\"\n"),
-        ..CoreSettings::default()
-    };
-    let mut core = Core::start_with(
-        settings,
-        &providers_toml(&[
-            confined,
-            hostile("baseline").unconfined(),
-            ProviderSpec::test("victim", "good"),
-        ]),
-    );
-    for p in ["hostile", "baseline", "victim"] {
-        core.wait_provider_running(p, TIMEOUT);
-    }
-    let other_file = core.data_dir().join("providers/victim/secret");
-    std::fs::write(&other_file, b"victim's secret").expect("write victim secret");
-    let outside = tempfile::tempdir().expect("tempdir");
-    std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o777))
-        .expect("chmod");
-    let unix_path = outside.path().join("service.sock");
-    let unix = std::os::unix::net::UnixListener::bind(&unix_path).expect("bind unix");
-    std::fs::set_permissions(&unix_path, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    Fixture {
-        core,
-        outside,
-        other_file,
-        unix_path,
-        _unix: unix,
-        allowed,
-        denied,
-        abstract_name,
-    }
-}
-
-impl Fixture {
-    fn args(&self) -> Value {
-        let victim = provider(&self.core, "victim").pid.expect("victim pid");
-        json!({
-            "other_file": self.other_file,
-            "outside_dir": self.outside.path(),
-            "escape_target": self.other_file,
-            "pid": victim,
-            "abstract": self.abstract_name,
-            "unix_path": self.unix_path,
-            "tcp_allowed": self.allowed.local_addr().expect("addr").to_string(),
-            "tcp_denied": self.denied.local_addr().expect("addr").to_string(),
-        })
-    }
+/// The shared fixture with `igloo-hostile` as `hostile` (confined, changed
+/// by `extra_hostile`) and as `baseline` (unconfined).
+fn fixture(extra_hostile: impl FnOnce(ProviderSpec) -> ProviderSpec) -> SandboxFixture {
+    SandboxFixture::start(|port| {
+        let confined =
+            hostile("hostile").table(&format!("[provider.sandbox]\ntcp_connect = [{port}]"));
+        (extra_hostile(confined), hostile("baseline").unconfined())
+    })
 }
 
 #[test]

@@ -50,6 +50,7 @@ pub mod ports;
 pub mod privileged;
 pub mod python;
 pub mod qemu;
+pub mod sandbox_fixture;
 pub mod serial;
 pub mod wait;
 
