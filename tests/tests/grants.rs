@@ -1,84 +1,16 @@
-//! Hardware grants and hot-plug (issue 3, DESIGN §7), with a real kernel
-//! uevent (a synthetic `add`/`remove` written to a real tty's `uevent` file)
-//! and a socat pty standing in for a ConBee II. The USB identity comes from a
-//! copied sysfs layout at the event's device path (these machines have no USB
-//! devices); the device node under the fake `/dev` points at the pty.
-//! Needs root (CI runs as root).
+//! Hardware grants and hot-plug (issue 3, DESIGN §7), with real kernel
+//! uevents and a socat pty standing in for a ConBee II
+//! ([`igloo_tests::harness::hotplug`]). Needs root (CI runs as root).
 
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 use igloo_tests::harness::bins::bin;
-use igloo_tests::harness::core::{Core, CoreSettings, ProviderSpec, providers_toml};
-use igloo_tests::harness::privileged::{PtyPair, require_root, uevent_tty};
+use igloo_tests::harness::core::{Core, ProviderSpec, providers_toml};
+use igloo_tests::harness::hotplug::{FakeDongle, read_until};
+use igloo_tests::harness::privileged::require_root;
 use igloo_tests::harness::wait::{TIMEOUT, wait_for};
 use serde_json::{Value, json};
-
-/// Writes `action` to the real tty's `uevent` file: the kernel broadcasts it.
-fn kernel_event(name: &str, action: &str) {
-    let path = format!("/sys/class/tty/{name}/uevent");
-    std::fs::write(&path, action).unwrap_or_else(|e| panic!("writing {action:?} to {path}: {e}"));
-}
-
-/// Builds a sysfs copy where `devpath` (the real tty's path) sits below a
-/// USB device with the ConBee II's identity, and a `/dev` whose node for the
-/// tty is the pty.
-fn fake_system(
-    root: &Path,
-    devpath: &str,
-    name: &str,
-    pty_node: &Path,
-) -> (std::path::PathBuf, std::path::PathBuf) {
-    let sys = root.join("sys");
-    let dev = root.join("dev");
-    let tty_dir = sys.join(devpath.trim_start_matches('/'));
-    std::fs::create_dir_all(&tty_dir).expect("mkdir tty");
-    std::fs::write(
-        tty_dir.join("uevent"),
-        format!("MAJOR=4\nMINOR=64\nDEVNAME={name}\n"),
-    )
-    .expect("uevent");
-    // .../<usb device>/<interface>/tty/<name>
-    let interface = tty_dir
-        .parent()
-        .and_then(Path::parent)
-        .expect("interface level");
-    let usb = interface.parent().expect("usb level");
-    std::fs::write(interface.join("bInterfaceNumber"), "00\n").expect("attr");
-    for (attr, value) in [
-        ("idVendor", "1cf1"),
-        ("idProduct", "0030"),
-        ("manufacturer", "dresden elektronik ingenieurtechnik GmbH"),
-        ("product", "ConBee II"),
-        ("serial", "DE2412345"),
-    ] {
-        std::fs::write(usb.join(attr), format!("{value}\n")).expect("attr");
-    }
-    std::fs::create_dir_all(&dev).expect("mkdir dev");
-    std::os::unix::fs::symlink(pty_node, dev.join(name)).expect("symlink node");
-    (sys, dev)
-}
-
-/// Reads from the pty's peer end until `want` arrives.
-fn read_until(peer: &mut std::fs::File, want: &str, timeout: Duration) -> String {
-    let start = Instant::now();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    while start.elapsed() < timeout {
-        match peer.read(&mut buf) {
-            Ok(n) if n > 0 => {
-                got.extend_from_slice(&buf[..n]);
-                if String::from_utf8_lossy(&got).contains(want) {
-                    break;
-                }
-            }
-            _ => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
-    String::from_utf8_lossy(&got).into_owned()
-}
 
 #[test]
 fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it() {
@@ -87,23 +19,10 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
     ) {
         return;
     }
-    let (name, real) = uevent_tty().expect("a tty with a device and a uevent file (ttyS0)");
-    let devpath = real
-        .strip_prefix("/sys")
-        .expect("under /sys")
-        .to_string_lossy()
-        .into_owned();
-    let pty = PtyPair::open();
-    let fake = tempfile::tempdir().expect("tempdir");
-    let (sys, dev) = fake_system(fake.path(), &devpath, &name, &pty.device_node());
-    let settings = CoreSettings {
-        extra_core: format!(
-            "sysfs_root = \"{}\"\ndev_root = \"{}\"\n",
-            sys.display(),
-            dev.display()
-        ),
-        ..CoreSettings::default()
-    };
+    let dongle = FakeDongle::conbee();
+    let name = dongle.name().to_string();
+    let pty = &dongle.pty;
+    let settings = dongle.core_settings();
     let zigbee = ProviderSpec::new("zigbee", bin("igloo-hostile"))
         .line("wait_for_grant = true")
         .table("[[provider.grant]]\nknown = \"zigbee\"");
@@ -136,7 +55,7 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
     assert!(core.log_contains("grant rule 0 (usb \"0403:6001\") matches no serial port now"));
 
     // Plug in: a real kernel uevent.
-    kernel_event(&name, "add");
+    dongle.plug();
     core.wait_provider_running("zigbee", TIMEOUT);
     let p = wait_for(TIMEOUT, "the grant to show in the API", || {
         let p = core.api().provider("zigbee");
@@ -189,12 +108,7 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
     );
 
     // The granted fd works inside the sandbox: write, read, termios.
-    let mut peer = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(&pty.peer)
-        .expect("open the pty peer");
+    let mut peer = dongle.open_peer();
     let api = core.api().clone();
     let check = std::thread::spawn(move || {
         api.command(
@@ -241,7 +155,7 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
 
     // Unplug: a real `remove` event revokes the grant; the provider keeps running.
     let pid = p.pid;
-    kernel_event(&name, "remove");
+    dongle.unplug();
     wait_for(TIMEOUT, "the grant to be revoked", || {
         let p = core.api().provider("zigbee");
         if p.grants.is_empty() {
@@ -276,7 +190,7 @@ fn plugging_a_dongle_starts_its_provider_with_the_port_and_unplugging_revokes_it
     );
 
     // Plug in again: granted again.
-    kernel_event(&name, "add");
+    dongle.plug();
     wait_for(TIMEOUT, "the device to be granted again", || {
         let p = core.api().provider("zigbee");
         if p.grants.is_empty() {

@@ -587,11 +587,22 @@ fn core_restart_keeps_device_ids() {
         "device ids after SIGTERM and restart of the core"
     );
     z.core.wait_provider_running("mqtt", TIMEOUT);
-    z.state("bedroom_sensor", json!({"temperature": 18.5}));
-    z.wait_device(SENSOR, "state after the core restart", |d| {
-        d.has("Temperature", "Temperature", &json!(18.5))
-    });
+    republish_until_seen(&z, 18.5);
     assert_eq!(wait_devices(z.api()), ids);
+}
+
+/// Publishes the sensor's temperature as the bridge does until the tree has
+/// it. `running` is the handshake, not yet the provider's MQTT subscription:
+/// a state published before it subscribed would be lost (it is not
+/// retained), so the bridge's message is sent again until it arrives.
+fn republish_until_seen(z: &Z2m, temperature: f64) {
+    let api = z.api().clone();
+    wait_for(TIMEOUT, "the state after the core restart", || {
+        z.state("bedroom_sensor", json!({"temperature": temperature}));
+        api.device_by_key(SENSOR)
+            .ok_or_else(|| format!("device {SENSOR} not listed"))?
+            .has("Temperature", "Temperature", &json!(temperature))
+    });
 }
 
 #[test]
@@ -617,16 +628,7 @@ fn core_sigkill_restart_keeps_device_ids() {
         "device ids after SIGKILL and restart of the core"
     );
     z.core.wait_provider_running("mqtt", TIMEOUT);
-    // `running` is the handshake, not yet the provider's MQTT subscription: a
-    // state published before it subscribed would be lost (it is not
-    // retained), so the bridge's message is sent again until it arrives.
-    let api = z.api().clone();
-    wait_for(TIMEOUT, "the state after the core restart", || {
-        z.state("bedroom_sensor", json!({"temperature": 17.0}));
-        api.device_by_key(SENSOR)
-            .ok_or_else(|| format!("device {SENSOR} not listed"))?
-            .has("Temperature", "Temperature", &json!(17.0))
-    });
+    republish_until_seen(&z, 17.0);
 }
 
 #[test]

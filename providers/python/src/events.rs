@@ -88,13 +88,14 @@ impl Events {
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let event = inner.lock().await.next().await;
-            Python::attach(|py| match event {
+        crate::bridge::spawn(
+            py,
+            async move { inner.lock().await.next().await },
+            |py, event| match event {
                 None => Err(PyStopAsyncIteration::new_err(())),
                 Some(e) => to_python(py, e),
-            })
-        })
+            },
+        )
     }
 }
 

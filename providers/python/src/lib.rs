@@ -3,9 +3,11 @@
 //! A thin PyO3 layer over the Rust SDK (`igloo-provider`): framing, the
 //! handshake, negotiation and batching are the Rust SDK's, never written
 //! twice. Every call that talks to the core is an asyncio awaitable, run on
-//! one tokio runtime beside the interpreter (`pyo3-async-runtimes`), so no
-//! call blocks the event loop and no thread is started per call.
+//! one tokio runtime on one thread beside the interpreter and completed on
+//! the event loop's thread ([`bridge`]), so no call blocks the event loop,
+//! no thread is started per call, and the SDK's thread never takes the GIL.
 
+mod bridge;
 mod events;
 mod provider;
 mod values;

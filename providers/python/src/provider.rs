@@ -10,10 +10,10 @@ use pyo3::types::PyDict;
 use tokio::sync::Mutex;
 
 use crate::events::Events;
-use crate::{sdk_error, values};
+use crate::{bridge, sdk_error, values};
 
-/// `fut` as an asyncio awaitable, run on the SDK's tokio runtime; an SDK
-/// error becomes an `IglooError`.
+/// `fut` as an asyncio awaitable ([`crate::bridge`]); an SDK error becomes
+/// an `IglooError`.
 fn awaitable<'py, T>(
     py: Python<'py>,
     fut: impl Future<Output = Result<T, igloo_provider::SdkError>> + Send + 'static,
@@ -21,7 +21,7 @@ fn awaitable<'py, T>(
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { fut.await.map_err(sdk_error) })
+    bridge::awaitable(py, async move { fut.await.map_err(sdk_error) })
 }
 
 /// `await connect(name, version)`: connects to the core (the socket it
@@ -31,7 +31,7 @@ where
 /// refuses the handshake (another protocol major).
 #[pyfunction]
 pub fn connect(py: Python<'_>, name: String, version: String) -> PyResult<Bound<'_, PyAny>> {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    bridge::awaitable(py, async move {
         let (inner, events) = SdkProvider::connect(&name, &version)
             .await
             .map_err(sdk_error)?;

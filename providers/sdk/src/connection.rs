@@ -134,7 +134,34 @@ enum Answer {
     Custom(String),
 }
 
-type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<Result<Answer, SdkError>>>>>;
+type Pending = Arc<Mutex<Waiters>>;
+
+/// The requests waiting for their answers, and whether the connection ended.
+#[derive(Default)]
+struct Waiters {
+    by_id: HashMap<u32, oneshot::Sender<Result<Answer, SdkError>>>,
+    /// Set once the reader has stopped: `Some(why)` when a malformed frame
+    /// ended it, `None` when the core closed the connection. A request made
+    /// after that fails at once instead of waiting for an answer that cannot come.
+    ended: Option<Option<String>>,
+}
+
+impl Waiters {
+    fn remove(&mut self, request_id: &u32) -> Option<oneshot::Sender<Result<Answer, SdkError>>> {
+        self.by_id.remove(request_id)
+    }
+}
+
+/// The error for a request on a connection that ended (see [`Waiters::ended`]).
+fn ended_error(why: &Option<String>) -> SdkError {
+    match why {
+        Some(why) => SdkError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            why.clone(),
+        )),
+        None => SdkError::Closed,
+    }
+}
 
 struct Shared {
     welcome: Welcome,
@@ -328,11 +355,13 @@ impl Provider {
     async fn request(&self, msg: impl FnOnce(u32) -> Message) -> Result<Answer, SdkError> {
         let request_id = self.shared.next_request.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        self.shared
-            .pending
-            .lock()
-            .map_err(|_| SdkError::Closed)?
-            .insert(request_id, tx);
+        {
+            let mut waiters = self.shared.pending.lock().map_err(|_| SdkError::Closed)?;
+            if let Some(why) = &waiters.ended {
+                return Err(ended_error(why));
+            }
+            waiters.by_id.insert(request_id, tx);
+        }
         self.send(msg(request_id)).await?;
         rx.await.map_err(|_| SdkError::Closed)?
     }
@@ -565,11 +594,14 @@ async fn reader(
     pending: Pending,
     mut grants: Option<GrantSocket>,
 ) {
+    // Why the connection ended, when it was not the core closing it.
+    let mut broken = None;
     while let Some(frame) = frames.next().await {
         let msg = match frame {
             Ok(m) => m,
             Err(e) => {
                 tracing::error!("bad frame from the core, closing: {e}");
+                broken = Some(format!("bad frame from the core: {e}"));
                 break;
             }
         };
@@ -668,10 +700,12 @@ async fn reader(
             break;
         }
     }
-    // Fail outstanding requests so callers do not wait forever.
+    // Fail outstanding and later requests so callers do not wait forever,
+    // saying why.
     if let Ok(mut p) = pending.lock() {
-        for (_, tx) in p.drain() {
-            let _ = tx.send(Err(SdkError::Closed));
+        for (_, tx) in p.by_id.drain() {
+            let _ = tx.send(Err(ended_error(&broken)));
         }
+        p.ended = Some(broken);
     }
 }

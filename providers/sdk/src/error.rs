@@ -6,7 +6,8 @@ pub enum SdkError {
     /// Neither `IGLOO_FD` nor `IGLOO_SOCKET` is set, or `IGLOO_FD` is not a number.
     #[error("no connection to the core: {0} (start the provider from igloo, or set IGLOO_SOCKET)")]
     NoConnection(String),
-    /// Socket error.
+    /// Socket error; also what requests in flight get when a malformed frame
+    /// from the core ended the connection (`InvalidData`, naming the frame error).
     #[error("core connection: {0}")]
     Io(#[from] std::io::Error),
     /// A frame could not be encoded or decoded.

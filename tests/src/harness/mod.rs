@@ -41,6 +41,7 @@ pub mod core;
 pub mod esphome;
 pub mod events;
 pub mod fake;
+pub mod hotplug;
 pub mod http;
 pub mod logfile;
 pub mod mosquitto;

@@ -10,6 +10,7 @@ use std::process::Command;
 use tempfile::TempDir;
 
 use super::bins::target_dir;
+use super::core::ProviderSpec;
 use super::fake::python;
 
 /// `providers/python/examples/NAME`.
@@ -104,6 +105,36 @@ impl Package {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Provider `name`: `script` (copied next to the package) run by
+    /// Debian's `python3` with the package on `PYTHONPATH`, confined like any
+    /// provider; its `[provider.sandbox]` lets it read the package and the
+    /// script, nothing more. `sandbox` holds more lines for that table.
+    pub fn provider(&self, name: &str, script: &Path, sandbox: &str) -> ProviderSpec {
+        self.unconfined_provider(name, script).table(&format!(
+            "[provider.sandbox]\nread_paths = [{:?}]\n{sandbox}",
+            self.path().display().to_string()
+        ))
+    }
+
+    /// [`Package::provider`] without a `[provider.sandbox]` table: for a
+    /// core with no sandbox (the first release), or to add `.unconfined()`.
+    pub fn unconfined_provider(&self, name: &str, script: &Path) -> ProviderSpec {
+        let script = self.add_script(script);
+        let dir = self.path().display().to_string();
+        ProviderSpec::new(name, SYSTEM_PYTHON.into())
+            .arg(&script.display().to_string())
+            .line(&format!(
+                "env = {{ PYTHONPATH = {dir:?}, PYTHONDONTWRITEBYTECODE = \"1\" }}"
+            ))
+    }
+}
+
+/// `tests/python/NAME`: the Python test providers.
+pub fn test_script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python")
+        .join(name)
 }
 
 fn copy(from: &Path, to: &Path) {
