@@ -144,6 +144,16 @@ ensure_backports_packages() {
         -t "$suite" "${missing[@]}" >/dev/null
 }
 
+# ensure_cross_gcc CMD:PKG LIBC_PKG: a Debian cross compiler (installed when
+# command CMD is missing) and its target C library LIBC_PKG (crt1.o, libc.so;
+# only a recommendation of the compiler package, so checked on its own).
+ensure_cross_gcc() {
+    ensure_packages "$1"
+    if [ "$(dpkg-query -W -f='${Status}' "$2" 2>/dev/null)" != "install ok installed" ]; then
+        apt_install "$2"
+    fi
+}
+
 # ensure_files FILE:PKG...: installs the Debian package PKG when FILE is missing
 # (for packages that ship data rather than a command, e.g. u-boot-qemu).
 ensure_files() {

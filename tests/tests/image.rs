@@ -10,7 +10,9 @@
 //! grows to the end of a bigger disk; the rootfs is mounted read-only and no
 //! byte of slot A is ever written; after a clean power-off and a second boot
 //! the device keeps its id (the core's database lives on /data) and the clock
-//! does not go back past the last known time kept there.
+//! does not go back past the last known time kept there. The same boot runs
+//! the image's Python (Debian's arm64 CPython with the SDK's aarch64 wheel)
+//! as a provider under the full sandbox ([`python_provider_runs_confined`]).
 
 use std::time::Duration;
 
@@ -279,6 +281,7 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     // (marks the slot good, docs/ota.md).
     let ota = wait_marked_good(&api, Duration::from_secs(300));
     eprintln!("first boot: {}", ota["health"]);
+    python_provider_runs_confined(&mut guest);
     // The last known time is kept on /data; a clock behind it at the next
     // boot (a Pi has no battery-backed clock) is set forward to it. Here it
     // is set a year ahead, as if this boot's clock had been wrong.
@@ -355,9 +358,120 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     );
 }
 
-/// The Raspberry Pi 4 image: MBR (the boot ROM reads no GPT), a FAT first
-/// partition with everything the firmware and U-Boot need, and slot A with
-/// the kernel and the Pi 4 DTB that boot.cmd loads.
+/// The example Python provider shipped in the image
+/// (`/usr/share/igloo/examples/lamp.py`, not enabled by default) added to the
+/// guest's config on /data the way an owner would, run by the image's
+/// `/usr/bin/python3` with the `igloo` package from its aarch64 wheel: it
+/// runs with every sandbox layer (the API and `igloo doctor` say so), its
+/// devices appear, a change request is confirmed and one is refused with
+/// the provider's reason.
+fn python_provider_runs_confined(guest: &mut Guest) {
+    let api = guest.api();
+    // The baseline: the image's python3 imports the SDK unconfined (as root).
+    let (out, rc) =
+        guest.shell("python3 -c 'import igloo; print(\"igloo-ok\", len(igloo.components()))'");
+    assert!(
+        rc == 0 && out.iter().any(|l| l.starts_with("igloo-ok ")),
+        "python3 -c 'import igloo' on the guest (rc {rc}): {out:?}"
+    );
+    let extra = r#"
+[[provider]]
+name = "lamp"
+exec = "/usr/bin/python3"
+args = ["/usr/share/igloo/examples/lamp.py"]
+network = "none"
+[provider.sandbox]
+read_paths = ["/usr/share/igloo/examples"]
+[provider.config]
+interval_s = 1
+"#;
+    let (out, rc) = guest.shell(&format!(
+        "mkdir -p /data/etc/igloo && {{ cat /etc/igloo/igloo.toml; printf '{}'; }} > /data/etc/igloo/igloo.toml && killall igloo",
+        extra.replace('\n', "\\n")
+    ));
+    assert_eq!(rc, 0, "writing the config on /data: {out:?}");
+    let started = std::time::Instant::now();
+    wait_for(
+        Duration::from_secs(120),
+        "the Python provider running",
+        || {
+            let p = api.try_provider("lamp")?;
+            (p.state == "running")
+                .then_some(())
+                .ok_or(format!("state {} ({:?})", p.state, p.last_exit))
+        },
+    );
+    let lamp = wait_for(Duration::from_secs(120), "the Python lamp's device", || {
+        api.try_devices()?
+            .into_iter()
+            .find(|d| d.key == "lamp-1" && d.available)
+            .ok_or("no lamp-1 yet".to_string())
+    });
+    eprintln!(
+        "Python provider in the guest: core restart to its device {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(lamp.name, "Desk lamp");
+    wait_for(Duration::from_secs(60), "the Python thermometer", || {
+        let meter = api
+            .try_devices()?
+            .into_iter()
+            .find(|d| d.key == "thermometer-1")
+            .ok_or("no thermometer-1 yet")?;
+        api.device(meter.id)
+            .number("Temperature", "Temperature")
+            .ok_or("no temperature yet".to_string())
+    });
+    let sandbox = api.provider("lamp").sandbox.unwrap_or_default();
+    for layer in ["uid", "landlock", "seccomp", "cgroup", "network", "rlimits"] {
+        assert_eq!(
+            sandbox[layer]["enforced"], true,
+            "sandbox layer {layer} not enforced for the Python provider: {}",
+            sandbox[layer]
+        );
+    }
+    // `igloo doctor` on the gateway shows the same layers.
+    let (out, rc) = guest.shell("igloo doctor");
+    assert_eq!(rc, 0, "igloo doctor: {out:?}");
+    let from = out
+        .iter()
+        .position(|l| l.starts_with("provider lamp (running"))
+        .unwrap_or_else(|| panic!("no running lamp in igloo doctor: {out:?}"));
+    let section: Vec<&str> = out[from + 1..]
+        .iter()
+        .map(|l| l.trim())
+        .take_while(|l| !l.starts_with("provider ") && !l.starts_with("serial ports"))
+        .collect();
+    for layer in ["uid", "landlock", "seccomp", "network", "cgroup", "rlimits"] {
+        assert!(
+            section
+                .iter()
+                .any(|l| l.split_whitespace().take(2).eq([layer, "yes"])),
+            "igloo doctor: {layer} not enforced for lamp: {section:?}"
+        );
+    }
+    // A change request confirmed by the Python provider, one refused by it.
+    let path = format!("/api/v1/devices/{}/entities/Light?wait_ms=30000", lamp.id);
+    let (status, body) = api
+        .post(&path, &json!({"Switch": true, "Brightness": 70}))
+        .expect("set the Python lamp");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["components"]["Switch"], true, "{body}");
+    assert_eq!(body["components"]["Brightness"], 70.0, "{body}");
+    let (status, body) = api
+        .post(&path, &json!({"Brightness": 13}))
+        .expect("set the Python lamp");
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("13 % is unlucky")),
+        "{body}"
+    );
+    let (rss, _) = guest.shell("grep VmRSS /proc/$(pidof python3)/status");
+    eprintln!("Python provider in the guest: {}", rss.join(" "));
+}
+
 /// The appliance's `[watchdog] timeout_s` (the default).
 const WATCHDOG_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -400,6 +514,9 @@ fn a_frozen_core_is_rebooted_by_the_hardware_watchdog_and_the_slot_stays_good() 
     assert_eq!(disk.uboot_env("BOOT_A_LEFT").as_deref(), Some("3"));
 }
 
+/// The Raspberry Pi 4 image: MBR (the boot ROM reads no GPT), a FAT first
+/// partition with everything the firmware and U-Boot need, and slot A with
+/// the kernel and the Pi 4 DTB that boot.cmd loads.
 #[test]
 fn rpi4_image_has_what_the_pi_boots_from() {
     let img = image("rpi4");

@@ -1,7 +1,8 @@
-//! The Python provider SDK (`providers/python`) for tests: its wheel, built
-//! by `scripts/build-python-wheel` into `<target>/wheels/`, installed with
-//! pip into a directory every uid may read, so that a confined provider (its
-//! own uid, Landlock) can import it through `PYTHONPATH`.
+//! The Python provider SDK (`providers/python`) for tests: the host's wheel,
+//! built by `scripts/build-python-wheel` into `<target>/wheels/` (the aarch64
+//! one for the appliance image goes to `<target>/wheels/aarch64/`), installed
+//! with pip into a directory every uid may read, so that a confined provider
+//! (its own uid, Landlock) can import it through `PYTHONPATH`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -20,12 +21,16 @@ pub fn example(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The wheel `scripts/build-python-wheel` built.
+/// The wheel `scripts/build-python-wheel` built for this machine: in
+/// `<target>/wheels/`, its platform tag ending in this machine's
+/// architecture (`…_x86_64.whl`), so a cross-built wheel put there by hand
+/// is never picked.
 ///
 /// # Panics
 /// When there is none, saying how to build it.
 pub fn wheel() -> PathBuf {
     let dir = target_dir().join("wheels");
+    let arch = format!("_{}.whl", std::env::consts::ARCH);
     let mut wheels: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(Result::ok)
@@ -33,7 +38,7 @@ pub fn wheel() -> PathBuf {
                 .filter(|p| {
                     p.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("igloo-") && n.ends_with(".whl"))
+                        .is_some_and(|n| n.starts_with("igloo-") && n.ends_with(&arch))
                 })
                 .collect()
         })
@@ -41,7 +46,8 @@ pub fn wheel() -> PathBuf {
     wheels.sort();
     wheels.pop().unwrap_or_else(|| {
         panic!(
-            "no igloo wheel in {}: run scripts/build-python-wheel first",
+            "no igloo wheel for {} in {}: run scripts/build-python-wheel first",
+            std::env::consts::ARCH,
             dir.display()
         )
     })
