@@ -18,6 +18,7 @@ __all__ = [
     "IglooError",
     "Provider",
     "Revoked",
+    "_registry_source",
     "check_value",
     "components",
     "connect",
