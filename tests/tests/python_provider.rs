@@ -4,9 +4,12 @@
 //! provider's devices, values, change requests (confirmed and refused),
 //! custom commands and a restart with its ids kept; the SDK's errors as
 //! Python exceptions; the stubs match the module (`mypy.stubtest`) and the
-//! example passes `mypy --strict`.
+//! example passes `mypy --strict`; the generated component classes
+//! (`igloo.registry`) match `components.toml`, are not stale, type-check and
+//! carry values to the core's tree.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use igloo_tests::harness::fake::python;
@@ -221,5 +224,153 @@ fn the_stubs_match_the_module_and_the_example_is_strictly_typed() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// `python ARGS` (the test venv's) with `package` importable.
+fn run_python(package: &Package, args: &[&str]) -> Output {
+    Command::new(python())
+        .args(args)
+        .env("PYTHONPATH", package.path())
+        .env("MYPYPATH", package.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("python {args:?}: {e}"))
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `providers/python/tools/gen_registry.py --check FILE`, with the wheel's module.
+fn registry_check(package: &Package, file: &Path) -> Output {
+    let tool = root().join("providers/python/tools/gen_registry.py");
+    run_python(
+        package,
+        &[
+            &tool.display().to_string(),
+            "--check",
+            &file.display().to_string(),
+        ],
+    )
+}
+
+#[test]
+fn the_registry_classes_match_components_toml_and_a_stale_file_fails_the_check() {
+    let package = Package::build();
+    let toml = root().join("components.toml");
+    let out = run_python(
+        &package,
+        &[
+            &test_script("check_registry.py").display().to_string(),
+            &toml.display().to_string(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // The committed file and the one in the wheel are what the module generates.
+    let committed = root().join("providers/python/python/igloo/registry.py");
+    let shipped = package.path().join("igloo/registry.py");
+    for file in [&committed, &shipped] {
+        let out = registry_check(&package, file);
+        assert!(out.status.success(), "{}: {}", file.display(), text(&out));
+    }
+    // The same check fails on a copy with one docstring changed.
+    let source = std::fs::read_to_string(&committed).expect("registry.py");
+    let stale = source.replacen("The entity is a light.", "The entity is a lamp.", 1);
+    assert_ne!(stale, source, "the Light docstring is in registry.py");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join("registry.py");
+    std::fs::write(&copy, stale).expect("write the stale copy");
+    let out = registry_check(&package, &copy);
+    assert!(!out.status.success(), "a stale copy passed: {}", text(&out));
+    assert!(text(&out).contains("is stale"), "{}", text(&out));
+    assert!(
+        text(&out).contains("+    \"\"\"The entity is a light."),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_python_provider_writes_component_objects_into_the_tree_and_wrong_kinds_raise() {
+    let package = Package::build();
+    let core = Core::start(&providers_toml(&[python_provider(
+        "registry",
+        &test_script("registry_provider.py"),
+        &package,
+    )]));
+    core.wait_log(TIMEOUT, &["checks done"]);
+    let log = core.log().text();
+    let checks: Vec<&str> = log.lines().filter(|l| l.contains("check ")).collect();
+    assert_eq!(checks.len(), 14, "{checks:#?}");
+    assert!(
+        checks.iter().all(|l| l.contains("check ok:")),
+        "{checks:#?}"
+    );
+    let d = core.api().wait_device_by_key("registry-1");
+    let light = &d.entity("Light").components;
+    for (name, value) in [
+        ("Light", json!(true)),
+        ("Switch", json!(true)),
+        ("Brightness", json!(40.0)),
+        ("Color", json!("#ff8800")),
+        ("ColorTemperature", json!(370)),
+        ("Effect", json!("candle")),
+    ] {
+        assert_eq!(light[name], value, "{name}: {light:?}");
+    }
+    let cover = &d.entity("Cover").components;
+    for (name, value) in [
+        ("Cover", json!(true)),
+        ("CoverState", json!("Opening")),
+        ("CoverPosition", json!(50.5)),
+    ] {
+        assert_eq!(cover[name], value, "{name}: {cover:?}");
+    }
+}
+
+#[test]
+fn mypy_checks_values_against_the_registry_types() {
+    let package = Package::build();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = "from igloo.registry import Brightness, CoverState, Values\n\
+        values: Values = {\"Brightness\": 40.0, \"CoverState\": \"Open\", \"Light\": True}\n\
+        level: float | None = Brightness.of(values)\n\
+        state = CoverState(\"Closed\")\n";
+    let bad = "from igloo.registry import Brightness, CoverState, Values\n\
+        values: Values = {\"Brightness\": \"high\"}\n\
+        level: str | None = Brightness.of(values)\n\
+        state = CoverState(\"Ajar\")\n";
+    let check = |name: &str, code: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, code).expect("write");
+        let out = run_python(
+            &package,
+            &[
+                "-m",
+                "mypy",
+                "--strict",
+                "--cache-dir",
+                &dir.path().join("cache").display().to_string(),
+                &file.display().to_string(),
+            ],
+        );
+        (out.status.success(), text(&out))
+    };
+    let (ok, said) = check("good.py", good);
+    assert!(ok, "{said}");
+    let (ok, said) = check("bad.py", bad);
+    assert!(!ok, "{said}");
+    for line in [":2:", ":3:", ":4:"] {
+        assert!(said.contains(&format!("bad.py{line}")), "{line}: {said}");
     }
 }

@@ -10,6 +10,7 @@
 mod bridge;
 mod events;
 mod provider;
+mod pygen;
 mod values;
 
 use pyo3::create_exception;
@@ -40,6 +41,8 @@ fn _igloo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ComponentError", m.py().get_type::<ComponentError>())?;
     m.add_function(wrap_pyfunction!(provider::connect, m)?)?;
     m.add_function(wrap_pyfunction!(values::components, m)?)?;
+    m.add_function(wrap_pyfunction!(values::check_value, m)?)?;
+    m.add_function(wrap_pyfunction!(pygen::registry_source, m)?)?;
     m.add_class::<provider::Provider>()?;
     m.add_class::<events::Events>()?;
     m.add_class::<events::Change>()?;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use igloo_provider::protocol::ErrorCode;
 use igloo_provider::{DeviceId, Provider as SdkProvider};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use tokio::sync::Mutex;
 
 use crate::events::Events;
@@ -124,17 +123,20 @@ impl Provider {
         })
     }
 
-    /// `await write(device, entity, {"Switch": True, "Brightness": 40.0})`:
-    /// reports confirmed values. Checked here against `components.toml`: a
-    /// wrong name or kind raises `ComponentError` before anything is sent.
+    /// `await write(device, entity, values)`: reports confirmed values, given
+    /// as a dict of name → value (`{"Switch": True, "Brightness": 40.0}`) or
+    /// a list of `igloo.registry` objects (`[Switch(True), Brightness(40.0)]`).
+    /// Checked here against `components.toml`: a wrong name or kind raises
+    /// `ComponentError` before anything is sent. Components the core does not
+    /// know (it is older) are dropped and counted in `dropped_components`.
     fn write<'py>(
         &self,
         py: Python<'py>,
         device: u64,
         entity: u32,
-        values: &Bound<'py, PyDict>,
+        values: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let components = values::from_dict(values)?;
+        let components = values::from_python(values)?;
         let p = self.inner.clone();
         awaitable(py, async move {
             p.write(DeviceId(device), entity, components).await

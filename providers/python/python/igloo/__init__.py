@@ -6,17 +6,21 @@ module, so the wire format, handshake and batching are the Rust SDK's::
 
     import asyncio
     import igloo
+    from igloo.registry import Light, Switch
 
     async def main() -> None:
         provider = await igloo.connect("my-provider", "0.1.0")
         lamp = await provider.create_device("lamp-1", "Desk lamp")
         light = await provider.register_entity(lamp, "Light", [("writable", "Switch")])
-        await provider.write(lamp, light, {"Light": True, "Switch": False})
+        await provider.write(lamp, light, [Light(), Switch(False)])
         async for event in provider.events():
             if isinstance(event, igloo.Change):
                 await provider.write(event.device, event.entity, event.values)
 
     asyncio.run(main())
+
+The component classes (`igloo.registry`) are generated from components.toml; values may
+also be given as a dict of component name → value (`{"Switch": False}`).
 """
 
 from igloo._igloo import (
@@ -29,6 +33,7 @@ from igloo._igloo import (
     IglooError,
     Provider,
     Revoked,
+    check_value,
     components,
     connect,
 )
@@ -45,6 +50,7 @@ __all__ = [
     "Provider",
     "Revoked",
     "Value",
+    "check_value",
     "components",
     "connect",
 ]

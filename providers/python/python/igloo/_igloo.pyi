@@ -2,8 +2,11 @@
 # module by `python -m mypy.stubtest igloo._igloo` (tests/tests/python_provider.rs),
 # so they cannot drift from the Rust code.
 
-from collections.abc import Awaitable
-from typing import final
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import Any, final
+
+from igloo._component import Component
+from igloo.registry import Values
 
 __all__ = [
     "Change",
@@ -15,6 +18,8 @@ __all__ = [
     "IglooError",
     "Provider",
     "Revoked",
+    "_registry_source",
+    "check_value",
     "components",
     "connect",
 ]
@@ -98,7 +103,10 @@ class Provider:
         self, device: int, name: str, attributes: list[tuple[str, str]] | None = None
     ) -> Awaitable[int]: ...
     def write(
-        self, device: int, entity: int, values: dict[str, bool | int | float | str]
+        self,
+        device: int,
+        entity: int,
+        values: Values | Mapping[str, bool | int | float | str] | Iterable[Component[Any]],
     ) -> Awaitable[None]: ...
     def set_available(self, device: int, available: bool) -> Awaitable[None]: ...
     def remove_device(self, device: int) -> Awaitable[None]: ...
@@ -109,3 +117,9 @@ class Provider:
 def connect(name: str, version: str) -> Awaitable[Provider]: ...
 def components() -> list[tuple[str, str, str | None, list[str]]]:
     """Every component of this build's registry: (name, kind, unit, variants), in id order."""
+
+def check_value(name: str, value: object) -> bool | int | float | str:
+    """The value component `name` takes, as the core holds it; ComponentError if it does not fit."""
+
+def _registry_source() -> str:
+    """The text of igloo/registry.py for this build's registry (scripts/gen-python-registry)."""
