@@ -14,46 +14,10 @@ use std::time::Duration;
 
 use igloo_tests::harness::fake::python;
 use igloo_tests::harness::privileged::require_root;
-use igloo_tests::harness::python::{Package, SYSTEM_PYTHON, example};
+use igloo_tests::harness::python::{Package, example, test_script};
 use igloo_tests::harness::sandbox_fixture::{SandboxFixture, denied_with_baseline, run_checks};
-use igloo_tests::{Core, ProviderSpec, TIMEOUT, providers_toml, wait_for};
+use igloo_tests::{Core, TIMEOUT, providers_toml, wait_for};
 use serde_json::json;
-
-/// `script` run by Debian's `python3` with the package on `PYTHONPATH`; the
-/// sandbox lets it read the package (and the script beside it), nothing more.
-fn python_provider(name: &str, script: &std::path::Path, package: &Package) -> ProviderSpec {
-    python_provider_with(name, script, package, "")
-}
-
-/// [`python_provider`] with more `[provider.sandbox]` lines.
-fn python_provider_with(
-    name: &str,
-    script: &std::path::Path,
-    package: &Package,
-    sandbox: &str,
-) -> ProviderSpec {
-    unsandboxed(name, script, package).table(&format!(
-        "[provider.sandbox]\nread_paths = [{:?}]\n{sandbox}",
-        package.path().display().to_string()
-    ))
-}
-
-/// `script` without a `[provider.sandbox]` table (add one, or `.unconfined()`).
-fn unsandboxed(name: &str, script: &std::path::Path, package: &Package) -> ProviderSpec {
-    let script = package.add_script(script);
-    let dir = package.path().display().to_string();
-    ProviderSpec::new(name, SYSTEM_PYTHON.into())
-        .arg(&script.display().to_string())
-        .line(&format!(
-            "env = {{ PYTHONPATH = {dir:?}, PYTHONDONTWRITEBYTECODE = \"1\" }}"
-        ))
-}
-
-fn test_script(name: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("python")
-        .join(name)
-}
 
 #[test]
 fn hostile_python_actions_are_denied_in_the_sandbox_and_work_without_it() {
@@ -64,13 +28,10 @@ fn hostile_python_actions_are_denied_in_the_sandbox_and_work_without_it() {
     let script = test_script("hostile_provider.py");
     let f = SandboxFixture::start(|port| {
         (
-            python_provider_with(
-                "hostile",
-                &script,
-                &package,
-                &format!("tcp_connect = [{port}]"),
-            ),
-            unsandboxed("baseline", &script, &package).unconfined(),
+            package.provider("hostile", &script, &format!("tcp_connect = [{port}]")),
+            package
+                .unconfined_provider("baseline", &script)
+                .unconfined(),
         )
     });
     let args = f.args();
@@ -115,7 +76,9 @@ fn hostile_python_actions_are_denied_in_the_sandbox_and_work_without_it() {
 #[test]
 fn the_python_example_provider_runs_confined_and_answers_change_requests() {
     let package = Package::build();
-    let spec = python_provider("lamp", &example("lamp.py"), &package).config("interval_s", 0.2);
+    let spec = package
+        .provider("lamp", &example("lamp.py"), "")
+        .config("interval_s", 0.2);
     let mut core = Core::start(&providers_toml(&[spec]));
     let api = core.api().clone();
     let lamp = api.wait_device_by_key("lamp-1");
@@ -185,9 +148,7 @@ fn component_errors_are_python_exceptions_that_name_what_was_expected() {
     let package = Package::build();
     let script =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/checks_provider.py");
-    let core = Core::start(&providers_toml(&[python_provider(
-        "checks", &script, &package,
-    )]));
+    let core = Core::start(&providers_toml(&[package.provider("checks", &script, "")]));
     core.wait_log(TIMEOUT, &["checks done"]);
     let log = core.log().text();
     let checks: Vec<&str> = log.lines().filter(|l| l.contains("check ")).collect();
@@ -303,10 +264,10 @@ fn the_registry_classes_match_components_toml_and_a_stale_file_fails_the_check()
 #[test]
 fn a_python_provider_writes_component_objects_into_the_tree_and_wrong_kinds_raise() {
     let package = Package::build();
-    let core = Core::start(&providers_toml(&[python_provider(
+    let core = Core::start(&providers_toml(&[package.provider(
         "registry",
         &test_script("registry_provider.py"),
-        &package,
+        "",
     )]));
     core.wait_log(TIMEOUT, &["checks done"]);
     let log = core.log().text();
