@@ -5,7 +5,8 @@
 //! cargo bench -p igloo-tests --bench python_provider` prints, as medians of
 //! `ROUNDS`: writes per second into the core (from the command until its
 //! reply, which follows the writes on the connection), one write awaited
-//! after the other and all at once; the providers' idle RSS; spawn-to-hello of each, over
+//! after the other and all at once; the providers' idle RSS (fresh, and after
+//! the rounds); spawn-to-hello of each, over
 //! restarts. Ratios are Python / Rust.
 
 use std::time::{Duration, Instant};
@@ -69,6 +70,20 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Prints both providers' RSS and their ratio.
+fn print_rss(core: &Core, what: &str) {
+    let rss: Vec<u64> = ["rust", "python"]
+        .iter()
+        .map(|n| core.api().provider(n).pid.map_or(0, rss_kib))
+        .collect();
+    println!(
+        "{what}: Rust {} KiB, Python {} KiB, ratio {:.1}",
+        rss[0],
+        rss[1],
+        rss[1] as f64 / rss[0].max(1) as f64
+    );
+}
+
 fn main() {
     let package = Package::build();
     let bench = package.add_script(&script());
@@ -92,6 +107,8 @@ fn main() {
         });
         devices.push((name, id));
     }
+    std::thread::sleep(Duration::from_secs(2));
+    print_rss(&core, "idle RSS, fresh");
     println!("{WRITES} writes per round, medians of {ROUNDS} rounds");
     let mut next_start = 0;
     for concurrent in [false, true] {
@@ -119,16 +136,7 @@ fn main() {
         );
     }
     std::thread::sleep(Duration::from_secs(2));
-    let rss: Vec<(&str, u64)> = ["rust", "python"]
-        .iter()
-        .map(|n| (*n, core.api().provider(n).pid.map_or(0, rss_kib)))
-        .collect();
-    println!(
-        "idle RSS: Rust {} KiB, Python {} KiB, ratio {:.1}",
-        rss[0].1,
-        rss[1].1,
-        rss[1].1 as f64 / rss[0].1.max(1) as f64
-    );
+    print_rss(&core, "idle RSS, after the rounds");
     let mut hello = Vec::new();
     for name in ["rust", "python"] {
         let mut v: Vec<f64> = (0..ROUNDS)
