@@ -133,12 +133,19 @@ else
 	setenv igloo_console "console=ttyAMA0,115200"
 fi
 
-# The kernel: /boot/Image.gz (gzip; booti decompresses it to
-# kernel_comp_addr_r, 64 MiB above kernel_addr_r) or a plain /boot/Image.
+# Room for the unpacked kernel: Debian's 6.12 arm64 Image spans ~45 MiB
+# (with its BSS) from the 2 MiB-aligned address booti moves it to, more
+# than the Pi U-Boot's default gap (kernel_addr_r 0x80000, fdt_addr_r
+# 0x2600000, ramdisk_addr_r 0x2700000): the DTB and the initramfs go 64 MiB
+# above kernel_addr_r, the compressed kernel 96 MiB above it.
+setexpr fdt_addr_r ${kernel_addr_r} + 0x4000000
+setexpr ramdisk_addr_r ${kernel_addr_r} + 0x4200000
+# The kernel: /boot/Image.gz (gzip; booti moves it to kernel_comp_addr_r and
+# decompresses it to kernel_addr_r) or a plain /boot/Image.
 setenv igloo_kernel
 if load ${devtype} ${devnum}:${igloo_part} ${kernel_addr_r} /boot/Image.gz; then
 	setenv kernel_comp_size ${filesize}
-	setexpr kernel_comp_addr_r ${kernel_addr_r} + 0x4000000
+	setexpr kernel_comp_addr_r ${kernel_addr_r} + 0x6000000
 	setenv igloo_kernel Image.gz
 elif load ${devtype} ${devnum}:${igloo_part} ${kernel_addr_r} /boot/Image; then
 	setenv igloo_kernel Image

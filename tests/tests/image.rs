@@ -19,10 +19,13 @@ use std::time::Duration;
 use igloo_tests::harness::browser::{Browser, WaitState};
 use igloo_tests::harness::mosquitto::{Credentials, try_publish};
 use igloo_tests::harness::qemu::{Disk, Guest, image, partitions, wait_marked_good};
+use igloo_tests::harness::sandbox_fixture::{denied_with_baseline, run_checks_on};
 use igloo_tests::harness::wait_for;
 use serde_json::json;
 
 const BRIDGE_DEVICES: &str = include_str!("../fixtures/bridge_devices.json");
+/// The hostile Python provider, copied into the guest.
+const HOSTILE_PY: &str = include_str!("../python/hostile_provider.py");
 
 /// The disk the guest gets: 1 GiB, bigger than the image (as an SD card is),
 /// so the first boot grows the data partition.
@@ -128,8 +131,8 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
         Duration::from_secs(60),
         &["New client connected", "as igloo-mqtt"],
     );
-    // The image's kernel (Debian 6.1: Landlock ABI 2) and its nftables give
-    // the provider every sandbox layer.
+    // The image's kernel (Debian 6.12 from bookworm-backports: Landlock ABI
+    // 6) and its nftables give the provider every sandbox layer.
     let sandbox = api.provider("mqtt").sandbox.unwrap_or_default();
     for layer in ["uid", "landlock", "seccomp", "cgroup", "network", "rlimits"] {
         assert_eq!(
@@ -374,6 +377,15 @@ fn python_provider_runs_confined(guest: &mut Guest) {
         rc == 0 && out.iter().any(|l| l.starts_with("igloo-ok ")),
         "python3 -c 'import igloo' on the guest (rc {rc}): {out:?}"
     );
+    // The hostile Python provider (tests/python/hostile_provider.py), copied
+    // in as a test artefact, confined to `tcp_connect = [8080]` (the core's
+    // API), and the same script unconfined as its baseline: the kernel's
+    // Landlock must deny it the broker's port 1883.
+    copy_to_guest(
+        guest,
+        HOSTILE_PY.as_bytes(),
+        "/data/test/hostile_provider.py",
+    );
     let extra = r#"
 [[provider]]
 name = "lamp"
@@ -384,6 +396,23 @@ network = "none"
 read_paths = ["/usr/share/igloo/examples"]
 [provider.config]
 interval_s = 1
+
+[[provider]]
+name = "hostile"
+exec = "/usr/bin/python3"
+args = ["/data/test/hostile_provider.py"]
+network = "any"
+[provider.sandbox]
+read_paths = ["/data/test"]
+tcp_connect = [8080]
+
+[[provider]]
+name = "baseline"
+exec = "/usr/bin/python3"
+args = ["/data/test/hostile_provider.py"]
+network = "any"
+[provider.sandbox]
+enabled = false
 "#;
     let (out, rc) = guest.shell(&format!(
         "mkdir -p /data/etc/igloo && {{ cat /etc/igloo/igloo.toml; printf '{}'; }} > /data/etc/igloo/igloo.toml && killall igloo",
@@ -468,8 +497,84 @@ interval_s = 1
             .is_some_and(|e| e.contains("13 % is unlucky")),
         "{body}"
     );
-    let (rss, _) = guest.shell("grep VmRSS /proc/$(pidof python3)/status");
+    let pid = api.provider("lamp").pid.expect("the lamp's pid");
+    let (rss, _) = guest.shell(&format!("grep VmRSS /proc/{pid}/status"));
     eprintln!("Python provider in the guest: {}", rss.join(" "));
+    tcp_port_rules_are_enforced(guest, &out);
+}
+
+/// The hostile Python provider's TCP port rule holds on the appliance's
+/// kernel: `igloo doctor` reports a Landlock ABI with port rules (4 or
+/// higher), the confined provider reaches its `tcp_connect` port (the core's
+/// API, 8080) and is denied the broker's 1883 with `EACCES`, which its
+/// unconfined twin reaches.
+fn tcp_port_rules_are_enforced(guest: &mut Guest, doctor: &[String]) {
+    let landlock = doctor
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("landlock ") && l.contains("kernel ABI"))
+        .unwrap_or_else(|| panic!("no landlock line in igloo doctor: {doctor:?}"));
+    let abi: u32 = landlock
+        .split("kernel ABI ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no kernel ABI in {landlock:?}"));
+    eprintln!("Landlock in the guest: {landlock}");
+    assert!(
+        abi >= 4,
+        "the guest's Landlock ABI {abi} has no TCP port rules: {landlock}"
+    );
+    let api = guest.api();
+    for p in ["hostile", "baseline"] {
+        wait_for(Duration::from_secs(120), format!("{p} running"), || {
+            let s = api.try_provider(p)?;
+            (s.state == "running")
+                .then_some(())
+                .ok_or(format!("state {} ({:?})", s.state, s.last_exit))
+        });
+    }
+    let sandbox = api.provider("hostile").sandbox.unwrap_or_default();
+    assert_eq!(
+        sandbox["landlock"]["enforced"], true,
+        "{}",
+        sandbox["landlock"]
+    );
+    let checks = ["tcp_allowed", "tcp_denied"];
+    let args = json!({"tcp_allowed": "127.0.0.1:8080", "tcp_denied": "127.0.0.1:1883"});
+    let api = api.with_timeout(Duration::from_secs(60));
+    let confined = run_checks_on(&api, "hostile", &checks, &args);
+    let baseline = run_checks_on(&api, "baseline", &checks, &args);
+    eprintln!("hostile provider in the guest: {confined:?}");
+    assert_eq!(
+        confined["tcp_allowed"]["ok"], true,
+        "{}",
+        confined["tcp_allowed"]
+    );
+    denied_with_baseline(&confined, &baseline, "tcp_denied", &["EACCES"]);
+}
+
+/// Writes `bytes` to `path` on the guest through its console: hex digits in
+/// lines shorter than BusyBox's line editor takes (1024 characters),
+/// decoded by the image's python3.
+fn copy_to_guest(guest: &mut Guest, bytes: &[u8], path: &str) {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let staged = format!("{path}.hex");
+    let (out, rc) = guest.shell(&format!("mkdir -p \"$(dirname {path})\" && : > {staged}"));
+    assert_eq!(rc, 0, "{out:?}");
+    for chunk in hex.as_bytes().chunks(768) {
+        let chunk = String::from_utf8_lossy(chunk);
+        let (out, rc) = guest.shell(&format!("printf %s {chunk} >> {staged}"));
+        assert_eq!(rc, 0, "{out:?}");
+    }
+    let (out, rc) = guest.shell(&format!(
+        "python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))' {staged} > {path} && rm {staged} && chmod 0644 {path} && wc -c < {path}"
+    ));
+    assert_eq!(rc, 0, "{out:?}");
+    assert!(
+        out.iter().any(|l| l.trim() == bytes.len().to_string()),
+        "{path} on the guest: {out:?}"
+    );
 }
 
 /// The appliance's `[watchdog] timeout_s` (the default).

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::core::{Core, CoreSettings, ProviderSpec, providers_toml};
 use super::wait::TIMEOUT;
 
@@ -105,9 +106,20 @@ pub fn run_checks(
     checks: &[&str],
     args: &Value,
 ) -> BTreeMap<String, Value> {
-    let (status, reply) =
-        core.api()
-            .command(name, "check", &json!({"checks": checks, "args": args}));
+    run_checks_on(core.api(), name, checks, args)
+}
+
+/// [`run_checks`] through any API client (e.g. a QEMU guest's).
+///
+/// # Panics
+/// If the command fails or its reply has no `results` object.
+pub fn run_checks_on(
+    api: &Api,
+    name: &str,
+    checks: &[&str],
+    args: &Value,
+) -> BTreeMap<String, Value> {
+    let (status, reply) = api.command(name, "check", &json!({"checks": checks, "args": args}));
     assert_eq!(status, 200, "check command to {name}: {reply}");
     let results = reply["body"]["results"]
         .as_object()
