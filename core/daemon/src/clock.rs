@@ -34,6 +34,8 @@ pub fn status() -> std::io::Result<TimeStatus> {
     if state == -1 {
         return Err(std::io::Error::last_os_error());
     }
+    // `c_long`: 64 bits on aarch64, 32 on armv7.
+    #[allow(clippy::useless_conversion)]
     Ok(TimeStatus {
         synchronized: state != libc::TIME_ERROR && tx.status & libc::STA_UNSYNC == 0,
         maxerror_us: i64::from(tx.maxerror),
