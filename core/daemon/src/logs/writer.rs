@@ -151,8 +151,15 @@ impl Sink {
     /// Stops the writer thread after a last batch. Lines logged afterwards
     /// stay in memory.
     pub fn close(&self) {
-        self.shared.stop.store(true, Ordering::Release);
-        self.shared.wake.notify_one();
+        {
+            let _pending = self
+                .shared
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.shared.stop.store(true, Ordering::Release);
+            self.shared.wake.notify_one();
+        }
         let handle = self
             .shared
             .thread
@@ -173,7 +180,9 @@ impl Shared {
         while !self.stop.load(Ordering::Acquire) {
             {
                 let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-                if pending.len() < FLUSH_BYTES {
+                // Checked under the lock `close` sets it under, so its
+                // wake-up cannot come between this check and the wait.
+                if pending.len() < FLUSH_BYTES && !self.stop.load(Ordering::Acquire) {
                     let _ = self
                         .wake
                         .wait_timeout(pending, self.flush)
