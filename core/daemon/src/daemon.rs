@@ -33,19 +33,11 @@ pub fn main(config_path: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&config.core.log))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colours on a terminal, unless NO_COLOR is set (https://no-color.org;
-        // the appliance's serial console sets it).
-        .with_ansi(
-            std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        )
-        .init();
+    let logs = Arc::new(crate::logs::Logs::start(&config.logs));
+    init_tracing(&config.core.log, logs.sink());
+    if let Some(e) = logs.start_error() {
+        tracing::error!("log files are not written: {e}");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -57,17 +49,52 @@ pub fn main(config_path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(config)) {
+    let code = match rt.block_on(run(config, logs.clone())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("igloo: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    logs.close();
+    code
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
+/// Logs to stderr as text and, when `file` is given, to the log files as
+/// JSON lines (crate::logs), both through the filter `[core] log` (or
+/// `RUST_LOG`).
+fn init_tracing(directive: &str, file: Option<crate::logs::writer::Sink>) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(directive))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        // Colours on a terminal, unless NO_COLOR is set (https://no-color.org;
+        // the appliance's serial console sets it).
+        .with_ansi(
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        );
+    let file = file.map(|sink| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_ansi(false)
+            .with_writer(sink)
+    });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file)
+        .init();
+}
+
+async fn run(config: Config, logs: Arc<crate::logs::Logs>) -> anyhow::Result<()> {
     let core_started = std::time::Instant::now();
     for p in &config.providers {
         for w in &p.warnings {
@@ -163,6 +190,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         ),
         routes: Arc::default(),
         history,
+        logs,
         broker: Arc::new(api::BrokerInfo {
             secrets_dir: config.core.secrets_dir.clone(),
             port: config.mdns.mqtt_port,

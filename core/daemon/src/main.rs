@@ -4,12 +4,14 @@
 mod api;
 mod auth;
 mod cli;
+mod clock;
 mod config;
 mod daemon;
 mod events;
 mod fsutil;
 mod grants;
 mod history;
+mod logs;
 mod mdns;
 mod ota;
 mod provider_log;
@@ -103,6 +105,19 @@ enum Command {
     /// cgroup) and why a layer is missing, the host's sandbox support, and the
     /// serial ports with who holds them. Asks the running core.
     Doctor,
+    /// The core's and providers' log, kept on the data partition across
+    /// reboots (admin): the last lines, then new ones with `--follow`.
+    Logs {
+        /// Only this provider's lines.
+        #[arg(long)]
+        provider: Option<String>,
+        /// How many of the last lines (1-5000).
+        #[arg(long, short = 'n', default_value_t = 200, value_name = "N")]
+        lines: usize,
+        /// Keep printing lines as they are logged.
+        #[arg(long, short)]
+        follow: bool,
+    },
     /// Send a provider-specific command: `igloo command mqtt mqtt.status`.
     #[command(name = "command")]
     Custom {
@@ -361,6 +376,11 @@ fn main() -> ExitCode {
         } => client.update(&name, &target, label.as_deref()),
         Command::Watch => client.watch(),
         Command::Doctor => client.doctor(),
+        Command::Logs {
+            provider,
+            lines,
+            follow,
+        } => client.logs(provider.as_deref(), lines, follow),
         Command::Custom {
             provider,
             command,

@@ -9,6 +9,7 @@ mod arrange;
 mod auth;
 mod dashboard;
 pub mod limits;
+mod logs;
 mod mqtt;
 pub mod probe;
 pub mod routes;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub broker: Arc<BrokerInfo>,
     /// Recent values of numeric components (`GET /api/v1/history`).
     pub history: Arc<crate::history::History>,
+    /// The log files (`GET /api/v1/logs`).
+    pub logs: Arc<crate::logs::Logs>,
 }
 
 /// Where the broker's account secrets are and which port it is on.
@@ -136,6 +139,7 @@ async fn health(State(s): State<AppState>, who: Option<Extension<Principal>>) ->
         "version": env!("CARGO_PKG_VERSION"),
         "devices": devices,
         "providers": {"running": running, "total": total},
+        "time": views::time(crate::clock::status()),
     }))
 }
 

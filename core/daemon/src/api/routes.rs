@@ -20,7 +20,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::access::{Access, Route, RouteInfo};
-use super::{ApiError, AppState, arrange, auth, dashboard};
+use super::{ApiError, AppState, arrange, auth, dashboard, logs};
 use crate::auth::{Auth, Scope};
 
 /// Largest request body of the JSON routes, bytes. A system update uploaded
@@ -144,6 +144,13 @@ pub fn table(auth: &Arc<Auth>) -> Vec<Route> {
             "/api/v1/events",
             Need(Read),
             get(super::events),
+        ),
+        r(Method::GET, "/api/v1/logs", Need(Admin), get(logs::tail)),
+        r(
+            Method::GET,
+            "/api/v1/logs/stream",
+            Need(Admin),
+            get(logs::stream),
         ),
         r(
             Method::GET,

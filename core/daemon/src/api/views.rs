@@ -338,3 +338,17 @@ pub fn ota_event(e: &OtaEvent) -> Value {
         OtaEvent::Finished(r) => json!({"type": "ota", "finished": ota_record(r)}),
     }
 }
+
+/// The clock's state for `GET /api/v1/health`: `{"synchronized": bool,
+/// "maxerror_us": n, "esterror_us": n}`, or `{"synchronized": false,
+/// "error": "…"}` when the kernel could not be asked.
+pub fn time(status: std::io::Result<crate::clock::TimeStatus>) -> Value {
+    match status {
+        Ok(t) => json!({
+            "synchronized": t.synchronized,
+            "maxerror_us": t.maxerror_us,
+            "esterror_us": t.esterror_us,
+        }),
+        Err(e) => json!({"synchronized": false, "error": format!("adjtimex: {e}")}),
+    }
+}

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod esphome;
 mod local;
+mod logs;
 pub mod ota;
 pub mod rooms;
 
@@ -413,11 +414,13 @@ impl Client {
         let host = self.get("/sandbox")?;
         let providers = self.get("/providers")?;
         let grants = self.get("/grants")?;
+        let health = self.get("/health")?;
         // A core without authentication has no such route: nothing to show.
         let failures = self.get("/auth/failures").unwrap_or(Value::Null);
         if self.json {
             Self::print_json(&serde_json::json!({
                 "host": host, "providers": providers, "grants": grants, "login_failures": failures,
+                "time": health["time"],
             }));
             return Ok(());
         }
@@ -448,6 +451,11 @@ impl Client {
             "  firewall   {} {}",
             yes(&host["firewall"]["installed"]),
             host["firewall"]["detail"].as_str().unwrap_or("")
+        );
+        println!(
+            "  time       {} {}",
+            yes(&health["time"]["synchronized"]),
+            time_detail(&health["time"])
         );
         for p in providers.as_array().into_iter().flatten() {
             let name = p["name"].as_str().unwrap_or("?");
@@ -580,6 +588,19 @@ impl Client {
             println!("{}", describe(&e));
         }
         Ok(())
+    }
+}
+
+/// What `igloo doctor` says beside the `time` line: the kernel's error
+/// bound when synchronised, else what to check.
+fn time_detail(t: &Value) -> String {
+    if let Some(e) = t["error"].as_str() {
+        return format!("cannot tell: {e}");
+    }
+    match (t["synchronized"].as_bool(), t["maxerror_us"].as_i64()) {
+        (Some(true), Some(max)) => format!("synchronised (max error {max} µs)"),
+        (Some(true), None) => "synchronised".into(),
+        _ => "not synchronised: is NTP running and reachable?".into(),
     }
 }
 

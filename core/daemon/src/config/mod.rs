@@ -17,9 +17,10 @@
 //! - `[mdns]` is read by [`crate::mdns::settings`] ([`MdnsSettings`]).
 //! - `[watchdog]` is read by [`crate::watchdog::settings`] ([`WatchdogSettings`]).
 //! - `[auth]` is read by [`crate::auth::settings`] ([`AuthSettings`]).
+//! - `[logs]` is read by [`crate::logs::settings`] ([`LogSettings`]).
 //!
 //! The dependency runs one way: `config` uses `sandbox`, `grants`, `ota`, `mdns`,
-//! `watchdog` and `auth`, never the reverse.
+//! `watchdog`, `auth` and `logs`, never the reverse.
 
 pub mod core_section;
 pub mod lines;
@@ -37,6 +38,7 @@ use serde::Deserialize;
 pub use self::core_section::CoreConfig;
 pub use self::provider::{ProviderConfig, RestartPolicy, UpdatePolicy};
 use crate::auth::settings::{AuthSettings, RawAuth};
+use crate::logs::settings::{LogSettings, RawLogs};
 use crate::mdns::settings::{MdnsSettings, RawMdns};
 use crate::ota::settings::{OtaSettings, RawOta};
 use crate::watchdog::settings::{RawWatchdog, WatchdogSettings};
@@ -78,6 +80,8 @@ pub struct Config {
     pub watchdog: WatchdogSettings,
     /// `[auth]`: who may use the API.
     pub auth: AuthSettings,
+    /// `[logs]`: the log files on the data partition.
+    pub logs: LogSettings,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -97,6 +101,8 @@ struct RawConfig {
     watchdog: RawWatchdog,
     #[serde(default)]
     auth: RawAuth,
+    #[serde(default)]
+    logs: RawLogs,
 }
 
 /// The text being parsed, for turning spans into errors and relative paths
@@ -207,6 +213,8 @@ impl Config {
             WatchdogSettings::from_raw(raw.watchdog).map_err(|e| src.key_error(e, 0..0, ""))?;
         let auth = AuthSettings::from_raw(raw.auth, core.api_listen, &src.base)
             .map_err(|e| src.key_error(e, 0..0, ""))?;
+        let logs = LogSettings::from_raw(raw.logs, &core.data_dir, &src.base)
+            .map_err(|e| src.key_error(e, 0..0, ""))?;
         let mut names = HashSet::new();
         let mut fixed_uids = HashSet::new();
         let mut providers = Vec::new();
@@ -239,6 +247,7 @@ impl Config {
             mdns,
             watchdog,
             auth,
+            logs,
             path: path.to_path_buf(),
         })
     }
