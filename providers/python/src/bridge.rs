@@ -120,16 +120,26 @@ fn bridge() -> PyResult<&'static Bridge> {
 impl Bridge {
     /// The queue of `event_loop`, watching it on first use.
     fn queue(&self, py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Queue>> {
-        let mut loops = self.loops.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut open = Vec::with_capacity(loops.len());
-        for (l, q) in loops.drain(..) {
-            if !l.bind(py).call_method0("is_closed")?.is_truthy()? {
-                open.push((l, q));
-            }
-        }
-        *loops = open;
-        if let Some((_, q)) = loops.iter().find(|(l, _)| l.bind(py).is(event_loop)) {
+        // No Python code runs while `loops` is locked: Python may switch
+        // threads (and another loop's thread would wait for the lock while
+        // holding the GIL), or run a finaliser that comes back here.
+        let known: Vec<(Py<PyAny>, Arc<Queue>)> = self
+            .lock()
+            .iter()
+            .map(|(l, q)| (l.clone_ref(py), q.clone()))
+            .collect();
+        if let Some((_, q)) = known
+            .iter()
+            .find(|(l, _)| l.as_ptr() == event_loop.as_ptr())
+        {
             return Ok(q.clone());
+        }
+        // A loop not seen before: forget the closed ones, watch this one.
+        let mut closed = Vec::new();
+        for (l, _) in &known {
+            if l.bind(py).call_method0("is_closed")?.is_truthy()? {
+                closed.push(l.as_ptr());
+            }
         }
         let queue = Arc::new(Queue::new().map_err(|e| {
             PyRuntimeError::new_err(format!("igloo: cannot make a socketpair: {e}"))
@@ -140,8 +150,22 @@ impl Bridge {
                 q.drain(args.py())
             })?;
         event_loop.call_method1("add_reader", (queue.wake_rx.as_raw_fd(), drain))?;
-        loops.push((event_loop.clone().unbind(), queue.clone()));
+        let gone: Vec<(Py<PyAny>, Arc<Queue>)> = {
+            let mut loops = self.lock();
+            let (gone, mut keep): (Vec<_>, Vec<_>) = std::mem::take(&mut *loops)
+                .into_iter()
+                .partition(|(l, _)| closed.contains(&l.as_ptr()));
+            keep.push((event_loop.clone().unbind(), queue.clone()));
+            *loops = keep;
+            gone
+        };
+        // Released after the lock, for the same reason.
+        drop(gone);
         Ok(queue)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Py<PyAny>, Arc<Queue>)>> {
+        self.loops.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
