@@ -60,7 +60,7 @@ impl Subject {
             .unwrap_or_else(|| panic!("{:?} has no package", self.lang))
     }
 
-    /// Today's core, confined: `sandbox` are more `[provider.sandbox]` lines.
+    /// For today's core, confined like any provider (the default sandbox).
     fn spec(&self) -> ProviderSpec {
         match self.lang {
             Lang::Rust => ProviderSpec::new(NAME, bin("igloo-conformance")),
