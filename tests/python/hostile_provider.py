@@ -9,7 +9,9 @@ import asyncio
 import ctypes
 import errno
 import json
+import mmap
 import os
+import signal
 import socket
 import subprocess
 from collections.abc import Callable
@@ -19,6 +21,7 @@ import igloo
 
 Result = dict[str, Any]
 CLONE_NEWUSER = 0x10000000
+PR_SET_PDEATHSIG = 1
 
 
 def success(detail: str) -> Result:
@@ -119,6 +122,51 @@ def userns() -> Result:
     return failure("unshare(CLONE_NEWUSER)", OSError(code, os.strerror(code)))
 
 
+def fork_bomb(cap: int) -> Result:
+    """Forks children that only pause until fork fails or `cap` exist, then
+    kills and reaps them all (the Rust check of the same name)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+    children: list[int] = []
+    stopped: OSError | None = None
+    while len(children) < cap:
+        try:
+            pid = os.fork()
+        except OSError as e:
+            stopped = e
+            break
+        if pid == 0:
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() == parent:
+                signal.pause()
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    for pid in children:
+        os.waitpid(pid, 0)
+    made = f"{len(children)} children made, all killed and reaped"
+    if stopped is not None:
+        result = failure(f"fork after {len(children)} children", stopped)
+        result["detail"] += f"; {made}"
+        return result
+    return success(f"reached the cap of {len(children)} children without a limit; {made}")
+
+
+def touch_memory(touch_mib: int) -> Result:
+    """Maps `touch_mib` MiB of anonymous memory and writes every page; a
+    memory cgroup below that OOM-kills the process (no reply comes)."""
+
+    def go() -> str:
+        size = touch_mib << 20
+        with mmap.mmap(-1, size) as area:
+            for offset in range(0, size, mmap.PAGESIZE):
+                area[offset] = 1
+        return f"touched {touch_mib} MiB"
+
+    return attempt(f"touch {touch_mib} MiB", go)
+
+
 def run_check(name: str, args: dict[str, Any], data_dir: str) -> Result:
     checks: dict[str, Callable[[], Result]] = {
         "read_shadow": lambda: read_file("/etc/shadow"),
@@ -132,6 +180,8 @@ def run_check(name: str, args: dict[str, Any], data_dir: str) -> Result:
         "tcp_allowed": lambda: tcp_connect(str(args["tcp_allowed"])),
         "tcp_denied": lambda: tcp_connect(str(args["tcp_denied"])),
         "userns": userns,
+        "fork_bomb": lambda: fork_bomb(int(args["fork_cap"])),
+        "touch_memory": lambda: touch_memory(int(args["touch_mib"])),
     }
     check = checks.get(name)
     if check is None:

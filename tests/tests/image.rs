@@ -405,6 +405,9 @@ network = "any"
 [provider.sandbox]
 read_paths = ["/data/test"]
 tcp_connect = [8080]
+[provider.limits]
+pids = 24
+memory_mib = 48
 
 [[provider]]
 name = "baseline"
@@ -501,6 +504,116 @@ enabled = false
     let (rss, _) = guest.shell(&format!("grep VmRSS /proc/{pid}/status"));
     eprintln!("Python provider in the guest: {}", rss.join(" "));
     tcp_port_rules_are_enforced(guest, &out);
+    cgroup_v2_limits_hold(guest, &out);
+}
+
+/// The appliance runs cgroup v2 only (no v1 hierarchy mounted; `nsdelegate`
+/// and, on this kernel, `favordynmods`), and its limits hold for real: the
+/// hostile provider (`pids = 24`, `memory_mib = 48`) is stopped forking by
+/// `EAGAIN` below 24 tasks where its unconfined twin reaches 40 children;
+/// touching 96 MiB gets it OOM-killed in its cgroup, the core reports that
+/// and restarts it in a fresh cgroup (no task of the old run left).
+fn cgroup_v2_limits_hold(guest: &mut Guest, doctor: &[String]) {
+    let (mounts, _) = guest.shell("grep cgroup /proc/mounts");
+    let v2: Vec<&String> = mounts
+        .iter()
+        .filter(|l| l.starts_with("cgroup2 /sys/fs/cgroup cgroup2 "))
+        .collect();
+    assert_eq!(
+        v2.len(),
+        1,
+        "one cgroup2 mount at /sys/fs/cgroup: {mounts:?}"
+    );
+    for option in ["nsdelegate", "favordynmods"] {
+        assert!(
+            v2[0].contains(option),
+            "cgroup2 mounted without {option}: {}",
+            v2[0]
+        );
+    }
+    assert!(
+        !mounts.iter().any(|l| l.contains(" cgroup ")),
+        "a cgroup v1 hierarchy is mounted: {mounts:?}"
+    );
+    let cgroup_line = doctor
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("cgroup ") && l.contains("/lamp"))
+        .unwrap_or_else(|| panic!("no cgroup line for lamp in igloo doctor: {doctor:?}"));
+    assert!(
+        cgroup_line.contains("v2 memory+pids at /sys/fs/cgroup/"),
+        "{cgroup_line}"
+    );
+
+    let api = guest.api().with_timeout(Duration::from_secs(60));
+    let (max, _) = guest
+        .shell("cat /sys/fs/cgroup/igloo/hostile/pids.max /sys/fs/cgroup/igloo/hostile/memory.max");
+    assert!(
+        max.iter().any(|l| l.trim() == "24")
+            && max.iter().any(|l| l.trim() == (48u64 << 20).to_string()),
+        "the hostile provider's v2 limits: {max:?}"
+    );
+    let args = json!({"fork_cap": 40});
+    let confined = run_checks_on(&api, "hostile", &["fork_bomb"], &args);
+    let baseline = run_checks_on(&api, "baseline", &["fork_bomb"], &args);
+    eprintln!("fork bomb in the guest: {}", confined["fork_bomb"]);
+    denied_with_baseline(&confined, &baseline, "fork_bomb", &["EAGAIN"]);
+    let baseline_made = baseline["fork_bomb"]["detail"].as_str().unwrap_or_default();
+    assert!(
+        baseline_made.contains("40 children made"),
+        "{baseline_made}"
+    );
+
+    let touch = json!({"touch_mib": 96});
+    let baseline = run_checks_on(&api, "baseline", &["touch_memory"], &touch);
+    assert_eq!(
+        baseline["touch_memory"]["ok"], true,
+        "{}",
+        baseline["touch_memory"]
+    );
+    let before = api.provider("hostile");
+    let (status, reply) = api.command(
+        "hostile",
+        "check",
+        &json!({"checks": ["touch_memory"], "args": touch}),
+    );
+    assert_ne!(
+        status, 200,
+        "touching 96 MiB under memory_mib = 48 answered: {reply}"
+    );
+    let after = wait_for(
+        Duration::from_secs(120),
+        "the hostile provider restarted after the OOM kill",
+        || {
+            let p = api.try_provider("hostile")?;
+            (p.restarts > before.restarts && p.state == "running")
+                .then_some(p.clone())
+                .ok_or(format!("{p:?}"))
+        },
+    );
+    let exit = after.last_exit.clone().unwrap_or_default();
+    assert!(
+        exit.contains("OOM-killed in its cgroup"),
+        "last_exit: {exit}"
+    );
+    let pid = after.pid.expect("the restarted provider's pid");
+    let (procs, _) = guest.shell("cat /sys/fs/cgroup/igloo/hostile/cgroup.procs; grep oom_kill /sys/fs/cgroup/igloo/hostile/memory.events");
+    assert!(
+        procs.iter().any(|l| l.trim() == pid.to_string()),
+        "{procs:?}"
+    );
+    assert!(
+        procs.iter().any(|l| l.trim() == "oom_kill 0"),
+        "the restarted provider's cgroup must be a fresh one: {procs:?}"
+    );
+    let others: Vec<&String> = procs
+        .iter()
+        .filter(|l| l.trim().parse::<u32>().is_ok_and(|p| p != pid))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "tasks of the killed run left in its cgroup: {others:?}"
+    );
 }
 
 /// The hostile Python provider's TCP port rule holds on the appliance's

@@ -69,11 +69,11 @@ fi
 board_igloo_toml "$target/etc/igloo/igloo.toml"
 boot_state_fw_env "$BOARD_DISK" >"$target/etc/fw_env.config"
 
-# The shared inittab (image/overlay/etc/inittab) runs Mosquitto, the D-Bus
-# system bus and RAUC's service itself and restarts them; Buildroot's init
+# The shared inittab (image/overlay/etc/inittab) runs Mosquitto, chronyd, the
+# D-Bus system bus and RAUC's service itself and restarts them; Buildroot's init
 # scripts would start second copies. RAUC's own D-Bus policy lets every user
 # install bundles: image/overlay's igloo-rauc.conf allows root only.
-rm -f "$target/etc/init.d/S50mosquitto" "$target/etc/init.d/S30dbus" \
+rm -f "$target/etc/init.d/S50mosquitto" "$target/etc/init.d/S30dbus" "$target/etc/init.d/S49chrony" \
     "$target"/etc/init.d/S*rauc-hawkbit-updater* \
     "$target/usr/share/dbus-1/system.d/de.pengutronix.rauc.conf" \
     "$target/etc/dbus-1/system.d/de.pengutronix.rauc.conf"
