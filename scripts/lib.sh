@@ -32,6 +32,25 @@ ensure_packages() {
     apt_install "${missing[@]}"
 }
 
+# ensure_unpacked_deb PKG FILE DIR: Debian's package PKG (this machine's
+# architecture) unpacked into DIR, not installed (no maintainer scripts run,
+# no service starts), unless DIR/FILE exists already.
+ensure_unpacked_deb() {
+    local pkg=$1 file=$2 dir=$3 tmp sudo
+    [ -e "$dir/$file" ] && return 0
+    tmp=$(mktemp -d)
+    echo "==> unpacking Debian's $pkg into $dir"
+    if ! (cd "$tmp" && apt-get download -q "$pkg" >/dev/null 2>&1); then
+        sudo=$(apt_prefix)
+        $sudo apt-get update -qq
+        (cd "$tmp" && apt-get download -q "$pkg" >/dev/null)
+    fi
+    rm -rf "$dir"
+    dpkg-deb -x "$tmp"/"$pkg"_*.deb "$dir"
+    rm -rf "$tmp"
+    [ -e "$dir/$file" ] || { echo "error: $pkg has no $file" >&2; return 1; }
+}
+
 # ensure_python_venv: python3 with its venv module (Debian: python3-venv).
 ensure_python_venv() {
     ensure_packages python3:python3

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use igloo_tests::harness::browser::{Browser, WaitState};
 use igloo_tests::harness::mosquitto::{Credentials, try_publish};
+use igloo_tests::harness::ntp::NtpServer;
 use igloo_tests::harness::qemu::{Disk, Guest, image, partitions, wait_marked_good};
 use igloo_tests::harness::sandbox_fixture::{denied_with_baseline, run_checks_on};
 use igloo_tests::harness::wait_for;
@@ -297,6 +298,13 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     let ahead = saved + 365 * 86_400;
     let (out, rc) = guest.shell(&format!("echo {ahead} > /data/clock"));
     assert_eq!(rc, 0, "{out:?}");
+    wifi_file_with_a_mistake_is_kept(&mut guest);
+    // The owner's Wi-Fi file on the boot partition, as a Windows editor
+    // saves it; imported at the next boot.
+    let (out, rc) = guest.shell(&format!(
+        "printf '{WIFI_TXT}' > /boot/firmware/igloo-wifi.txt && sync"
+    ));
+    assert_eq!(rc, 0, "{out:?}");
     guest.poweroff();
 
     // Slot A was never written (the rootfs is read-only down to the block
@@ -353,11 +361,139 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
         );
     }
     assert_eq!(api.device(lamp.id).key, lamp.key);
+    wifi_file_was_imported(&mut guest);
+    ntp_sets_the_clock(&mut guest);
     guest.poweroff();
     assert_eq!(
         disk.written_in(slot_a),
         0,
         "bytes written to rootfs slot A after two boots"
+    );
+}
+
+/// `igloo-wifi.txt` as the owner writes it (CRLF line ends, a comment,
+/// lowercase country), with the second test vector of IEEE 802.11i-2004
+/// Annex H.4.2 as network: passphrase "ThisIsAPassword", SSID "ThisIsASSID".
+const WIFI_TXT: &str =
+    "# my network\\r\\ncountry=nl\\r\\nssid=ThisIsASSID\\r\\npassword=ThisIsAPassword\\r\\n";
+/// The PSK IEEE 802.11i-2004 Annex H.4.2 gives for that passphrase and SSID.
+const WIFI_PSK: &str = "0dc0d6eb90555ed6419756b9a15ec3e3209b63df707dd508d14581f8982721af";
+
+/// A Wi-Fi file with a mistake (a 7-character password) is not imported:
+/// it stays on the boot partition with the reason beside it, nothing is
+/// written to the data partition, and the password is not printed. Run on
+/// the guest with the script's paths moved to /tmp.
+fn wifi_file_with_a_mistake_is_kept(guest: &mut Guest) {
+    let (out, rc) = guest.shell(
+        "mkdir -p /tmp/fat && printf 'country=DE\\nssid=Home\\npassword=Short77\\n' > /tmp/fat/igloo-wifi.txt && \
+         IGLOO_BOOT=/tmp/fat IGLOO_WIFI_DIR=/tmp/wifi /usr/libexec/igloo/wifi-import; echo \"rc=$?\"; \
+         cat /tmp/fat/igloo-wifi-error.txt; ls /tmp/fat /tmp/wifi 2>&1",
+    );
+    let text = out.join("\n");
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("rc=1"),
+        "a rejected file must fail the import: {text}"
+    );
+    assert!(
+        text.contains("the password must be 8 to 63 characters (or 64 hex digits), it is 7"),
+        "{text}"
+    );
+    assert!(
+        text.contains("igloo-wifi.txt"),
+        "the file must stay: {text}"
+    );
+    assert!(
+        text.contains("/tmp/wifi: No such file"),
+        "nothing written: {text}"
+    );
+    assert!(
+        !text.contains("Short77"),
+        "the password was printed: {text}"
+    );
+}
+
+/// At the second boot `igloo-wifi.txt` became wpa_supplicant's config on
+/// /data (0600, the SSID in hex, the PSK of the IEEE test vector, no
+/// password) and left the boot partition; the password was never printed.
+fn wifi_file_was_imported(guest: &mut Guest) {
+    guest.console().wait_line(
+        Duration::from_secs(5),
+        &["wifi: network \"ThisIsASSID\" (country NL) imported from igloo-wifi.txt"],
+    );
+    let (out, rc) = guest.shell(
+        "stat -c '%a %U' /data/etc/wifi/wpa_supplicant.conf; cat /data/etc/wifi/wpa_supplicant.conf; \
+         ls /boot/firmware/igloo-wifi.txt 2>&1",
+    );
+    assert_eq!(rc, 0, "{out:?}");
+    let text = out.join("\n");
+    let ssid_hex: String = b"ThisIsASSID".iter().map(|b| format!("{b:02x}")).collect();
+    for want in [
+        "600 root".to_string(),
+        "country=NL".to_string(),
+        format!("\tssid={ssid_hex}"),
+        format!("\tpsk={WIFI_PSK}"),
+        "igloo-wifi.txt: No such file".to_string(),
+    ] {
+        assert!(text.contains(&want), "{want:?} not in {text}");
+    }
+    assert!(
+        !text.contains("ThisIsAPassword"),
+        "the password was kept: {text}"
+    );
+    assert!(
+        !guest.console().contains("ThisIsAPassword"),
+        "the Wi-Fi password was printed on the console"
+    );
+}
+
+/// chronyd with the owner's servers (`/data/etc/chrony/sources`; here a real
+/// chronyd on this machine, reached through QEMU's user network) steps the
+/// guest's clock, a year ahead after the restore above, to this machine's
+/// time, and the core's health then says the time is synchronised, where
+/// before (no server reachable: the public pool is not) it said it is not.
+fn ntp_sets_the_clock(guest: &mut Guest) {
+    let api = guest.api();
+    let before = api.health().expect("health");
+    assert_eq!(before["time"]["synchronized"], false, "{}", before["time"]);
+    let mut server = NtpServer::start();
+    let (out, rc) = guest.shell(&format!(
+        "mkdir -p /data/etc/chrony && echo 'server 10.0.2.2 port {} iburst minpoll 0 maxpoll 2' > /data/etc/chrony/sources && killall chronyd",
+        server.port()
+    ));
+    assert_eq!(rc, 0, "{out:?}");
+    let health = wait_for(
+        Duration::from_secs(120),
+        "the guest's clock synchronised",
+        || {
+            server.check_running()?;
+            let h = api.health()?;
+            (h["time"]["synchronized"] == true)
+                .then_some(h.clone())
+                .ok_or(format!("{}", h["time"]))
+        },
+    );
+    eprintln!("time in the guest: {}", health["time"]);
+    let (out, _) = guest.shell("date +%s");
+    let guest_now: i64 = out
+        .iter()
+        .rev()
+        .find_map(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("date +%s: {out:?}"));
+    let host_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    assert!(
+        (guest_now - host_now).abs() < 30,
+        "the guest's clock ({guest_now}) was not set to the server's ({host_now})"
+    );
+    let (doctor, _) = guest.shell("igloo doctor");
+    assert!(
+        doctor
+            .iter()
+            .any(|l| l.trim().starts_with("time") && l.contains("yes")),
+        "igloo doctor's time line: {doctor:?}"
     );
 }
 

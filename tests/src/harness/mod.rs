@@ -46,6 +46,7 @@ pub mod http;
 pub mod logfile;
 pub mod mosquitto;
 pub mod netns;
+pub mod ntp;
 pub mod ota;
 pub mod ports;
 pub mod privileged;
