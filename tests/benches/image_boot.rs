@@ -10,7 +10,9 @@
 //! on the last boot, the confined spawn-to-hello in the guest (cgroup v2):
 //! the image's ESPHome provider (full sandbox) and a copy of it with the
 //! sandbox off, restarted alternately `IGLOO_RESTARTS` times each (default
-//! 20), as measured by the core (`spawn_to_hello_us`). Figures only; nothing
+//! 20), as measured by the core (`spawn_to_hello_us`); and what moving a
+//! new process into a cgroup costs there, against `clone3(CLONE_INTO_CGROUP)`
+//! and no cgroup (`tests/python/cgroup_move_cost.py`). Figures only; nothing
 //! is asserted.
 
 use std::time::Duration;
@@ -54,6 +56,7 @@ fn main() {
             );
             rss = out;
             spawn_to_hello(&mut guest);
+            cgroup_move_cost(&mut guest);
         }
         guest.poweroff();
     }
@@ -143,4 +146,19 @@ fn running(api: &Api, name: &str, old: Option<u64>) -> (u64, f64) {
             _ => Err(format!("{p}")),
         }
     })
+}
+
+/// Runs `tests/python/cgroup_move_cost.py` in the guest on its cgroup v2
+/// root and prints what it prints.
+fn cgroup_move_cost(guest: &mut Guest) {
+    let script = include_str!("../python/cgroup_move_cost.py");
+    guest.copy_in(script.as_bytes(), "/tmp/cgroup_move_cost.py");
+    let (out, rc) = guest.shell("python3 /tmp/cgroup_move_cost.py /sys/fs/cgroup 100");
+    assert_eq!(rc, 0, "cgroup_move_cost.py: {out:?}");
+    for line in out
+        .iter()
+        .filter(|l| l.contains("cgroup") || l.contains("median"))
+    {
+        println!("guest {}", line.trim_end());
+    }
 }

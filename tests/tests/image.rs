@@ -517,11 +517,7 @@ fn python_provider_runs_confined(guest: &mut Guest) {
     // in as a test artefact, confined to `tcp_connect = [8080]` (the core's
     // API), and the same script unconfined as its baseline: the kernel's
     // Landlock must deny it the broker's port 1883.
-    copy_to_guest(
-        guest,
-        HOSTILE_PY.as_bytes(),
-        "/data/test/hostile_provider.py",
-    );
+    guest.copy_in(HOSTILE_PY.as_bytes(), "/data/test/hostile_provider.py");
     let extra = r#"
 [[provider]]
 name = "lamp"
@@ -803,29 +799,6 @@ fn tcp_port_rules_are_enforced(guest: &mut Guest, doctor: &[String]) {
     denied_with_baseline(&confined, &baseline, "tcp_denied", &["EACCES"]);
 }
 
-/// Writes `bytes` to `path` on the guest through its console: hex digits in
-/// lines shorter than BusyBox's line editor takes (1024 characters),
-/// decoded by the image's python3.
-fn copy_to_guest(guest: &mut Guest, bytes: &[u8], path: &str) {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let staged = format!("{path}.hex");
-    let (out, rc) = guest.shell(&format!("mkdir -p \"$(dirname {path})\" && : > {staged}"));
-    assert_eq!(rc, 0, "{out:?}");
-    for chunk in hex.as_bytes().chunks(768) {
-        let chunk = String::from_utf8_lossy(chunk);
-        let (out, rc) = guest.shell(&format!("printf %s {chunk} >> {staged}"));
-        assert_eq!(rc, 0, "{out:?}");
-    }
-    let (out, rc) = guest.shell(&format!(
-        "python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))' {staged} > {path} && rm {staged} && chmod 0644 {path} && wc -c < {path}"
-    ));
-    assert_eq!(rc, 0, "{out:?}");
-    assert!(
-        out.iter().any(|l| l.trim() == bytes.len().to_string()),
-        "{path} on the guest: {out:?}"
-    );
-}
-
 /// The appliance's `[watchdog] timeout_s` (the default).
 const WATCHDOG_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -925,6 +898,71 @@ fn rpi4_image_has_what_the_pi_boots_from() {
         "boot.scr is not a U-Boot image"
     );
     assert!(String::from_utf8_lossy(&scr).contains("BOOT_ORDER"));
+    pi_wifi_is_in_slot_a(&img, &parts[1]);
+}
+
+/// Slot A of a Pi image holds what its Wi-Fi needs: the CYW43430 (Pi 3) and
+/// CYW43455 (Pi 3 B+, Pi 4) firmware with the boards' NVRAM files, the
+/// signed regulatory database, the brcmfmac and cfg80211 modules and
+/// wpa_supplicant. Read from the ext4 with `debugfs`, as the board would.
+fn pi_wifi_is_in_slot_a(img: &std::path::Path, slot: &igloo_tests::harness::qemu::Partition) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ext4 = dir.path().join("slot-a.ext4");
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut from = std::fs::File::open(img).expect("open the image");
+        from.seek(SeekFrom::Start(slot.start))
+            .expect("seek to slot A");
+        let mut to = std::fs::File::create(&ext4).expect("create the slot copy");
+        let n = std::io::copy(&mut from.take(slot.size), &mut to).expect("copy slot A");
+        assert_eq!(n, slot.size, "slot A is cut short");
+    }
+    let ls = |path: &str| -> String {
+        let out = igloo_tests::harness::qemu::run(
+            std::process::Command::new("debugfs")
+                .args(["-R", &format!("ls -p {path}")])
+                .arg(&ext4),
+        );
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let names = |path: &str| -> Vec<String> {
+        ls(path)
+            .lines()
+            .filter_map(|l| l.split('/').nth(5).map(str::to_string))
+            .filter(|n| !n.is_empty() && n != "." && n != "..")
+            .collect()
+    };
+    let firmware = names("/usr/lib/firmware/brcm");
+    for f in [
+        "brcmfmac43430-sdio.bin",
+        "brcmfmac43430-sdio.clm_blob",
+        "brcmfmac43430-sdio.raspberrypi,3-model-b.txt",
+        "brcmfmac43455-sdio.bin",
+        "brcmfmac43455-sdio.clm_blob",
+        "brcmfmac43455-sdio.raspberrypi,3-model-b-plus.txt",
+        "brcmfmac43455-sdio.raspberrypi,4-model-b.txt",
+    ] {
+        assert!(firmware.iter().any(|n| n == f), "{f} missing: {firmware:?}");
+    }
+    let top = names("/usr/lib/firmware");
+    for f in ["regulatory.db", "regulatory.db.p7s"] {
+        assert!(top.iter().any(|n| n == f), "{f} missing: {top:?}");
+    }
+    let kver = names("/usr/lib/modules")
+        .into_iter()
+        .next()
+        .expect("a kernel's modules");
+    let kernel = format!("/usr/lib/modules/{kver}/kernel");
+    let brcmfmac = names(&format!(
+        "{kernel}/drivers/net/wireless/broadcom/brcm80211/brcmfmac"
+    ));
+    assert!(brcmfmac.iter().any(|n| n == "brcmfmac.ko"), "{brcmfmac:?}");
+    let wireless = names(&format!("{kernel}/net/wireless"));
+    assert!(wireless.iter().any(|n| n == "cfg80211.ko"), "{wireless:?}");
+    let sbin = names("/usr/sbin");
+    for f in ["wpa_supplicant", "chronyd"] {
+        assert!(sbin.iter().any(|n| n == f), "/usr/sbin/{f} missing");
+    }
 }
 
 /// The Raspberry Pi 3 image boots on QEMU's `raspi3b` model through its own

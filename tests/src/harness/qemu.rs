@@ -522,6 +522,32 @@ impl Guest {
             .to_string()
     }
 
+    /// Writes `bytes` to `path` on the guest (mode 0644, parent directories
+    /// made) through its console: hex digits in lines shorter than BusyBox's
+    /// line editor takes (1024 characters), decoded by the image's python3.
+    ///
+    /// # Panics
+    /// If a shell command fails or the file's size differs.
+    pub fn copy_in(&mut self, bytes: &[u8], path: &str) {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let staged = format!("{path}.hex");
+        let (out, rc) = self.shell(&format!("mkdir -p \"$(dirname {path})\" && : > {staged}"));
+        assert_eq!(rc, 0, "{out:?}");
+        for chunk in hex.as_bytes().chunks(768) {
+            let chunk = String::from_utf8_lossy(chunk);
+            let (out, rc) = self.shell(&format!("printf %s {chunk} >> {staged}"));
+            assert_eq!(rc, 0, "{out:?}");
+        }
+        let (out, rc) = self.shell(&format!(
+            "python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))' {staged} > {path} && rm {staged} && chmod 0644 {path} && wc -c < {path}"
+        ));
+        assert_eq!(rc, 0, "{out:?}");
+        assert!(
+            out.iter().any(|l| l.trim() == bytes.len().to_string()),
+            "{path} on the guest: {out:?}"
+        );
+    }
+
     /// Waits for a console line containing every needle.
     ///
     /// # Panics
