@@ -7,8 +7,9 @@ Run by `cargo bench -p igloo-tests --bench image_boot` in the appliance's
 guest; also by hand as root: `python3 tests/python/cgroup_move_cost.py
 /sys/fs/cgroup [N]` on any cgroup v2 directory the caller may create
 children in. Each way runs N times (default 200), interleaved; every
-process is made with the raw `clone3` syscall and ends at once with
-`_exit`, so the three differ only in the cgroup step. Prints the median and
+process is made with the raw `clone3` syscall, writes one byte (to
+`cgroup.procs` when moved, else to /dev/null) and ends with `_exit`, so the
+three differ only in the cgroup step. Prints the median and
 p90 in µs of clone-to-reaped, and the ratios to the baseline.
 
 Sources: clone(2) (`struct clone_args`, `CLONE_INTO_CGROUP`), the kernel's
@@ -66,12 +67,14 @@ def run_once(way: str, procs: bytes, cgroup_fd: int) -> float:
         args.flags = CLONE_INTO_CGROUP
         args.cgroup = cgroup_fd
     started = time.perf_counter()
+    # Every child makes the same calls; only "moved" writes to cgroup.procs
+    # (the others to /dev/null), so the interpreter's cost is the same.
+    target = procs if way == "moved" else b"/dev/null"
     pid = clone3(args)
     if pid == 0:
-        if way == "moved":
-            fd = libc.open(procs, O_WRONLY_CLOEXEC)
-            if fd < 0 or libc.write(fd, b"0", 1) != 1:
-                libc._exit(1)
+        fd = libc.open(target, O_WRONLY_CLOEXEC)
+        if fd < 0 or libc.write(fd, b"0", 1) != 1:
+            libc._exit(1)
         libc._exit(0)
     _, status = os.waitpid(pid, 0)
     took = (time.perf_counter() - started) * 1e6
