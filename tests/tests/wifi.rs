@@ -481,3 +481,113 @@ fn a_gateway_without_wifi_settings_says_wifi_is_not_managed() {
     assert!(!out.success());
     assert!(out.stderr.contains("not managed"), "{}", out.stderr);
 }
+
+/// The real `wpa_supplicant` (Debian's `wpasupplicant`), when installed.
+fn real_supplicant() -> Option<PathBuf> {
+    ["/usr/sbin/wpa_supplicant", "/sbin/wpa_supplicant"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// A daemonised `wpa_supplicant`, stopped on drop if still running.
+struct Supplicant {
+    pid_file: PathBuf,
+}
+
+impl Drop for Supplicant {
+    fn drop(&mut self) {
+        let pid = std::fs::read_to_string(&self.pid_file).unwrap_or_default();
+        if let Ok(pid) = pid.trim().parse::<i32>()
+            && pid > 1
+            && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "wpa_supplicant")
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    }
+}
+
+/// Waits until the supplicant's debug log has a line containing `needle`.
+fn wait_logged(log: &Path, needle: &str) {
+    wait_for(
+        TIMEOUT,
+        format!("{needle:?} in wpa_supplicant's log"),
+        || {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            if text.contains(needle) {
+                Ok(())
+            } else {
+                Err(format!("{} lines", text.lines().count()))
+            }
+        },
+    );
+}
+
+/// The file the core writes is the one the real wpa_supplicant reads: it
+/// parses it, reloads it on the core's SIGHUP, and stops when the network
+/// is forgotten. It runs on `lo` with the `wired` driver, in a mount
+/// namespace of its own with a private `/run` (its control socket stays
+/// out of the host's).
+#[test]
+fn the_real_wpa_supplicant_reads_the_file_and_reloads_on_the_cores_sighup() {
+    let test = "the_real_wpa_supplicant_reads_the_file_and_reloads_on_the_cores_sighup";
+    if !igloo_tests::harness::privileged::require_root(test) {
+        return;
+    }
+    let Some(exe) = real_supplicant() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test} needs wpa_supplicant (Debian: wpasupplicant; scripts/test installs it)"
+        );
+        eprintln!("skipped: {test} needs wpa_supplicant (Debian: wpasupplicant)");
+        return;
+    };
+    let gw = Gateway::start();
+    let (status, reply) = gw.put(&json!({"ssid": "IEEE", "password": "password", "country": "NL"}));
+    assert_eq!(status, 200, "{reply}");
+    let log = gw.dir.path().join("wpa_supplicant.log");
+    let _running = Supplicant {
+        pid_file: gw.pid_file(),
+    };
+    let script = format!(
+        "mount -t tmpfs none /run && exec {} -B -D wired -i lo -c {} -P {} -f {} -dd",
+        exe.display(),
+        gw.config().display(),
+        gw.pid_file().display(),
+        log.display()
+    );
+    let started = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("unshare: {e}"));
+    assert!(started.success(), "wpa_supplicant did not start: {started}");
+    wait_logged(&log, "ssid='IEEE'");
+
+    let (status, reply) = gw.put(&json!({"ssid": "My net", "password": SECRET, "country": "DE"}));
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["reloaded"], true, "{reply}");
+    wait_logged(&log, "ssid='My net'");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("Reconfiguration completed"),
+        "no reload in the log"
+    );
+    assert!(
+        !text.contains("Failed to parse"),
+        "wpa_supplicant refused the file"
+    );
+
+    let (status, reply) = gw
+        .core
+        .api()
+        .send_json("DELETE", "/api/v1/wifi", &Value::Null)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["reloaded"], true, "{reply}");
+    wait_logged(&log, "CTRL-EVENT-TERMINATING");
+}
