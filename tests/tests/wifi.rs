@@ -289,8 +289,12 @@ fn fake_supplicant(dir: &Path) -> Child {
         .stdin(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e}", exe.display()));
-    let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap_or_default();
-    assert_eq!(comm.trim(), "wpa_supplicant", "the fake's process name");
+    // The kernel names the process a moment after the parent resumes.
+    let comm = format!("/proc/{}/comm", child.id());
+    wait_for(TIMEOUT, "the fake to be named wpa_supplicant", || {
+        let name = std::fs::read_to_string(&comm).unwrap_or_default();
+        (name.trim() == "wpa_supplicant").then_some(()).ok_or(name)
+    });
     child
 }
 

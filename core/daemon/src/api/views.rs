@@ -391,14 +391,9 @@ pub fn wifi(s: &crate::wifi::Status) -> Value {
 /// (whether wpa_supplicant got SIGHUP), `"reload_detail"` (why not, else
 /// null) and, for `DELETE`, `"removed"`.
 pub fn wifi_change(c: &crate::wifi::Change) -> Value {
-    use crate::wifi::reload::Reload;
     let mut out = wifi(&c.status);
-    let (reloaded, detail) = match &c.reload {
-        Reload::Sent(_) => (true, None),
-        Reload::NotSent(why) => (false, Some(why.as_str())),
-    };
-    out["reloaded"] = json!(reloaded);
-    out["reload_detail"] = json!(detail);
+    out["reloaded"] = json!(c.reloaded);
+    out["reload_detail"] = json!(c.reload_detail);
     if let Some(removed) = c.removed {
         out["removed"] = json!(removed);
     }

@@ -77,8 +77,10 @@ pub struct Status {
 pub struct Change {
     /// The status once the file was written or removed.
     pub status: Status,
-    /// Whether the running supplicant was asked to reload.
-    pub reload: Reload,
+    /// Whether the running supplicant got SIGHUP.
+    pub reloaded: bool,
+    /// Why it did not, and what happens instead; `None` when it did.
+    pub reload_detail: Option<String>,
     /// For a removal: whether there was a file to remove.
     pub removed: Option<bool>,
 }
@@ -222,10 +224,27 @@ impl Wifi {
             Ok::<_, WifiError>(reload::reload(&pid_file))
         })
         .await??;
-        log_reload("Wi-Fi network set", &reload, Some(&network));
+        let detail = detail(
+            &reload,
+            "the image's start script starts it on the new file within 10 s",
+        );
+        let (ssid, country) = (
+            String::from_utf8_lossy(network.ssid.bytes()),
+            network.country,
+        );
+        let security = network.security().name();
+        tracing::info!(
+            ssid = ?ssid,
+            %country,
+            security,
+            reloaded = reload.sent(),
+            "Wi-Fi network set{}",
+            detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+        );
         Ok(Change {
             status: self.status().await?,
-            reload,
+            reloaded: reload.sent(),
+            reload_detail: detail,
             removed: None,
         })
     }
@@ -256,36 +275,33 @@ impl Wifi {
             Ok::<_, WifiError>((removed, reload))
         })
         .await??;
+        let detail = detail(&reload, "nothing to stop");
         if removed {
-            log_reload("Wi-Fi network forgotten", &reload, None);
+            tracing::info!(
+                reloaded = reload.sent(),
+                "Wi-Fi network forgotten{}",
+                detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            );
         }
         Ok(Change {
             status: self.status().await?,
-            reload,
+            reloaded: reload.sent(),
+            reload_detail: detail,
             removed: Some(removed),
         })
     }
 }
 
-/// One log line for a change: the SSID (not secret) and the reload; never
-/// the password or the key.
-fn log_reload(what: &str, reload: &Reload, network: Option<&Network>) {
-    let ssid = network.map(|n| String::from_utf8_lossy(n.ssid.bytes()).into_owned());
-    let security = network.map(|n| n.security().name());
-    let country = network.map(|n| n.country.to_string());
+/// Why SIGHUP was not sent, with `then` (what happens instead) when no
+/// supplicant runs; `None` when it was sent.
+fn detail(reload: &Reload, then: &str) -> Option<String> {
     match reload {
-        Reload::Sent(pid) => {
-            tracing::info!(
-                ?ssid,
-                ?security,
-                ?country,
-                pid,
-                "{what}; wpa_supplicant reloads"
-            );
-        }
-        Reload::NotSent(why) => {
-            tracing::info!(?ssid, ?security, ?country, "{what}; {why}");
-        }
+        Reload::Sent(_) => None,
+        Reload::NotRunning(why) => Some(format!("{why}; {then}")),
+        Reload::NotSent(why) => Some(why.clone()),
     }
 }
 
@@ -354,7 +370,8 @@ mod tests {
             .set(request("IEEE", Some("password"), false))
             .await
             .unwrap();
-        assert!(matches!(c.reload, Reload::NotSent(_)));
+        assert!(!c.reloaded);
+        assert!(c.reload_detail.is_some_and(|d| d.contains("within 10 s")));
         let text = std::fs::read_to_string(w.config_path()).unwrap();
         assert!(
             text.contains(

@@ -19,8 +19,18 @@ pub const SUPPLICANT: &str = "wpa_supplicant";
 pub enum Reload {
     /// SIGHUP was sent to this pid.
     Sent(i32),
-    /// Nothing was signalled, and why.
+    /// No supplicant runs (no pid file, or no such process), and why.
+    NotRunning(String),
+    /// Nothing was signalled for another reason (a stale pid file, an
+    /// unreadable one, a refused signal).
     NotSent(String),
+}
+
+impl Reload {
+    /// Whether SIGHUP was sent.
+    pub fn sent(&self) -> bool {
+        matches!(self, Reload::Sent(_))
+    }
 }
 
 /// Sends SIGHUP to the supplicant named by `pid_file`, if it runs.
@@ -30,11 +40,7 @@ pub fn reload(pid_file: &Path) -> Reload {
 }
 
 fn reload_in(pid_file: &Path, proc: &Path) -> Reload {
-    let not_running = |why: String| {
-        Reload::NotSent(format!(
-            "{why}; the image's start script starts wpa_supplicant on the new file within 10 s"
-        ))
-    };
+    let not_running = Reload::NotRunning;
     let text = match std::fs::read_to_string(pid_file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -82,7 +88,7 @@ mod tests {
         let pid_file = dir.path().join("wpa_supplicant.pid");
         let missing = reload(&pid_file);
         assert!(
-            matches!(&missing, Reload::NotSent(why) if why.contains("not running")),
+            matches!(&missing, Reload::NotRunning(why) if why.contains("not running")),
             "{missing:?}"
         );
         for bad in ["", "0", "1", "-1", "x"] {
@@ -100,7 +106,7 @@ mod tests {
         std::fs::create_dir(&proc).unwrap();
         std::fs::write(&pid_file, "4194304").unwrap();
         assert!(
-            matches!(reload_in(&pid_file, &proc), Reload::NotSent(why) if why.contains("no process"))
+            matches!(reload_in(&pid_file, &proc), Reload::NotRunning(why) if why.contains("no process"))
         );
     }
 }
