@@ -191,6 +191,7 @@ async fn run(config: Config, logs: Arc<crate::logs::Logs>) -> anyhow::Result<()>
         routes: Arc::default(),
         history,
         logs,
+        wifi: crate::wifi::Wifi::new(&config.wifi),
         broker: Arc::new(api::BrokerInfo {
             secrets_dir: config.core.secrets_dir.clone(),
             port: config.mdns.mqtt_port,

@@ -21,6 +21,7 @@ mod supervisor;
 mod tree;
 mod versions;
 mod watchdog;
+mod wifi;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -199,6 +200,13 @@ enum Command {
         /// A room id or name, or `none`.
         room: String,
     },
+    /// The gateway's Wi-Fi network (admin): `igloo wifi` shows it,
+    /// `igloo wifi set --ssid NAME --country NL` changes it (the password is
+    /// asked, or read from stdin), `igloo wifi forget` removes it.
+    Wifi {
+        #[command(subcommand)]
+        action: Option<WifiAction>,
+    },
     /// ESPHome devices: `igloo esphome add 192.168.1.50 --key KEY`,
     /// `igloo esphome list`, `igloo esphome remove 192.168.1.50`.
     Esphome {
@@ -278,6 +286,37 @@ enum OtaAction {
         /// A bundle file (`.raucb`) or an http:// URL.
         #[arg(value_name = "FILE|URL")]
         target: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WifiAction {
+    /// The network (name, security, country; never the password) and the
+    /// interface's state and addresses.
+    Status,
+    /// Join a network: writes wpa_supplicant's configuration and makes it
+    /// reload. The password is asked without echo, or read as one line
+    /// from stdin (`echo "$PW" | igloo wifi set …`); never given as an argument.
+    Set {
+        /// The network's name (SSID), 1-32 bytes.
+        #[arg(long)]
+        ssid: String,
+        /// The country whose radio rules apply (ISO 3166-1 alpha-2: NL, DE,
+        /// US …; 00 = world-wide).
+        #[arg(long)]
+        country: String,
+        /// An open network: no password is asked.
+        #[arg(long)]
+        open: bool,
+        /// Replace a configuration file that igloo did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Leave the network: removes the configuration (wpa_supplicant stops).
+    Forget {
+        /// Remove a configuration file that igloo did not write, too.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -415,6 +454,16 @@ fn main() -> ExitCode {
             client.rename(id, if reset { None } else { name.as_deref() })
         }
         Command::Move { id, room } => client.move_device(id, &room),
+        Command::Wifi { action } => match action {
+            None | Some(WifiAction::Status) => client.wifi_status(),
+            Some(WifiAction::Set {
+                ssid,
+                country,
+                open,
+                force,
+            }) => client.wifi_set(&ssid, &country, open, force),
+            Some(WifiAction::Forget { force }) => client.wifi_forget(force),
+        },
         Command::Esphome { provider, action } => match action {
             EsphomeAction::Add { address, key } => {
                 client.esphome_add(provider.as_deref(), &address, key.as_deref())

@@ -60,6 +60,15 @@ pub fn igloo(args: &[&str]) -> CliOutput {
 /// [`igloo`] with extra environment variables (set after the defaults, so
 /// `IGLOO_TOKEN`, `IGLOO_SOCKET` or `XDG_CONFIG_HOME` can be given).
 pub fn igloo_env(args: &[&str], env: &[(&str, &str)]) -> CliOutput {
+    igloo_input(args, env, None)
+}
+
+/// [`igloo_env`] with `input` written to its stdin (a pipe, not a
+/// terminal: how a script gives `igloo login` or `igloo wifi set` a
+/// password). `None`: stdin is closed, as with [`igloo`].
+pub fn igloo_input(args: &[&str], env: &[(&str, &str)], input: Option<&str>) -> CliOutput {
+    use std::io::Write;
+    use std::process::Stdio;
     let exe = bin("igloo");
     let mut command = Command::new(&exe);
     command
@@ -72,8 +81,23 @@ pub fn igloo_env(args: &[&str], env: &[(&str, &str)]) -> CliOutput {
     for (k, v) in env {
         command.env(k, v);
     }
-    let out = command
-        .output()
+    let stdin = if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
+    let mut child = command
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+    if let (Some(text), Some(mut pipe)) = (input, child.stdin.take()) {
+        // The CLI may exit before reading (a bad argument): not an error here.
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
     CliOutput {
         command: format!("igloo {}", args.join(" ")),
@@ -92,11 +116,21 @@ pub fn igloo_with_api(api: &str, args: &[&str]) -> CliOutput {
 
 /// Runs `igloo --api <api> <args…>` with `IGLOO_TOKEN=token` when given.
 pub fn igloo_with_token(api: &str, token: Option<&str>, args: &[&str]) -> CliOutput {
+    igloo_with_token_input(api, token, args, None)
+}
+
+/// [`igloo_with_token`] with `input` on its stdin ([`igloo_input`]).
+pub fn igloo_with_token_input(
+    api: &str,
+    token: Option<&str>,
+    args: &[&str],
+    input: Option<&str>,
+) -> CliOutput {
     let mut all = vec!["--api", api];
     all.extend_from_slice(args);
     match token {
-        Some(t) => igloo_env(&all, &[("IGLOO_TOKEN", t)]),
-        None => igloo(&all),
+        Some(t) => igloo_input(&all, &[("IGLOO_TOKEN", t)], input),
+        None => igloo_input(&all, &[], input),
     }
 }
 

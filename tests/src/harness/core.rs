@@ -13,7 +13,7 @@ use tempfile::TempDir;
 
 use crate::harness::api::Api;
 use crate::harness::bins::{bin, bin_dir};
-use crate::harness::cli::{CliOutput, igloo_with_token};
+use crate::harness::cli::{CliOutput, igloo_with_token, igloo_with_token_input};
 use crate::harness::events::EventStream;
 use crate::harness::logfile::LogFile;
 use crate::harness::mosquitto::{Mosquitto, terminate};
@@ -492,6 +492,11 @@ impl Core {
     /// Runs `igloo --api <this core> <args…>` with this core's token (if any).
     pub fn cli(&self, args: &[&str]) -> CliOutput {
         igloo_with_token(self.url(), self.api.token(), args)
+    }
+
+    /// [`Core::cli`] with `input` written to the CLI's stdin (a pipe).
+    pub fn cli_with_input(&self, args: &[&str], input: &str) -> CliOutput {
+        igloo_with_token_input(self.url(), self.api.token(), args, Some(input))
     }
 
     /// The API client without credentials (what anyone on the LAN has).

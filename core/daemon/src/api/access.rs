@@ -83,6 +83,12 @@ impl Route {
         self
     }
 
+    /// The same route with a smaller body limit than [`super::routes::BODY_LIMIT`].
+    pub fn body_limit(mut self, limit: usize) -> Route {
+        self.body_limit = Some(limit);
+        self
+    }
+
     /// The listing of this route.
     pub fn info(&self) -> RouteInfo {
         RouteInfo {

@@ -15,6 +15,7 @@ pub mod probe;
 pub mod routes;
 pub mod views;
 mod wait;
+mod wifi;
 
 pub use self::routes::router;
 
@@ -75,6 +76,8 @@ pub struct AppState {
     pub history: Arc<crate::history::History>,
     /// The log files (`GET /api/v1/logs`).
     pub logs: Arc<crate::logs::Logs>,
+    /// The Wi-Fi network (`/api/v1/wifi`); `None` = not managed here.
+    pub wifi: Option<Arc<crate::wifi::Wifi>>,
 }
 
 /// Where the broker's account secrets are and which port it is on.

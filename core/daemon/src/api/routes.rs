@@ -12,7 +12,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::PeerIpKeyExtractor;
@@ -20,7 +20,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::access::{Access, Route, RouteInfo};
-use super::{ApiError, AppState, arrange, auth, dashboard, logs};
+use super::{ApiError, AppState, arrange, auth, dashboard, logs, wifi};
 use crate::auth::{Auth, Scope};
 
 /// Largest request body of the JSON routes, bytes. A system update uploaded
@@ -237,6 +237,14 @@ pub fn table(auth: &Arc<Auth>) -> Vec<Route> {
             "/api/v1/mqtt/credentials",
             Need(Admin),
             get(super::mqtt::credentials),
+        ),
+        r(Method::GET, "/api/v1/wifi", Need(Admin), get(wifi::status)),
+        r(Method::PUT, "/api/v1/wifi", Need(Admin), put(wifi::set)).body_limit(wifi::BODY_LIMIT),
+        r(
+            Method::DELETE,
+            "/api/v1/wifi",
+            Need(Admin),
+            delete(wifi::forget),
         ),
         r(
             Method::GET,

@@ -352,3 +352,50 @@ pub fn time(status: std::io::Result<crate::clock::TimeStatus>) -> Value {
         Err(e) => json!({"synchronized": false, "error": format!("adjtimex: {e}")}),
     }
 }
+
+/// `GET /api/v1/wifi`: `{"managed": true, "configured", "file": "absent" |
+/// "igloo" | "other", "ssid" (text, or null when none or not UTF-8),
+/// "ssid_hex", "country", "security": "wpa-psk" | "open" | null,
+/// "interface", "link": {"present", "operstate", "addresses"}}`, plus
+/// `"file_problem"` for a file in another shape. Never the key.
+pub fn wifi(s: &crate::wifi::Status) -> Value {
+    use crate::wifi::FileState;
+    let summary = s.file.summary();
+    let ssid = summary.and_then(|f| f.ssid.as_ref());
+    let mut out = json!({
+        "managed": true,
+        "configured": ssid.is_some(),
+        "file": match &s.file {
+            FileState::Absent => "absent",
+            FileState::Igloo(_) => "igloo",
+            FileState::Other { .. } => "other",
+        },
+        "ssid": ssid.and_then(|n| n.as_text()),
+        "ssid_hex": ssid.map(|n| n.to_hex()),
+        "country": summary.and_then(|f| f.country).map(|c| c.to_string()),
+        "security": summary.and_then(|f| f.security).map(|x| x.name()),
+        "interface": s.interface,
+        "link": {
+            "present": s.link.present,
+            "operstate": s.link.operstate,
+            "addresses": s.link.addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        },
+    });
+    if let FileState::Other { why, .. } = &s.file {
+        out["file_problem"] = json!(why.to_string());
+    }
+    out
+}
+
+/// The answer to `PUT`/`DELETE /api/v1/wifi`: [`wifi`] plus `"reloaded"`
+/// (whether wpa_supplicant got SIGHUP), `"reload_detail"` (why not, else
+/// null) and, for `DELETE`, `"removed"`.
+pub fn wifi_change(c: &crate::wifi::Change) -> Value {
+    let mut out = wifi(&c.status);
+    out["reloaded"] = json!(c.reloaded);
+    out["reload_detail"] = json!(c.reload_detail);
+    if let Some(removed) = c.removed {
+        out["removed"] = json!(removed);
+    }
+    out
+}

@@ -55,7 +55,7 @@ pub fn stored_token(base: &str) -> Option<String> {
 
 /// Reads a password: from the terminal without echo, or one line of stdin
 /// when stdin is not a terminal (scripts: `echo "$PW" | igloo login …`).
-fn read_password(prompt: &str) -> anyhow::Result<String> {
+pub(super) fn read_password(prompt: &str) -> anyhow::Result<String> {
     let pw = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(prompt).context("reading the password")?
     } else {

@@ -1,6 +1,7 @@
 //! The command-line client: subcommands that call the HTTP API (`docs/api.md`).
 //! Provider-specific subcommands live in submodules ([`esphome`]), as do
-//! system updates ([`ota`]) and accounts and tokens ([`account`]).
+//! system updates ([`ota`]), accounts and tokens ([`account`]) and the
+//! Wi-Fi network (`wifi`).
 //!
 //! How it reaches the core ([`Target::choose`]): with a token (`--token`,
 //! `IGLOO_TOKEN`, or the one `igloo login` stored) over HTTP; else, when
@@ -13,6 +14,7 @@ mod local;
 mod logs;
 pub mod ota;
 pub mod rooms;
+mod wifi;
 
 use std::path::PathBuf;
 

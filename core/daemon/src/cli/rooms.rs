@@ -8,7 +8,7 @@ use super::Client;
 
 impl Client {
     /// `method path` (under `/api/v1`) with a JSON body, for PATCH and DELETE.
-    fn send(&self, method: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+    pub(super) fn send(&self, method: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
         let bytes = serde_json::to_vec(body)?;
         let mut req = ureq::http::Request::builder()
             .method(method)

@@ -18,9 +18,10 @@
 //! - `[watchdog]` is read by [`crate::watchdog::settings`] ([`WatchdogSettings`]).
 //! - `[auth]` is read by [`crate::auth::settings`] ([`AuthSettings`]).
 //! - `[logs]` is read by [`crate::logs::settings`] ([`LogSettings`]).
+//! - `[wifi]` is read by [`crate::wifi::settings`] ([`WifiSettings`]).
 //!
 //! The dependency runs one way: `config` uses `sandbox`, `grants`, `ota`, `mdns`,
-//! `watchdog`, `auth` and `logs`, never the reverse.
+//! `watchdog`, `auth`, `logs` and `wifi`, never the reverse.
 
 pub mod core_section;
 pub mod lines;
@@ -42,6 +43,7 @@ use crate::logs::settings::{LogSettings, RawLogs};
 use crate::mdns::settings::{MdnsSettings, RawMdns};
 use crate::ota::settings::{OtaSettings, RawOta};
 use crate::watchdog::settings::{RawWatchdog, WatchdogSettings};
+use crate::wifi::settings::{RawWifi, WifiSettings};
 
 /// A configuration error pointing at the place in the file.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +84,8 @@ pub struct Config {
     pub auth: AuthSettings,
     /// `[logs]`: the log files on the data partition.
     pub logs: LogSettings,
+    /// `[wifi]`: the Wi-Fi network the owner may change.
+    pub wifi: WifiSettings,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -103,6 +107,8 @@ struct RawConfig {
     auth: RawAuth,
     #[serde(default)]
     logs: RawLogs,
+    #[serde(default)]
+    wifi: RawWifi,
 }
 
 /// The text being parsed, for turning spans into errors and relative paths
@@ -215,6 +221,8 @@ impl Config {
             .map_err(|e| src.key_error(e, 0..0, ""))?;
         let logs = LogSettings::from_raw(raw.logs, &core.data_dir, &src.base)
             .map_err(|e| src.key_error(e, 0..0, ""))?;
+        let wifi =
+            WifiSettings::from_raw(raw.wifi, &src.base).map_err(|e| src.key_error(e, 0..0, ""))?;
         let mut names = HashSet::new();
         let mut fixed_uids = HashSet::new();
         let mut providers = Vec::new();
@@ -248,6 +256,7 @@ impl Config {
             watchdog,
             auth,
             logs,
+            wifi,
             path: path.to_path_buf(),
         })
     }

@@ -385,3 +385,21 @@ fn provider_secret_mistakes_name_the_line() {
     let e = parse(&format!("{base}\"a.b\" = \"x\"\n")).unwrap();
     assert_eq!(e.providers[0].secrets[0].key, "a.b");
 }
+
+#[test]
+fn wifi_is_managed_only_with_a_config_path_and_errors_are_at_the_key() {
+    assert_eq!(parse("").unwrap().wifi.config, None);
+    let c = parse("[wifi]\nconfig = \"wifi/wpa_supplicant.conf\"\n").unwrap();
+    assert_eq!(
+        c.wifi.config,
+        Some(PathBuf::from("/etc/igloo/wifi/wpa_supplicant.conf"))
+    );
+    assert_eq!(c.wifi.pid_file, PathBuf::from("/run/wpa_supplicant.pid"));
+    assert_eq!(c.wifi.interface, "wlan0");
+    let e = parse("[core]\n\n[wifi]\nconfig = \"/w.conf\"\nssid = \"Home\"\n").unwrap_err();
+    assert_eq!(e.line, Some(5), "{e}");
+    assert!(e.message.contains("ssid"), "{e}");
+    let e = parse("[wifi]\nconfig = \"/w.conf\"\ninterface = \"wlan0:1\"\n").unwrap_err();
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.message.starts_with("interface \"wlan0:1\""), "{e}");
+}
