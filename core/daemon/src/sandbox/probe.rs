@@ -30,12 +30,17 @@ pub fn is_root() -> bool {
 pub fn host_json(cgroups: &CgroupSupport, landlock_max_abi: i32) -> Json {
     let abi = landlock::kernel_abi();
     let cg = match cgroups {
-        CgroupSupport::V2 { root } => {
-            json!({"available": true, "detail": format!("v2 at {}", root.display())})
-        }
-        CgroupSupport::V1 { memory, pids } => {
-            json!({"available": true, "detail": format!("v1: memory at {}, pids at {}", memory.display(), pids.display())})
-        }
+        CgroupSupport::V2 { root } => json!({"available": true, "detail": format!(
+            "v2 at {}{}",
+            root.display(),
+            move_cost(&[root])
+        )}),
+        CgroupSupport::V1 { memory, pids } => json!({"available": true, "detail": format!(
+            "v1: memory at {}, pids at {}{}",
+            memory.display(),
+            pids.display(),
+            move_cost(&[memory, pids])
+        )}),
         CgroupSupport::Unavailable(why) => json!({"available": false, "detail": why}),
     };
     let seccomp = seccomp_available();
@@ -63,6 +68,24 @@ pub fn host_json(cgroups: &CgroupSupport, landlock_max_abi: i32) -> Json {
             Err(e) => json!({"available": false, "detail": e}),
         },
     })
+}
+
+/// What moving a new provider into its cgroup costs on these hierarchies
+/// ([`cgroup::favors_dynmods`]), as a suffix of the `cgroups` detail.
+fn move_cost(hierarchies: &[&std::path::PathBuf]) -> &'static str {
+    let favored = hierarchies
+        .iter()
+        .map(|h| cgroup::favors_dynmods(h))
+        .collect::<Option<Vec<bool>>>();
+    match favored.as_deref() {
+        Some(all) if all.iter().all(|f| *f) => {
+            " (favordynmods: a provider's start joins its cgroup at no extra cost)"
+        }
+        Some(_) => {
+            " (no favordynmods: each confined start waits about 10 ms for the kernel to join its cgroup; mount with -o favordynmods)"
+        }
+        None => "",
+    }
 }
 
 /// Detects cgroup support once.
