@@ -76,10 +76,11 @@ pub fn detect() -> CgroupSupport {
 
 /// Whether the hierarchy mounted at `point` has `favordynmods` among its
 /// super options in `/proc/self/mountinfo` (Linux 6.0+, v1 and v2). Without
-/// it, moving a process into a cgroup (what a provider's start does) waits
-/// for an RCU grace period on `cgroup_threadgroup_rwsem`, about 10 ms per
-/// start when starts are apart; with it the move is as cheap as being born
-/// in the cgroup (`clone3(CLONE_INTO_CGROUP)`): measured by
+/// it, moving a process into a v2 cgroup through `cgroup.procs` (what a
+/// provider's start does) waits for an RCU grace period on
+/// `cgroup_threadgroup_rwsem`, about 10 ms per start when starts are apart;
+/// with it the move is as cheap as being born in the cgroup
+/// (`clone3(CLONE_INTO_CGROUP)`): measured by
 /// `tests/python/cgroup_move_cost.py`. Source: the kernel's
 /// `Documentation/admin-guide/cgroup-v2.rst` ("favordynmods"). `None` when
 /// no mount is found at `point`.
@@ -120,7 +121,7 @@ pub struct ProviderCgroup {
     pids: PathBuf,
     /// The distinct `<parent>` directories.
     parents: Vec<PathBuf>,
-    /// `<dir>/cgroup.procs` for each distinct provider directory.
+    /// The file the child writes to join, for each distinct provider directory ([`ProviderCgroup::procs_files`]).
     procs: Vec<CString>,
 }
 
@@ -166,17 +167,17 @@ impl ProviderCgroup {
                     memory: dir.clone(),
                     pids: dir.clone(),
                     parents: vec![root.join(parent)],
-                    procs: vec![procs_file(&dir)?],
+                    procs: vec![join_file(&dir, V2_JOIN)?],
                 }
             }
             CgroupSupport::V1 { memory, pids } => {
                 let mem_dir = memory.join(parent).join(provider);
                 let pids_dir = pids.join(parent).join(provider);
                 let mut parents = vec![memory.join(parent)];
-                let mut procs = vec![procs_file(&mem_dir)?];
+                let mut procs = vec![join_file(&mem_dir, V1_JOIN)?];
                 if pids_dir != mem_dir {
                     parents.push(pids.join(parent));
-                    procs.push(procs_file(&pids_dir)?);
+                    procs.push(join_file(&pids_dir, V1_JOIN)?);
                 }
                 ProviderCgroup {
                     v2: false,
@@ -249,8 +250,9 @@ impl ProviderCgroup {
         dirs
     }
 
-    /// The `cgroup.procs` files to write in the child (one for v2, two for v1
-    /// unless memory and pids share a hierarchy), prepared before fork for
+    /// The files to write in the child to join the cgroup(s): v2's
+    /// `cgroup.procs`, or v1's `tasks` in each hierarchy (two unless memory
+    /// and pids share one), prepared before fork for
     /// [`ProviderCgroup::join_current_in_child`].
     pub fn procs_files(&self) -> &[CString] {
         &self.procs
@@ -258,8 +260,10 @@ impl ProviderCgroup {
 
     /// Moves the calling process into the cgroup(s) by writing `0` to each
     /// of `procs` ([`ProviderCgroup::procs_files`]); `0` means "the writing
-    /// process" on v1 and v2 alike (kernel/cgroup/cgroup.c,
-    /// `cgroup_procs_write_start`). Its later children stay there.
+    /// process" in `cgroup.procs` and "the writing thread" in v1's `tasks`
+    /// (kernel/cgroup/cgroup.c, `cgroup_procs_write_start`), which for a
+    /// freshly forked, single-threaded child is the same. Its later
+    /// children and threads stay there.
     ///
     /// Async-signal-safe: only `open`, `write` and `close` on the prepared
     /// strings, no allocation, so it may run in a `pre_exec` closure.
@@ -505,9 +509,22 @@ fn writable(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("{} is not writable: {}", dir.display(), e.desc()))
 }
 
-/// `<dir>/cgroup.procs` as a C string for the child.
-fn procs_file(dir: &Path) -> io::Result<CString> {
-    CString::new(dir.join("cgroup.procs").into_os_string().into_vec()).map_err(|_| {
+/// The file a new provider writes `0` to, to join its v2 cgroup: the whole
+/// process (`cgroup.threads` only moves threads inside a threaded subtree).
+const V2_JOIN: &str = "cgroup.procs";
+/// The file a new provider writes `0` to, to join a v1 cgroup: `tasks`, which
+/// moves only the writing thread. The forked child has one thread, so that
+/// is the whole process, and moving a single thread (the writer itself) skips
+/// the global write lock (`cgroup_threadgroup_rwsem`) that `cgroup.procs`
+/// takes, with its RCU grace period: about 11 ms per start on this
+/// development host's 6.18 kernel, nothing measurable with `tasks`
+/// (`tests/python/cgroup_move_cost.py`; kernel/cgroup/cgroup.c,
+/// `cgroup_procs_write_start`).
+const V1_JOIN: &str = "tasks";
+
+/// `<dir>/<file>` as a C string for the child.
+fn join_file(dir: &Path, file: &str) -> io::Result<CString> {
+    CString::new(dir.join(file).into_os_string().into_vec()).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("NUL byte in {}", dir.display()),

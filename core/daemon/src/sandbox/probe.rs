@@ -35,11 +35,11 @@ pub fn host_json(cgroups: &CgroupSupport, landlock_max_abi: i32) -> Json {
             root.display(),
             move_cost(&[root])
         )}),
+        // v1 joins through `tasks`, which never waits (cgroup::V1_JOIN).
         CgroupSupport::V1 { memory, pids } => json!({"available": true, "detail": format!(
-            "v1: memory at {}, pids at {}{}",
+            "v1: memory at {}, pids at {}",
             memory.display(),
-            pids.display(),
-            move_cost(&[memory, pids])
+            pids.display()
         )}),
         CgroupSupport::Unavailable(why) => json!({"available": false, "detail": why}),
     };
@@ -70,8 +70,9 @@ pub fn host_json(cgroups: &CgroupSupport, landlock_max_abi: i32) -> Json {
     })
 }
 
-/// What moving a new provider into its cgroup costs on these hierarchies
-/// ([`cgroup::favors_dynmods`]), as a suffix of the `cgroups` detail.
+/// What moving a new provider into its v2 cgroup costs on these
+/// hierarchies ([`cgroup::favors_dynmods`]), as a suffix of the `cgroups`
+/// detail.
 fn move_cost(hierarchies: &[&std::path::PathBuf]) -> &'static str {
     let favored = hierarchies
         .iter()
