@@ -3,6 +3,7 @@
 use super::*;
 use crate::discovery::fixtures::*;
 use crate::fake_core::*;
+use igloo_provider::Component;
 
 const PREFIX: &str = "homeassistant";
 
