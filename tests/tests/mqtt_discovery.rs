@@ -576,3 +576,29 @@ fn config_changes_removal_availability_and_broken_templates() {
     // The others are untouched.
     s.wait_keys(&[PLUG, NODE, DOOR, LAMP, REMOTE]);
 }
+
+#[test]
+fn broker_restart_resubscribes_discovered_state_topics() {
+    let mut s = Setup::start();
+    s.report_until("livingroom/sensor/temperature/state", "20.5", NODE, |d| {
+        d.has("Temperature", "Temperature", &json!(20.5))
+    });
+    let pid = s.core.wait_provider_running("mqtt", TIMEOUT);
+    // The broker forgets everything (no persistence), retained configs included.
+    s.broker.restart();
+    // The provider keeps what it discovered and subscribes to its topics again.
+    s.report_until("livingroom/sensor/temperature/state", "22.5", NODE, |d| {
+        d.has("Temperature", "Temperature", &json!(22.5))
+    });
+    s.report_until(
+        "tele/kitchen_plug/SENSOR",
+        r#"{"ENERGY":{"Power":7}}"#,
+        PLUG,
+        |d| d.has("Kitchen Plug ENERGY Power", "Power", &json!(7.0)),
+    );
+    assert_eq!(
+        s.api().provider("mqtt").pid,
+        Some(pid),
+        "reconnected, not restarted"
+    );
+}
