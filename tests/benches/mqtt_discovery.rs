@@ -5,8 +5,8 @@
 //!
 //! 1. `DEVICES` × `PER_DEVICE` retained sensor configs (Zigbee2MQTT-shaped:
 //!    JSON state with `value_json` templates) wait on a Mosquitto; the core
-//!    starts; time until every entity is listed by the API, and the
-//!    provider's RSS then.
+//!    starts; time from its API answering until every entity is listed,
+//!    and the provider's RSS then (and idle, with nothing announced).
 //! 2. `MESSAGES` state messages on one device's topic (each rendering
 //!    `PER_DEVICE` templates), published at once with `mosquitto_pub -l`;
 //!    time until the last value is in the tree: the end-to-end cost per
@@ -69,7 +69,18 @@ fn entities(core: &Core) -> usize {
         .unwrap_or(0)
 }
 
+/// The provider's RSS with an empty broker (discovery on, nothing announced).
+fn baseline_rss() -> u64 {
+    let broker = Mosquitto::start();
+    let spec = ProviderSpec::mqtt("mqtt", &broker).config("base_topic", "bench-native");
+    let mut core = Core::start(&providers_toml(&[spec]));
+    let pid = core.wait_provider_running("mqtt", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(1000));
+    rss_kib(pid)
+}
+
 fn main() {
+    let idle = baseline_rss();
     let broker = Mosquitto::start();
     let t = Instant::now();
     for dev in 0..DEVICES {
@@ -82,7 +93,11 @@ fn main() {
         }
     }
     broker.publish_str("bench/bridge/state", r#"{"state":"online"}"#, true);
-    eprintln!("published {} retained configs in {:?}", DEVICES * PER_DEVICE, t.elapsed());
+    eprintln!(
+        "published {} retained configs in {:?}",
+        DEVICES * PER_DEVICE,
+        t.elapsed()
+    );
 
     let started = Instant::now();
     let spec = ProviderSpec::mqtt("mqtt", &broker).config("base_topic", "bench-native");
@@ -90,7 +105,11 @@ fn main() {
     let want = DEVICES * PER_DEVICE;
     wait_for(Duration::from_secs(120), format!("{want} entities"), || {
         let n = entities(&core);
-        if n >= want { Ok(()) } else { Err(format!("{n} listed")) }
+        if n >= want {
+            Ok(())
+        } else {
+            Err(format!("{n} listed"))
+        }
     });
     let discovered = started.elapsed();
     let pid = core.api().provider("mqtt").pid.unwrap_or(0);
@@ -108,7 +127,17 @@ fn main() {
     let api = core.api().clone();
     let t = Instant::now();
     let mut child = Command::new("mosquitto_pub")
-        .args(["-h", "127.0.0.1", "-p", &broker.port().to_string(), "-q", "1", "-t", "bench/sensor_0", "-l"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port().to_string(),
+            "-q",
+            "1",
+            "-t",
+            "bench/sensor_0",
+            "-l",
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("mosquitto_pub: {e}"));
@@ -119,16 +148,18 @@ fn main() {
     }
     let _ = child.wait();
     wait_for(Duration::from_secs(120), "the last state message", || {
-        let d = api
-            .device_by_key("ha:bench_0000")
-            .ok_or("no device")?;
+        let d = api.device_by_key("ha:bench_0000").ok_or("no device")?;
         d.has("Temperature", "Temperature", &json!(MESSAGES as f64))
     });
     let per_message = t.elapsed() / MESSAGES as u32;
     let rss_after_messages = rss_kib(pid);
 
-    println!("discovery of {want} entities ({DEVICES} devices): {discovered:?} from core start to all listed");
-    println!("provider RSS: {rss_after_discovery} KiB after discovery, {rss_after_messages} KiB after {MESSAGES} messages");
+    println!(
+        "discovery of {want} entities ({DEVICES} devices): {discovered:?} from the core answering to all listed"
+    );
+    println!(
+        "provider RSS: {idle} KiB idle with nothing announced, {rss_after_discovery} KiB after discovery, {rss_after_messages} KiB after {MESSAGES} messages"
+    );
     println!(
         "{MESSAGES} state messages × {PER_DEVICE} templates: {:?} in all, {per_message:?} per message end to end",
         t.elapsed()

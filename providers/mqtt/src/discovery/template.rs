@@ -2,7 +2,9 @@
 //! `availability_template`, …) on the MiniJinja engine.
 //!
 //! Each template is compiled once, when its discovery config arrives
-//! ([`Templates::add`]), and rendered per message by name. The context is what
+//! ([`Templates::add`]), and rendered per message by name. Entities with the
+//! same template text (every Zigbee2MQTT temperature sensor has
+//! `{{ value_json.temperature }}`) share one compiled template, counted. The context is what
 //! Home Assistant gives: for templates that read a payload, `value` (the
 //! payload as text) and `value_json` (the payload parsed as JSON, undefined
 //! when it is not JSON); for command templates, `value` (the value to send)
@@ -27,6 +29,8 @@
 //! failing render is an `Err` with the engine's message: the caller skips that
 //! one value and logs it. Each render has a fuel budget, so a template with a
 //! huge loop fails instead of stalling the provider.
+
+use std::collections::HashMap;
 
 use minijinja::value::{Kwargs, Rest};
 use minijinja::{Environment, Error, ErrorKind, Value};
@@ -57,7 +61,8 @@ impl From<Error> for TemplateError {
 pub struct Templates {
     env: Environment<'static>,
     next: u64,
-    live: usize,
+    /// Source text → (name, users).
+    by_source: HashMap<String, (String, usize)>,
 }
 
 impl Default for Templates {
@@ -100,28 +105,44 @@ impl Templates {
         Templates {
             env,
             next: 0,
-            live: 0,
+            by_source: HashMap::new(),
         }
     }
 
-    /// Compiles `source` and keeps it until [`Templates::remove`].
+    /// Compiles `source` (or shares the compiled template of the same text)
+    /// and keeps it until every user called [`Templates::remove`].
     ///
     /// # Errors
     /// A syntax error, with the engine's message.
     pub fn add(&mut self, source: &str) -> Result<TemplateId, TemplateError> {
+        if let Some((name, users)) = self.by_source.get_mut(source) {
+            *users += 1;
+            return Ok(TemplateId(name.clone()));
+        }
         let name = format!("t{}", self.next);
         self.next += 1;
         self.env
             .add_template_owned(name.clone(), source.to_string())?;
-        self.live += 1;
+        self.by_source.insert(source.to_string(), (name.clone(), 1));
         Ok(TemplateId(name))
     }
 
-    /// Forgets a template.
+    /// One user less of a template; the last one drops it.
     pub fn remove(&mut self, id: &TemplateId) {
-        if self.env.get_template(&id.0).is_ok() {
-            self.env.remove_template(&id.0);
-            self.live = self.live.saturating_sub(1);
+        let Some(source) = self
+            .by_source
+            .iter()
+            .find(|(_, (name, _))| *name == id.0)
+            .map(|(s, _)| s.clone())
+        else {
+            return;
+        };
+        if let Some((_, users)) = self.by_source.get_mut(&source) {
+            *users -= 1;
+            if *users == 0 {
+                self.by_source.remove(&source);
+                self.env.remove_template(&id.0);
+            }
         }
     }
 
@@ -134,9 +155,9 @@ impl Templates {
         Ok(t.render(ctx)?)
     }
 
-    /// Number of compiled templates kept.
+    /// Number of compiled templates kept (shared ones count once).
     pub fn live(&self) -> usize {
-        self.live
+        self.by_source.len()
     }
 }
 

@@ -138,6 +138,25 @@ fn templates_are_compiled_once_and_removed() {
 }
 
 #[test]
+fn the_same_text_is_compiled_once_and_shared() {
+    let mut t = Templates::new();
+    let a = t
+        .add("{{ value_json.t }}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b = t
+        .add("{{ value_json.t }}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a, b);
+    assert_eq!(t.live(), 1);
+    t.remove(&a);
+    let ctx = payload_context(r#"{"t": 3}"#);
+    assert_eq!(t.render(&b, &ctx).as_deref(), Ok("3"), "still used by b");
+    t.remove(&b);
+    assert_eq!(t.live(), 0);
+    assert!(t.render(&b, &ctx).is_err());
+}
+
+#[test]
 fn command_context_has_value_and_extras() {
     let mut t = Templates::new();
     let id = t
