@@ -78,6 +78,47 @@ pub fn hs_to_rgb(hue: f64, saturation: f64) -> Option<Color> {
     })
 }
 
+/// sRGB → hue (degrees, 0–360) and saturation (0–100 %), the inverse of
+/// [`hs_to_rgb`] at full brightness.
+pub fn rgb_to_hs(c: Color) -> (f64, f64) {
+    let [r, g, b] = [c.r, c.g, c.b].map(|v| f64::from(v) / 255.0);
+    let max = r.max(g).max(b);
+    let min = r.min(g).min(b);
+    let d = max - min;
+    if max <= 0.0 || d <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let h = if max == r {
+        60.0 * ((g - b) / d).rem_euclid(6.0)
+    } else if max == g {
+        60.0 * ((b - r) / d + 2.0)
+    } else {
+        60.0 * ((r - g) / d + 4.0)
+    };
+    (h, d / max * 100.0)
+}
+
+/// sRGB → CIE 1931 `(x, y)` (IEC 61966-2-1 matrix, D65); black gives the white point.
+pub fn rgb_to_xy(c: Color) -> (f64, f64) {
+    let lin = |v: u8| {
+        let s = f64::from(v) / 255.0;
+        if s <= 0.040_45 {
+            s / 12.92
+        } else {
+            ((s + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let (r, g, b) = (lin(c.r), lin(c.g), lin(c.b));
+    let x = 0.4124 * r + 0.3576 * g + 0.1805 * b;
+    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    let z = 0.0193 * r + 0.1192 * g + 0.9505 * b;
+    let sum = x + y + z;
+    if sum <= 0.0 {
+        return (0.3127, 0.3290);
+    }
+    (x / sum, y / sum)
+}
+
 /// Linear 0–1 → sRGB-encoded 0–255 (IEC 61966-2-1 transfer function).
 fn encode(linear: f64) -> u8 {
     let v = linear.clamp(0.0, 1.0);
@@ -125,6 +166,29 @@ mod tests {
         assert_eq!(xy_to_rgb(-0.1, 0.3), None);
         assert_eq!(xy_to_rgb(0.7, 0.6), None);
         assert_eq!(xy_to_rgb(f64::NAN, 0.3), None);
+    }
+
+    #[test]
+    fn rgb_back_to_hs_and_xy() {
+        let red = Color { r: 255, g: 0, b: 0 };
+        assert_eq!(rgb_to_hs(red), (0.0, 100.0));
+        let (h, s) = rgb_to_hs(Color {
+            r: 255,
+            g: 191,
+            b: 128,
+        });
+        assert_eq!(hs_to_rgb(h, s), rgb(255, 191, 128));
+        let (x, y) = rgb_to_xy(red);
+        assert!(
+            (x - 0.64).abs() < 1e-3 && (y - 0.33).abs() < 1e-3,
+            "{x} {y}"
+        );
+        let (x, y) = rgb_to_xy(Color {
+            r: 255,
+            g: 255,
+            b: 0,
+        });
+        assert_eq!(xy_to_rgb(x, y), rgb(255, 255, 0));
     }
 
     #[test]

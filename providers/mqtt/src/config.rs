@@ -8,6 +8,8 @@
 //! username = "igloo"            # optional; password requires username
 //! password = "secret"           # optional; never logged
 //! keep_alive_secs = 30          # MQTT keep-alive; 0 disables it
+//! discovery = true              # Home Assistant MQTT discovery in (default on)
+//! discovery_prefix = "homeassistant"
 //! ```
 //!
 //! Unknown keys are errors (a typo must not silently fall back to a default).
@@ -40,6 +42,14 @@ pub struct Config {
     /// MQTT keep-alive in seconds (0 disables keep-alive pings). Default 30.
     #[serde(default = "default_keep_alive")]
     pub keep_alive_secs: u16,
+    /// Read Home Assistant MQTT discovery configs. Default true: devices that
+    /// announce themselves this way (Tasmota, ESPHome, Shelly…) appear with no
+    /// further setup, and an idle subscription costs nothing.
+    #[serde(default = "default_true")]
+    pub discovery: bool,
+    /// Home Assistant's discovery prefix. Default `homeassistant`.
+    #[serde(default = "default_discovery_prefix")]
+    pub discovery_prefix: String,
 }
 
 impl Default for Config {
@@ -51,6 +61,8 @@ impl Default for Config {
             username: None,
             password: None,
             keep_alive_secs: default_keep_alive(),
+            discovery: true,
+            discovery_prefix: default_discovery_prefix(),
         }
     }
 }
@@ -64,6 +76,8 @@ impl fmt::Debug for Config {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("keep_alive_secs", &self.keep_alive_secs)
+            .field("discovery", &self.discovery)
+            .field("discovery_prefix", &self.discovery_prefix)
             .finish()
     }
 }
@@ -78,6 +92,19 @@ fn default_base_topic() -> String {
 
 fn default_keep_alive() -> u16 {
     30
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_discovery_prefix() -> String {
+    "homeassistant".into()
+}
+
+/// A topic prefix: non-empty, no wildcards or NUL, no leading or trailing `/`.
+fn valid_prefix(p: &str) -> bool {
+    !p.is_empty() && !p.contains(['+', '#', '\0']) && !p.starts_with('/') && !p.ends_with('/')
 }
 
 /// A config value that parses but cannot work. The message names the field
@@ -98,6 +125,11 @@ pub enum ConfigError {
     /// A password without a user name.
     #[error("password is set but username is not")]
     PasswordWithoutUser,
+    /// `discovery_prefix` is empty, has wildcards, or starts/ends with `/`.
+    #[error(
+        "discovery_prefix = {0:?}: expected a non-empty MQTT topic without wildcards (+, #) and without a leading or trailing /"
+    )]
+    DiscoveryPrefix(String),
 }
 
 /// A validated config, ready to connect with.
@@ -115,6 +147,8 @@ pub struct Settings {
     pub credentials: Option<(String, String)>,
     /// Keep-alive interval; zero disables keep-alive pings.
     pub keep_alive: Duration,
+    /// Home Assistant discovery prefix, when discovery is on.
+    pub discovery_prefix: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -126,6 +160,7 @@ impl fmt::Debug for Settings {
             .field("client_id", &self.client_id)
             .field("username", &self.credentials.as_ref().map(|(u, _)| u))
             .field("keep_alive", &self.keep_alive)
+            .field("discovery_prefix", &self.discovery_prefix)
             .finish()
     }
 }
@@ -138,13 +173,11 @@ impl Config {
     pub fn validate(self, pid: u32) -> Result<Settings, ConfigError> {
         let (host, port) =
             parse_broker(&self.broker).ok_or_else(|| ConfigError::Broker(self.broker.clone()))?;
-        let base = self.base_topic.as_str();
-        if base.is_empty()
-            || base.contains(['+', '#', '\0'])
-            || base.starts_with('/')
-            || base.ends_with('/')
-        {
+        if !valid_prefix(&self.base_topic) {
             return Err(ConfigError::BaseTopic(self.base_topic));
+        }
+        if !valid_prefix(&self.discovery_prefix) {
+            return Err(ConfigError::DiscoveryPrefix(self.discovery_prefix));
         }
         let client_id = match self.client_id {
             Some(id) if id.is_empty() => return Err(ConfigError::ClientId),
@@ -163,6 +196,7 @@ impl Config {
             client_id,
             credentials,
             keep_alive: Duration::from_secs(u64::from(self.keep_alive_secs)),
+            discovery_prefix: self.discovery.then_some(self.discovery_prefix),
         })
     }
 }
@@ -207,6 +241,28 @@ mod tests {
         assert_eq!(s.client_id, "igloo-mqtt-42");
         assert_eq!(s.credentials, None);
         assert_eq!(s.keep_alive, Duration::from_secs(30));
+        assert_eq!(s.discovery_prefix.as_deref(), Some("homeassistant"));
+    }
+
+    #[test]
+    fn discovery_can_be_moved_or_turned_off() {
+        let s = parse("discovery_prefix = \"ha/disc\"").map(|c| c.validate(1));
+        assert!(
+            matches!(&s, Ok(Ok(s)) if s.discovery_prefix.as_deref() == Some("ha/disc")),
+            "{s:?}"
+        );
+        let s = parse("discovery = false").map(|c| c.validate(1));
+        assert!(
+            matches!(&s, Ok(Ok(s)) if s.discovery_prefix.is_none()),
+            "{s:?}"
+        );
+        for bad in ["", "ha/#", "/ha", "ha/"] {
+            let s = parse(&format!("discovery_prefix = {bad:?}")).map(|c| c.validate(1));
+            assert!(
+                matches!(&s, Ok(Err(ConfigError::DiscoveryPrefix(p))) if p == bad),
+                "{bad}: {s:?}"
+            );
+        }
     }
 
     #[test]

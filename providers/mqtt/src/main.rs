@@ -1,15 +1,20 @@
-//! `igloo-mqtt`: the Igloo provider for Zigbee2MQTT over an MQTT broker (DESIGN §8).
+//! `igloo-mqtt`: the Igloo provider for Zigbee2MQTT and Home Assistant MQTT
+//! discovery over an MQTT broker (DESIGN §8).
 //!
 //! Started by the core with its `[provider.config]` section (see [`config`]).
 //! It connects to the broker, mirrors every Zigbee2MQTT device as an Igloo
-//! device (key = IEEE address) with entities from its exposes, reports state
-//! and availability, and turns change requests into `/set` publishes.
+//! device (key = IEEE address) with entities from its exposes, and every
+//! device announced by Home Assistant discovery configs (key from its
+//! identifiers), reports state and availability, and turns change requests
+//! into publishes (`/set` JSON, command topics).
 //!
 //! Code map:
 //! - [`config`]: the config section and its validation.
 //! - [`session`]: the MQTT event loop (re-subscribe on every CONNACK, back-off)
 //!   and the main loop joining broker and core.
 //! - [`z2m`]: Zigbee2MQTT topics and payloads ↔ devices, entities, components.
+//! - [`discovery`]: Home Assistant MQTT discovery configs ↔ devices, entities,
+//!   components; templates on MiniJinja.
 //! - [`color`]: CIE xy / hue-saturation → sRGB.
 //!
 //! Exit codes: 0 when the core closes the connection, 1 when the core cannot
@@ -21,6 +26,9 @@
 
 mod color;
 mod config;
+mod discovery;
+#[cfg(test)]
+mod fake_core;
 mod session;
 mod z2m;
 
@@ -46,6 +54,7 @@ async fn main() -> ExitCode {
         broker = format!("{}:{}", settings.host, settings.port),
         base_topic = settings.base_topic,
         client_id = settings.client_id,
+        discovery = settings.discovery_prefix.as_deref().unwrap_or("off"),
         "starting"
     );
     match session::run(provider, events, settings).await {

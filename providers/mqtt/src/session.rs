@@ -3,24 +3,32 @@
 //! Two tasks:
 //! - the **pump** owns rumqttc's `EventLoop` and does nothing but poll it, so
 //!   outgoing publishes and keep-alives always make progress. On every CONNACK
-//!   it subscribes to `<base>/#` again: rumqttc does not restore subscriptions
-//!   after a broker restart (clean session, `session_present = false`; see
-//!   FIELD-NOTES "Real peers"). On a poll error it sleeps with capped
-//!   exponential back-off ([`Backoff`]) and polls again, which reconnects.
-//! - the **main loop** ([`run`]) owns the [`Bridge`]: it takes connection
-//!   changes and messages from the pump, and change requests and custom
-//!   commands from the core, one at a time.
+//!   it subscribes again to every filter in [`Filters`] (`<base>/#`, the
+//!   discovery filters and every topic a discovered entity reads): rumqttc
+//!   does not restore subscriptions after a broker restart (clean session,
+//!   `session_present = false`; see FIELD-NOTES "Real peers"). With discovery
+//!   on it then publishes `online` on `<prefix>/status` (Home Assistant's
+//!   birth message), which makes devices re-send their configs. On a poll
+//!   error it sleeps with capped exponential back-off ([`Backoff`]) and polls
+//!   again, which reconnects.
+//! - the **main loop** ([`run`]) owns the [`Bridge`] (Zigbee2MQTT) and the
+//!   [`Discovery`]: it takes connection changes and messages from the pump,
+//!   and change requests and custom commands from the core, one at a time.
+//!   Topics new discovered entities read are added to [`Filters`] and
+//!   subscribed at once.
 //!
 //! The main loop ends when the core closes the connection.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use igloo_provider::protocol::ErrorCode;
 use igloo_provider::{Event, Events, Provider, SdkError};
-use rumqttc::{AsyncClient, ConnectionError, EventLoop, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, ConnectionError, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter};
 use tokio::sync::mpsc;
 
 use crate::config::Settings;
+use crate::discovery::{Discovery, Publish};
 use crate::z2m::Bridge;
 
 /// Largest MQTT packet accepted or sent. `bridge/devices` for a large network
@@ -32,6 +40,25 @@ const REQUEST_QUEUE: usize = 64;
 
 /// The custom command answered with the connection status.
 pub const STATUS_COMMAND: &str = igloo_provider::protocol::commands::mqtt::STATUS;
+
+/// Filters in one SUBSCRIBE packet.
+const FILTERS_PER_PACKET: usize = 64;
+
+/// Every subscription the session keeps, re-made on each CONNACK.
+pub type Filters = Arc<Mutex<Vec<String>>>;
+
+/// Subscribes to `filters` (QoS 1) in packets of [`FILTERS_PER_PACKET`].
+async fn subscribe_all(client: &AsyncClient, filters: Vec<String>) {
+    for chunk in filters.chunks(FILTERS_PER_PACKET) {
+        let list = chunk
+            .iter()
+            .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
+        if let Err(e) = client.subscribe_many(list).await {
+            tracing::warn!("cannot queue a subscription: {e}");
+            return;
+        }
+    }
+}
 
 /// Capped exponential back-off: `initial`, doubling up to `max`; [`Backoff::reset`]
 /// after a successful connection.
@@ -100,21 +127,41 @@ pub async fn run(
     let (client, eventloop) = AsyncClient::new(options(&settings), REQUEST_QUEUE);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let broker = format!("{}:{}", settings.host, settings.port);
-    let filter = format!("{}/#", settings.base_topic);
-    let pump = tokio::spawn(pump(eventloop, client.clone(), filter, broker, tx));
     let mut bridge = Bridge::new(provider.clone(), &settings.base_topic);
+    let mut discovery = settings
+        .discovery_prefix
+        .as_deref()
+        .map(|prefix| Discovery::new(provider.clone(), prefix, &settings.base_topic));
+    let mut initial = vec![format!("{}/#", settings.base_topic)];
+    if let Some(d) = &discovery {
+        initial.extend(d.all_topics());
+    }
+    let filters: Filters = Arc::new(Mutex::new(initial));
+    let birth = settings
+        .discovery_prefix
+        .as_deref()
+        .map(|p| format!("{p}/status"));
+    let pump = tokio::spawn(pump(
+        eventloop,
+        client.clone(),
+        filters.clone(),
+        birth,
+        broker,
+        tx,
+    ));
 
     let result = loop {
         let step = tokio::select! {
             event = events.next() => match event {
                 None => break Ok(()),
-                Some(event) => on_core_event(&provider, &client, &bridge, event).await,
+                Some(event) => {
+                    let parts = Parts { provider: &provider, client: &client, bridge: &bridge, discovery: discovery.as_ref() };
+                    on_core_event(parts, event).await
+                }
             },
-            Some(msg) = rx.recv() => match msg {
-                FromBroker::Connected => bridge.connected().await,
-                FromBroker::Disconnected => bridge.disconnected().await,
-                FromBroker::Message(p) => bridge.message(&p.topic, &p.payload).await,
-            },
+            Some(msg) = rx.recv() => {
+                on_broker(msg, &mut bridge, discovery.as_mut(), &client, &filters).await
+            }
         };
         match step {
             Ok(()) => {}
@@ -127,20 +174,93 @@ pub async fn run(
     result
 }
 
-async fn on_core_event(
-    provider: &Provider,
+/// One broker event for both halves; new discovery topics are subscribed.
+async fn on_broker(
+    msg: FromBroker,
+    bridge: &mut Bridge,
+    mut discovery: Option<&mut Discovery>,
     client: &AsyncClient,
-    bridge: &Bridge,
-    event: Event,
+    filters: &Filters,
 ) -> Result<(), SdkError> {
+    match msg {
+        FromBroker::Connected => {
+            bridge.connected().await?;
+            if let Some(d) = discovery.as_deref_mut() {
+                d.set_connected(true).await?;
+            }
+        }
+        FromBroker::Disconnected => {
+            bridge.disconnected().await?;
+            if let Some(d) = discovery.as_deref_mut() {
+                d.set_connected(false).await?;
+            }
+        }
+        FromBroker::Message(p) => {
+            bridge.message(&p.topic, &p.payload).await?;
+            if let Some(d) = discovery.as_deref_mut() {
+                d.message(&p.topic, &p.payload).await?;
+            }
+        }
+    }
+    if let Some(d) = discovery {
+        let new = d.take_new_topics();
+        if !new.is_empty() {
+            if let Ok(mut all) = filters.lock() {
+                all.extend(new.iter().cloned());
+            }
+            if bridge.is_connected() {
+                subscribe_all(client, new).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What handling a core event needs.
+struct Parts<'a> {
+    provider: &'a Provider,
+    client: &'a AsyncClient,
+    bridge: &'a Bridge,
+    discovery: Option<&'a Discovery>,
+}
+
+/// Publishes a discovered entity's commands; the first failure is the refusal reason.
+fn publish_all(client: &AsyncClient, list: Vec<Publish>) -> Option<String> {
+    for p in list {
+        let qos = match p.qos {
+            0 => QoS::AtMostOnce,
+            1 => QoS::AtLeastOnce,
+            _ => QoS::ExactlyOnce,
+        };
+        tracing::debug!(topic = p.topic, payload = p.payload, "publishing");
+        if let Err(e) = client.try_publish(p.topic, qos, p.retain, p.payload) {
+            return Some(format!("cannot publish to the broker: {e}"));
+        }
+    }
+    None
+}
+
+async fn on_core_event(parts: Parts<'_>, event: Event) -> Result<(), SdkError> {
+    let Parts {
+        provider,
+        client,
+        bridge,
+        discovery,
+    } = parts;
     match event {
         Event::Change {
             device,
             entity,
             values,
         } => {
+            let discovered = discovery.and_then(|d| d.change(device, entity, &values));
             let refused = if !bridge.is_connected() {
                 Some("not connected to the MQTT broker".to_string())
+            } else if let Some(result) = discovered {
+                match result {
+                    Ok(list) => publish_all(client, list),
+                    Err(why) => Some(why),
+                }
             } else if let Some((topic, payload)) = bridge.change(device, entity, &values) {
                 tracing::debug!(device = %device, entity, topic, payload, "publishing");
                 client
@@ -164,9 +284,12 @@ async fn on_core_event(
             ..
         } => {
             if command == STATUS_COMMAND {
-                provider
-                    .reply_custom(request_id, bridge.status_json())
-                    .await
+                let mut status: serde_json::Value =
+                    serde_json::from_str(&bridge.status_json()).unwrap_or_default();
+                if let Some(d) = discovery {
+                    status["discovery"] = d.status();
+                }
+                provider.reply_custom(request_id, status.to_string()).await
             } else {
                 provider
                     .reply_error(
@@ -192,7 +315,8 @@ async fn on_core_event(
 async fn pump(
     mut eventloop: EventLoop,
     client: AsyncClient,
-    filter: String,
+    filters: Filters,
+    birth: Option<String>,
     broker: String,
     tx: mpsc::UnboundedSender<FromBroker>,
 ) {
@@ -201,18 +325,24 @@ async fn pump(
     loop {
         let forwarded = match eventloop.poll().await {
             Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
+                let all: Vec<String> = filters.lock().map(|f| f.clone()).unwrap_or_default();
                 tracing::info!(
                     broker,
-                    "connected to the MQTT broker; subscribing to {filter}"
+                    filters = all.len(),
+                    "connected to the MQTT broker; subscribing to {}",
+                    all.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
                 );
                 backoff.reset();
                 failures = 0;
                 // Subscribe from another task: this one must keep polling for
                 // the request to go out (and the queue may be full).
-                let (c, f) = (client.clone(), filter.clone());
+                let (c, b) = (client.clone(), birth.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = c.subscribe(f, QoS::AtLeastOnce).await {
-                        tracing::warn!("cannot queue the subscription: {e}");
+                    subscribe_all(&c, all).await;
+                    if let Some(topic) = b
+                        && let Err(e) = c.publish(topic, QoS::AtLeastOnce, false, "online").await
+                    {
+                        tracing::warn!("cannot queue the discovery birth message: {e}");
                     }
                 });
                 tx.send(FromBroker::Connected)
@@ -227,7 +357,7 @@ async fn pump(
                     .iter()
                     .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
                 {
-                    tracing::error!(broker, "the broker refused the subscription to {filter}");
+                    tracing::error!(broker, "the broker refused a subscription (check its ACL)");
                 }
                 Ok(())
             }
@@ -298,6 +428,7 @@ mod tests {
             client_id: "gw".into(),
             credentials: Some(("u".into(), "p".into())),
             keep_alive: Duration::from_secs(7),
+            discovery_prefix: None,
         };
         let o = options(&s);
         assert_eq!(o.broker_address(), ("broker.lan".to_string(), 1884));

@@ -455,7 +455,10 @@ async fn zigbee2mqtt_devices_state_commands_and_broker_restart() {
             _ => None,
         })
         .await;
-    assert_eq!(status, r#"{"connected":true,"devices":2}"#);
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status is JSON");
+    assert_eq!(status["connected"], true, "{status}");
+    assert_eq!(status["devices"], 2, "{status}");
+    assert_eq!(status["discovery"]["prefix"], "homeassistant", "{status}");
     core.send(Message::Custom(Custom {
         request_id: 42,
         command: "mqtt.frobnicate".into(),
@@ -584,7 +587,10 @@ async fn unreachable_broker_keeps_running_and_answers_status() {
             _ => None,
         })
         .await;
-    assert_eq!(status, r#"{"connected":false,"devices":0}"#);
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status is JSON");
+    assert_eq!(status["connected"], false, "{status}");
+    assert_eq!(status["devices"], 0, "{status}");
+    assert_eq!(status["discovery"]["prefix"], "homeassistant", "{status}");
     assert!(
         process.stderr().contains("MQTT connection failed"),
         "{}",

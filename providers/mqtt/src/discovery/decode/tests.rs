@@ -1,0 +1,143 @@
+use super::*;
+use crate::discovery::classes::{FAHRENHEIT, Linear};
+use crate::discovery::config::Text;
+
+fn info(c: Component) -> &'static ComponentInfo {
+    c.info()
+}
+
+#[test]
+fn numbers_convert_and_no_value_payloads_are_skipped() {
+    let t = ReadConv::Number {
+        component: info(Component::Temperature(0.0)),
+        linear: FAHRENHEIT,
+    };
+    assert_eq!(decode(&t, "212"), Ok(vec![Component::Temperature(100.0)]));
+    for none in ["", "unknown", "unavailable", "None"] {
+        assert_eq!(decode(&t, none), Ok(vec![]), "{none:?}");
+    }
+    assert!(decode(&t, "warm").is_err());
+    let lqi = ReadConv::Number {
+        component: info(Component::LinkQuality(0)),
+        linear: Linear::IDENTITY,
+    };
+    assert_eq!(decode(&lqi, "87.6"), Ok(vec![Component::LinkQuality(88)]));
+}
+
+#[test]
+fn percent_on_off_and_enums() {
+    let b = ReadConv::Percent {
+        component: info(Component::Brightness(0.0)),
+        min: 0.0,
+        max: 254.0,
+    };
+    assert_eq!(decode(&b, "127"), Ok(vec![Component::Brightness(50.0)]));
+    let contact = ReadConv::OnOff {
+        component: info(Component::Contact(false)),
+        on: Text {
+            text: "false".into(),
+            boolean: true,
+        },
+        off: Text {
+            text: "true".into(),
+            boolean: true,
+        },
+        invert: true,
+    };
+    // Zigbee2MQTT: contact=false is open (HA on) → Contact false.
+    assert_eq!(
+        decode(&contact, "false"),
+        Ok(vec![Component::Contact(false)])
+    );
+    assert_eq!(decode(&contact, "True"), Ok(vec![Component::Contact(true)]));
+    assert!(decode(&contact, "maybe").is_err());
+    let cover = ReadConv::Enum {
+        component: info(Component::CoverState(
+            igloo_provider::protocol::component::CoverState::Open,
+        )),
+        table: vec![(Text::new("close"), "Closed")],
+    };
+    assert_eq!(
+        decode(&cover, "close"),
+        Ok(vec![Component::CoverState(
+            igloo_provider::protocol::component::CoverState::Closed
+        )])
+    );
+    assert!(decode(&cover, "sideways").is_err());
+}
+
+#[test]
+fn colours() {
+    let red = Color { r: 255, g: 0, b: 0 };
+    assert_eq!(
+        decode(&ReadConv::Rgb, "255,0,0"),
+        Ok(vec![Component::Color(red)])
+    );
+    assert_eq!(
+        decode(&ReadConv::Hs, "0,100"),
+        Ok(vec![Component::Color(red)])
+    );
+    assert_eq!(
+        decode(&ReadConv::Xy, "0.64,0.33"),
+        Ok(vec![Component::Color(red)])
+    );
+    assert!(decode(&ReadConv::Rgb, "255,0").is_err());
+    assert_eq!(
+        decode(&ReadConv::Mired { kelvin: true }, "2700"),
+        Ok(vec![Component::ColorTemperature(370)])
+    );
+}
+
+#[test]
+fn json_light_state() {
+    let conv = ReadConv::LightJson {
+        scale: 255.0,
+        kelvin: false,
+    };
+    let v = decode(
+        &conv,
+        r#"{"state":"ON","color_mode":"rgb","brightness":255,"color":{"r":255,"g":128,"b":0}}"#,
+    );
+    assert_eq!(
+        v,
+        Ok(vec![
+            Component::Switch(true),
+            Component::Brightness(100.0),
+            Component::Color(Color {
+                r: 255,
+                g: 128,
+                b: 0
+            })
+        ])
+    );
+    let ct = decode(
+        &conv,
+        r#"{"state":"OFF","color_mode":"color_temp","color_temp":370,"color":{"x":0.5,"y":0.4}}"#,
+    );
+    assert_eq!(
+        ct,
+        Ok(vec![
+            Component::Switch(false),
+            Component::ColorTemperature(370)
+        ])
+    );
+    assert!(decode(&conv, "ON").is_err());
+}
+
+#[test]
+fn triggers_and_events() {
+    let t = ReadConv::Trigger {
+        payload: Some(Text::new("single")),
+        action: "single".into(),
+    };
+    assert_eq!(
+        decode(&t, "single"),
+        Ok(vec![Component::Action("single".into())])
+    );
+    assert_eq!(decode(&t, "double"), Ok(vec![]));
+    assert_eq!(
+        decode(&ReadConv::Event, r#"{"event_type":"press"}"#),
+        Ok(vec![Component::Action("press".into())])
+    );
+    assert!(decode(&ReadConv::Event, "{}").is_err());
+}
