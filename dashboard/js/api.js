@@ -30,7 +30,7 @@ export function onUnauthorized(fn) {
 
 /**
  * Calls the API.
- * @param {'GET'|'POST'|'PATCH'|'DELETE'} method
+ * @param {'GET'|'POST'|'PUT'|'PATCH'|'DELETE'} method
  * @param {string} path e.g. "/api/v1/devices"
  * @param {*} [body] sent as JSON; a Blob/File is sent as application/octet-stream
  * @param {{quiet401?: boolean}} [opts] quiet401: a 401 is thrown but does not
@@ -71,6 +71,8 @@ export async function api(method, path, body, opts = {}) {
 export const get = (path) => api('GET', path);
 /** @param {string} path @param {*} [body] @returns {Promise<*>} */
 export const post = (path, body) => api('POST', path, body ?? {});
+/** @param {string} path @param {*} body @returns {Promise<*>} */
+export const put = (path, body) => api('PUT', path, body);
 /** @param {string} path @param {*} body @returns {Promise<*>} */
 export const patch = (path, body) => api('PATCH', path, body);
 /** @param {string} path @returns {Promise<*>} */

@@ -1,19 +1,22 @@
 // #/system: the gateway's version, system updates (RAUC slots, this boot's
-// health check, a running install live from `ota` events, the history) and
-// installing an update from a URL or an uploaded bundle.
+// health check, a running install live from `ota` events, the history),
+// installing an update from a URL or an uploaded bundle, and the Wi-Fi
+// network (views/wifi.js).
 
 import { api, get } from '../api.js';
 import { busy, fields, h, replace, toast } from '../dom.js';
 import { when } from '../format.js';
 import { confirmDialog } from './dialogs.js';
 import { loadOta, ota, subscribe } from '../state.js';
+import { wifiSection } from './wifi.js';
 
 /**
  * Draws the system page into `root`.
  * @param {HTMLElement} root
+ * @param {{me: ?Object}} ctx
  * @returns {() => void} stops updating
  */
-export function systemPage(root) {
+export function systemPage(root, ctx) {
   const about = h('p.muted');
   const box = h('div#ota', { 'aria-live': 'polite' }, h('p.muted', { text: 'Loading…' }));
   root.append(
@@ -22,6 +25,7 @@ export function systemPage(root) {
     h('section.panel', null, h('h2', { text: 'Install an update' }),
       h('p.muted.small', { text: 'A RAUC bundle goes into the other slot and runs after the next reboot; the gateway goes back if it is not healthy.' }),
       urlForm(), uploadForm()),
+    wifiSection(ctx.me),
   );
   get('/api/v1/health').then((s) => {
     about.textContent = `Igloo ${s.version || ''} · ${s.devices ?? 0} devices · ${s.providers ? `${s.providers.running}/${s.providers.total}` : '?'} providers running`;
