@@ -9,10 +9,10 @@
 //! `target/test-artifacts/screenshots/wifi.png`.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 
 use igloo_tests::harness::browser::{Browser, WaitState};
 use igloo_tests::harness::core::{OWNER, OWNER_PASSWORD};
+use igloo_tests::harness::wifi::WifiGateway;
 use igloo_tests::{Core, CoreSettings, TIMEOUT};
 use serde_json::json;
 
@@ -52,41 +52,6 @@ fn assert_clean_console(b: &mut Browser) {
     assert!(bad.is_empty(), "the page logged: {bad:?}");
 }
 
-/// A core managing Wi-Fi with its files in a temporary directory; the
-/// loopback interface stands in for `wlan0` (as in tests/tests/wifi.rs).
-struct Gateway {
-    core: Core,
-    dir: tempfile::TempDir,
-}
-
-impl Gateway {
-    fn start() -> Gateway {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let s = |p: PathBuf| toml::Value::String(p.display().to_string());
-        let settings = CoreSettings {
-            extra_toml: format!(
-                "[wifi]\nconfig = {}\npid_file = {}\ninterface = \"lo\"\n",
-                s(dir.path().join("etc/wifi/wpa_supplicant.conf")),
-                s(dir.path().join("wpa_supplicant.pid")),
-            ),
-            ..CoreSettings::default()
-        };
-        Gateway {
-            core: Core::start_with(settings, ""),
-            dir,
-        }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("etc/wifi/wpa_supplicant.conf")
-    }
-
-    fn read_config(&self) -> String {
-        std::fs::read_to_string(self.config())
-            .unwrap_or_else(|e| panic!("{}: {e}", self.config().display()))
-    }
-}
-
 /// Fills and sends the Wi-Fi form.
 fn set_network(b: &mut Browser, ssid: &str, password: &str, country: &str) {
     ok(b.fill("form#wifi-set input[name=ssid]", ssid));
@@ -106,7 +71,7 @@ fn assert_no_password_kept(b: &mut Browser) {
 
 #[test]
 fn the_owner_sets_and_forgets_the_wifi_network_in_the_page() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let mut b = Browser::launch();
     open_system_page(&mut b, &gw.core);
     ok(b.wait_text(SSID_FACT, "Not configured", TIMEOUT));
@@ -194,7 +159,7 @@ fn the_owner_sets_and_forgets_the_wifi_network_in_the_page() {
 
 #[test]
 fn a_file_igloo_did_not_write_is_shown_and_replaced_only_when_ticked() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let theirs = "network={\n\tssid=\"Home\"\n\tpsk=\"hunter2hunter2\"\n}\n";
     let dir = gw.config();
     let dir = dir.parent().unwrap_or_else(|| panic!("no parent"));

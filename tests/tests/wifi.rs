@@ -12,7 +12,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use igloo_tests::{Core, CoreSettings, TIMEOUT, wait_for};
+use igloo_tests::harness::wifi::WifiGateway;
+use igloo_tests::{Core, TIMEOUT, wait_for};
 use serde_json::{Value, json};
 
 /// The key of passphrase "password" on SSID "IEEE" (IEEE 802.11i-2004 H.4.2).
@@ -21,39 +22,14 @@ const IEEE_PSK: &str = "f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e
 const SECRET: &str = "igloo-wifi-test-secret-4711";
 const HEADER: &str = "# Written by igloo: the Wi-Fi network (docs/image.md, \"Wi-Fi\"). Change it with `igloo wifi set`.";
 
-/// A core managing Wi-Fi with its files in `dir`, and the loopback
-/// interface standing in for `wlan0` (it exists on every host).
-struct Gateway {
-    core: Core,
-    dir: tempfile::TempDir,
+/// The requests the tests make of the gateway's Wi-Fi routes.
+trait WifiCalls {
+    fn put(&self, body: &Value) -> (u16, Value);
+    fn get(&self) -> Value;
+    fn logs(&self) -> String;
 }
 
-impl Gateway {
-    fn start() -> Gateway {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let s = |p: PathBuf| toml::Value::String(p.display().to_string());
-        let settings = CoreSettings {
-            extra_toml: format!(
-                "[wifi]\nconfig = {}\npid_file = {}\ninterface = \"lo\"\n",
-                s(dir.path().join("etc/wifi/wpa_supplicant.conf")),
-                s(dir.path().join("wpa_supplicant.pid")),
-            ),
-            ..CoreSettings::default()
-        };
-        Gateway {
-            core: Core::start_with(settings, ""),
-            dir,
-        }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("etc/wifi/wpa_supplicant.conf")
-    }
-
-    fn pid_file(&self) -> PathBuf {
-        self.dir.path().join("wpa_supplicant.pid")
-    }
-
+impl WifiCalls for WifiGateway {
     fn put(&self, body: &Value) -> (u16, Value) {
         self.core
             .api()
@@ -95,7 +71,7 @@ fn token(core: &Core, scope: &str) -> String {
 
 #[test]
 fn wifi_routes_need_an_admin_credential() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let body =
         serde_json::to_vec(&json!({"ssid": "IEEE", "password": "password", "country": "NL"}))
             .unwrap_or_default();
@@ -136,7 +112,7 @@ fn wifi_routes_need_an_admin_credential() {
 
 #[test]
 fn put_writes_the_agreed_file_and_no_answer_or_log_shows_the_secret() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     assert_eq!(gw.get()["configured"], false);
 
     let (status, reply) = gw.put(&json!({"ssid": "IEEE", "password": "password", "country": "nl"}));
@@ -224,7 +200,7 @@ fn put_writes_the_agreed_file_and_no_answer_or_log_shows_the_secret() {
 
 #[test]
 fn bad_input_is_refused_with_the_field_and_the_old_file_is_kept() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let (status, _) = gw.put(&json!({"ssid": "Home", "password": "password", "country": "NL"}));
     assert_eq!(status, 200);
     let before = std::fs::read(gw.config()).expect("the config file");
@@ -300,7 +276,7 @@ fn fake_supplicant(dir: &Path) -> Child {
 
 #[test]
 fn a_running_supplicant_gets_sighup_and_a_stale_pid_is_left_alone() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let body = json!({"ssid": "Home", "password": "password", "country": "NL"});
 
     // A stale pid file: its pid is another program's.
@@ -327,7 +303,7 @@ fn a_running_supplicant_gets_sighup_and_a_stale_pid_is_left_alone() {
     let _ = other.wait();
 
     // The supplicant itself.
-    let mut supplicant = fake_supplicant(gw.dir.path());
+    let mut supplicant = fake_supplicant(gw.dir());
     std::fs::write(gw.pid_file(), format!("{}\n", supplicant.id()))
         .unwrap_or_else(|e| panic!("{e}"));
     let (status, reply) = gw.put(&body);
@@ -354,7 +330,7 @@ fn a_running_supplicant_gets_sighup_and_a_stale_pid_is_left_alone() {
 
 #[test]
 fn a_file_igloo_did_not_write_is_left_alone_unless_forced() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let dir = gw
         .config()
         .parent()
@@ -396,7 +372,7 @@ fn a_file_igloo_did_not_write_is_left_alone_unless_forced() {
 
 #[test]
 fn the_cli_sets_shows_and_forgets_the_network_with_the_password_on_stdin() {
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let out = gw.core.cli_with_input(
         &["wifi", "set", "--ssid", "My net", "--country", "nl"],
         &format!("{SECRET}\n"),
@@ -550,10 +526,10 @@ fn the_real_wpa_supplicant_reads_the_file_and_reloads_on_the_cores_sighup() {
         eprintln!("skipped: {test} needs wpa_supplicant (Debian: wpasupplicant)");
         return;
     };
-    let gw = Gateway::start();
+    let gw = WifiGateway::start();
     let (status, reply) = gw.put(&json!({"ssid": "IEEE", "password": "password", "country": "NL"}));
     assert_eq!(status, 200, "{reply}");
-    let log = gw.dir.path().join("wpa_supplicant.log");
+    let log = gw.dir().join("wpa_supplicant.log");
     let _running = Supplicant {
         pid_file: gw.pid_file(),
     };

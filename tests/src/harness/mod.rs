@@ -55,6 +55,7 @@ pub mod qemu;
 pub mod sandbox_fixture;
 pub mod serial;
 pub mod wait;
+pub mod wifi;
 
 pub use api::{Api, Device, Entity, Provider};
 pub use bins::bin;
