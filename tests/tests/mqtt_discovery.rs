@@ -86,23 +86,7 @@ impl Setup {
     }
 
     fn wait_keys(&self, keys: &[&str]) -> BTreeMap<String, u64> {
-        let api = self.api().clone();
-        wait_for(TIMEOUT, format!("devices {keys:?}"), || {
-            let devices = api.try_devices()?;
-            let found: BTreeMap<String, u64> = devices
-                .iter()
-                .filter(|d| keys.contains(&d.key.as_str()))
-                .map(|d| (d.key.clone(), d.id))
-                .collect();
-            if found.len() == keys.len() {
-                Ok(found)
-            } else {
-                Err(format!(
-                    "listed: {:?}",
-                    devices.iter().map(|d| &d.key).collect::<Vec<_>>()
-                ))
-            }
-        })
+        self.api().wait_device_ids(keys)
     }
 
     /// Waits until device `key` passes `check`.

@@ -67,7 +67,7 @@ impl Z2m {
 
     /// Waits until the three fixture devices are listed; returns key → id.
     fn wait_devices(&self) -> BTreeMap<String, u64> {
-        wait_devices(self.api())
+        self.api().wait_device_ids(&KEYS)
     }
 
     /// Publishes a device state as the bridge does (not retained).
@@ -94,29 +94,6 @@ impl Z2m {
             Ok(d)
         })
     }
-}
-
-fn wait_devices(api: &Api) -> BTreeMap<String, u64> {
-    let api = api.clone();
-    wait_for(TIMEOUT, format!("devices with keys {KEYS:?}"), || {
-        let devices = api.try_devices()?;
-        let ids: BTreeMap<String, u64> = devices
-            .iter()
-            .filter(|d| KEYS.contains(&d.key.as_str()))
-            .map(|d| (d.key.clone(), d.id))
-            .collect();
-        if ids.len() == KEYS.len() {
-            Ok(ids)
-        } else {
-            Err(format!(
-                "devices listed: {:?}",
-                devices
-                    .iter()
-                    .map(|d| (&d.key, &d.name))
-                    .collect::<Vec<_>>()
-            ))
-        }
-    })
 }
 
 fn show(d: &Device) -> String {
@@ -482,7 +459,7 @@ fn provider_sigkill_restarts_with_backoff_and_keeps_ids() {
         });
     }
     assert_eq!(
-        wait_devices(z.api()),
+        z.api().wait_device_ids(&KEYS),
         ids,
         "device ids after the provider restart"
     );
@@ -517,7 +494,11 @@ fn provider_sigkill_restarts_with_backoff_and_keeps_ids() {
             d.available.then_some(()).ok_or("not available".into())
         });
     }
-    assert_eq!(wait_devices(z.api()), ids, "device ids after two restarts");
+    assert_eq!(
+        z.api().wait_device_ids(&KEYS),
+        ids,
+        "device ids after two restarts"
+    );
     // And it works: a new state arrives through the new process.
     z.state("bedroom_sensor", json!({"temperature": 24.75}));
     z.wait_device(SENSOR, "state after restart", |d| {
@@ -573,7 +554,7 @@ fn broker_restart_resubscribes() {
         Some(pid),
         "the provider reconnects by itself; it was not restarted: {p:?}"
     );
-    assert_eq!(wait_devices(z.api()), ids);
+    assert_eq!(z.api().wait_device_ids(&KEYS), ids);
 }
 
 #[test]
@@ -581,14 +562,14 @@ fn core_restart_keeps_device_ids() {
     let mut z = Z2m::start();
     let ids = z.wait_devices();
     z.core.restart();
-    let after = wait_devices(z.api());
+    let after = z.api().wait_device_ids(&KEYS);
     assert_eq!(
         after, ids,
         "device ids after SIGTERM and restart of the core"
     );
     z.core.wait_provider_running("mqtt", TIMEOUT);
     republish_until_seen(&z, 18.5);
-    assert_eq!(wait_devices(z.api()), ids);
+    assert_eq!(z.api().wait_device_ids(&KEYS), ids);
 }
 
 /// Publishes the sensor's temperature as the bridge does until the tree has
@@ -622,7 +603,7 @@ fn core_sigkill_restart_keeps_device_ids() {
         }
     });
     z.core.start_again();
-    let after = wait_devices(z.api());
+    let after = z.api().wait_device_ids(&KEYS);
     assert_eq!(
         after, ids,
         "device ids after SIGKILL and restart of the core"
@@ -686,7 +667,7 @@ fn malformed_mqtt_payloads_are_skipped() {
         "the provider kept running through malformed payloads: {p:?}"
     );
     // The device list survived a malformed bridge/devices.
-    assert_eq!(wait_devices(z.api()), ids);
+    assert_eq!(z.api().wait_device_ids(&KEYS), ids);
     for key in KEYS {
         let d = z.api().device(ids[key]);
         assert!(d.available, "{key} still available: {}", show(&d));

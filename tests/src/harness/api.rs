@@ -432,6 +432,37 @@ impl Api {
         self.devices().into_iter().find(|d| d.key == key)
     }
 
+    /// Waits until a device with each of `keys` is listed (available or
+    /// not); their ids by key.
+    ///
+    /// # Panics
+    /// On timeout, with the keys and names that were listed.
+    pub fn wait_device_ids(&self, keys: &[&str]) -> std::collections::BTreeMap<String, u64> {
+        crate::wait_for(
+            crate::TIMEOUT,
+            format!("devices with keys {keys:?}"),
+            || {
+                let devices = self.try_devices()?;
+                let ids: std::collections::BTreeMap<String, u64> = devices
+                    .iter()
+                    .filter(|d| keys.contains(&d.key.as_str()))
+                    .map(|d| (d.key.clone(), d.id))
+                    .collect();
+                if ids.len() == keys.len() {
+                    Ok(ids)
+                } else {
+                    Err(format!(
+                        "devices listed: {:?}",
+                        devices
+                            .iter()
+                            .map(|d| (&d.key, &d.name))
+                            .collect::<Vec<_>>()
+                    ))
+                }
+            },
+        )
+    }
+
     /// Waits (up to [`TIMEOUT`](crate::TIMEOUT)) until the device with
     /// provider key `key` is listed and available, and returns it.
     ///
