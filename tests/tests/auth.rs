@@ -699,7 +699,30 @@ fn the_bridge_account_on_the_gateways_broker_is_shown_to_admin_only() {
         "{}",
         out.stdout
     );
-    // read and control tokens do not see it.
+    // The account of the LAN's other MQTT devices, likewise; an unknown
+    // account is a clear 400.
+    let devices_password = "devices-password-from-first-boot";
+    std::fs::write(
+        secrets.join("mqtt-devices"),
+        format!("{devices_password}\n"),
+    )
+    .unwrap();
+    let out = core.cli(&["mqtt", "credentials", "--devices"]);
+    out.assert_success();
+    assert!(out.stdout.contains("user: devices\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("password: {devices_password}\n")),
+        "{}",
+        out.stdout
+    );
+    let (status, body) = core
+        .api()
+        .get("/api/v1/mqtt/credentials?account=igloo-mqtt")
+        .unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(!body.to_string().contains(password), "{body}");
+    // read and control tokens do not see them.
     for scope in ["read", "control"] {
         let t = token(&core, &format!("{scope} token"), scope);
         let (status, body) = core
@@ -709,6 +732,13 @@ fn the_bridge_account_on_the_gateways_broker_is_shown_to_admin_only() {
             .unwrap();
         assert_eq!(status, 403, "{scope}: {body}");
         assert!(!body.to_string().contains(password));
+        let (status, body) = core
+            .anonymous_api()
+            .with_token(Some(&t))
+            .get("/api/v1/mqtt/credentials?account=devices")
+            .unwrap();
+        assert_eq!(status, 403, "{scope}: {body}");
+        assert!(!body.to_string().contains(devices_password));
     }
-    assert_not_logged(&core, &[password]);
+    assert_not_logged(&core, &[password, devices_password]);
 }

@@ -16,6 +16,7 @@
 
 use std::time::Duration;
 
+use igloo_tests::harness::api::{Api, Device};
 use igloo_tests::harness::browser::{Browser, WaitState};
 use igloo_tests::harness::mosquitto::{Credentials, try_publish};
 use igloo_tests::harness::ntp::NtpServer;
@@ -219,6 +220,7 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     );
     let ids: Vec<(String, u64)> = api.devices().into_iter().map(|d| (d.key, d.id)).collect();
     assert!(ids.len() >= 3, "the fixture's devices: {ids:?}");
+    other_mqtt_devices_use_their_own_account(&api, mqtt, &lamp);
 
     // The dashboard embedded in the aarch64 release binary, in a real
     // browser through the port forward: login, the lamp's confirmed state.
@@ -494,6 +496,60 @@ fn ntp_sets_the_clock(guest: &mut Guest) {
             .iter()
             .any(|l| l.trim().starts_with("time") && l.contains("yes")),
         "igloo doctor's time line: {doctor:?}"
+    );
+}
+
+/// A Wi-Fi MQTT device (a Tasmota plug announcing itself with Home
+/// Assistant's discovery, as its SetOption19 publishes) on the appliance's
+/// broker with the `devices` account the owner reads through the API: its
+/// device appears with its confirmed state. The same account cannot touch
+/// Zigbee2MQTT's topics: its retained "OFF" for the lamp is dropped by the
+/// broker, and the lamp stays on.
+fn other_mqtt_devices_use_their_own_account(api: &Api, mqtt: u16, lamp: &Device) {
+    let (status, body) = api
+        .get("/api/v1/mqtt/credentials?account=devices")
+        .expect("the devices account");
+    assert_eq!(status, 200, "{body}");
+    let devices = Credentials::new(
+        body["username"].as_str().unwrap_or_default(),
+        body["password"].as_str().unwrap_or_default(),
+    );
+    assert_eq!(devices.username, "devices");
+    let publish = |topic: &str, payload: &str| {
+        try_publish(mqtt, Some(&devices), topic, payload.as_bytes(), true)
+            .unwrap_or_else(|e| panic!("the devices account publishes {topic}: {e}"))
+    };
+    publish("zigbee2mqtt/living_lamp", r#"{"state":"OFF"}"#);
+    publish(
+        "homeassistant/switch/5CCF7F_RL_1/config",
+        r#"{"name":"Kitchen Plug","cmd_t":"cmnd/kitchen_plug/POWER","stat_t":"tele/kitchen_plug/STATE","val_tpl":"{{value_json.POWER}}","pl_off":"OFF","pl_on":"ON","avty_t":"tele/kitchen_plug/LWT","pl_avail":"Online","pl_not_avail":"Offline","uniq_id":"5CCF7F_RL_1","dev":{"ids":["5CCF7F"],"name":"Kitchen Plug"}}"#,
+    );
+    publish("tele/kitchen_plug/LWT", "Online");
+    publish("tele/kitchen_plug/STATE", r#"{"POWER":"ON"}"#);
+    wait_for(
+        Duration::from_secs(60),
+        "the Tasmota plug with its state",
+        || {
+            let plug = api
+                .try_devices()?
+                .into_iter()
+                .find(|d| d.name == "Kitchen Plug")
+                .ok_or("no Kitchen Plug yet")?;
+            api.device(plug.id)
+                .entities
+                .values()
+                .any(|e| e.components.get("Switch") == Some(&json!(true)))
+                .then_some(())
+                .ok_or("no Switch=true yet".to_string())
+        },
+    );
+    let still = api.device(lamp.id);
+    assert!(
+        still
+            .entities
+            .values()
+            .any(|e| e.components.get("Switch") == Some(&json!(true))),
+        "the devices account switched a Zigbee2MQTT lamp: {still:?}"
     );
 }
 

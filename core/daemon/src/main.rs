@@ -170,8 +170,9 @@ enum Command {
     },
     /// The API's routes with the access each needs (admin).
     Routes,
-    /// The appliance's MQTT broker: `igloo mqtt credentials` shows the
-    /// account for a Zigbee2MQTT bridge (admin).
+    /// The appliance's MQTT broker: `igloo mqtt credentials [--devices]`
+    /// shows the account for a Zigbee2MQTT bridge or for other MQTT
+    /// devices (admin).
     Mqtt {
         #[command(subcommand)]
         action: MqttAction,
@@ -261,8 +262,14 @@ enum RoomsAction {
 #[derive(Subcommand)]
 enum MqttAction {
     /// The user name, password and port a Zigbee2MQTT bridge uses on the
-    /// gateway's broker, as lines for its configuration.yaml.
-    Credentials,
+    /// gateway's broker, as lines for its configuration.yaml; with
+    /// `--devices`, the account for other MQTT devices (Tasmota, Shelly,
+    /// ESPHome's MQTT component).
+    Credentials {
+        /// The account of the LAN's other MQTT devices instead of the bridge's.
+        #[arg(long)]
+        devices: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -442,8 +449,8 @@ fn main() -> ExitCode {
         } => client.reset_password(),
         Command::Routes => client.routes(),
         Command::Mqtt {
-            action: MqttAction::Credentials,
-        } => client.mqtt_credentials(),
+            action: MqttAction::Credentials { devices },
+        } => client.mqtt_credentials(devices),
         Command::Rooms { action } => match action {
             None => client.rooms_list(),
             Some(RoomsAction::Add { name }) => client.rooms_add(&name),

@@ -1,26 +1,55 @@
-//! `GET /api/v1/mqtt/credentials` (admin): the account a Zigbee2MQTT bridge
-//! uses on the appliance's own broker, made on first boot by the image's
+//! `GET /api/v1/mqtt/credentials[?account=devices]` (admin): the account a
+//! Zigbee2MQTT bridge, or the LAN's other MQTT devices, use on the
+//! appliance's own broker, made on first boot by the image's
 //! `mqtt-accounts` (docs/image.md). The one answer besides token creation
 //! that carries a secret, so it needs `admin` (and, like every answer,
 //! `Cache-Control: no-store`).
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
 
 /// The bridge's account name on the appliance's broker.
 pub const BRIDGE_USER: &str = "zigbee2mqtt";
+/// The account of the LAN's other MQTT devices (Tasmota, Shelly, ESPHome's
+/// MQTT component …) on the appliance's broker: every topic but
+/// Zigbee2MQTT's (image/overlay/etc/mosquitto/acl).
+pub const DEVICES_USER: &str = "devices";
 /// The broker port when `[mdns] mqtt_port` does not name one.
 const DEFAULT_PORT: u16 = 1883;
 
+/// `?account=zigbee2mqtt|devices` (default `zigbee2mqtt`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsQuery {
+    account: Option<String>,
+}
+
 /// `{"username", "password", "port", "base_topic"}` from
-/// `<secrets_dir>/mqtt-zigbee2mqtt`; 404 when this gateway has no such file
-/// (it does not manage a broker).
-pub async fn credentials(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let path = s.broker.secrets_dir.join(format!("mqtt-{BRIDGE_USER}"));
+/// `<secrets_dir>/mqtt-<account>` (`base_topic` only for the bridge);
+/// 400 for an account other than [`BRIDGE_USER`] and [`DEVICES_USER`],
+/// 404 when this gateway has no such file (it does not manage a broker).
+pub async fn credentials(
+    State(s): State<AppState>,
+    Query(q): Query<CredentialsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let account = match q.account.as_deref() {
+        None | Some(BRIDGE_USER) => BRIDGE_USER,
+        Some(DEVICES_USER) => DEVICES_USER,
+        Some(other) => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "no broker account {other:?}: the accounts are {BRIDGE_USER:?} (a Zigbee2MQTT bridge) and {DEVICES_USER:?} (other MQTT devices)"
+                ),
+            ));
+        }
+    };
+    let path = s.broker.secrets_dir.join(format!("mqtt-{account}"));
     let text = tokio::fs::read_to_string(&path).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             ApiError(
@@ -38,10 +67,13 @@ pub async fn credentials(State(s): State<AppState>) -> Result<Json<Value>, ApiEr
         }
     })?;
     let password = text.strip_suffix('\n').unwrap_or(&text);
-    Ok(Json(json!({
-        "username": BRIDGE_USER,
+    let mut reply = json!({
+        "username": account,
         "password": password,
         "port": s.broker.port.unwrap_or(DEFAULT_PORT),
-        "base_topic": "zigbee2mqtt",
-    })))
+    });
+    if account == BRIDGE_USER {
+        reply["base_topic"] = json!("zigbee2mqtt");
+    }
+    Ok(Json(reply))
 }

@@ -238,9 +238,14 @@ impl Client {
         Ok(())
     }
 
-    /// `igloo mqtt credentials`: the bridge account on the gateway's broker.
-    pub fn mqtt_credentials(&self) -> anyhow::Result<()> {
-        let v = self.get("/mqtt/credentials")?;
+    /// `igloo mqtt credentials [--devices]`: the bridge's account on the
+    /// gateway's broker, or the one for other MQTT devices.
+    pub fn mqtt_credentials(&self, devices: bool) -> anyhow::Result<()> {
+        let v = self.get(if devices {
+            "/mqtt/credentials?account=devices"
+        } else {
+            "/mqtt/credentials"
+        })?;
         if self.json {
             Self::print_json(&v);
             return Ok(());
@@ -253,6 +258,14 @@ impl Client {
             .filter(|h| !h.is_empty() && *h != "127.0.0.1")
             .unwrap_or("igloo.local")
             .to_string();
+        if devices {
+            println!("# In each device's MQTT settings (Tasmota, Shelly, ESPHome's mqtt:):");
+            println!("host: {host}");
+            println!("port: {}", v["port"]);
+            println!("user: {}", v["username"].as_str().unwrap_or("?"));
+            println!("password: {}", v["password"].as_str().unwrap_or("?"));
+            return Ok(());
+        }
         println!("# Zigbee2MQTT configuration.yaml, on the bridge:");
         println!("mqtt:");
         println!(
