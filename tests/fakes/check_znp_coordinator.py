@@ -63,8 +63,8 @@ class Bench:
             zconf.CONF_DEVICE: {zconf.CONF_DEVICE_PATH: str(self.host)},
             zconf.CONF_DATABASE: str(self.dir / "zigbee.db"),
         }
-        self.app = ControllerApplication(config)
-        await self.app.startup(auto_form=True)
+        # `new` loads the database (devices, backups) before starting the radio.
+        self.app = await ControllerApplication.new(config, auto_form=True)
         return self.app
 
     async def stop_app(self) -> None:

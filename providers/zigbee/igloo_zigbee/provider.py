@@ -170,8 +170,8 @@ class ZigbeeProvider:
         self.state = "starting"
         try:
             app_cls = self.radio.application()
-            app = app_cls(config)
-            await app.startup(auto_form=True)
+            # `new` loads the database (devices, backups) before starting.
+            app = await app_cls.new(config, auto_form=True)
         except Exception as err:  # noqa: BLE001 - reported in the status, retried on the next grant
             self.state, self.error = "failed", f"{type(err).__name__}: {err}"
             LOG.error("the Zigbee network did not start: %s", self.error)
@@ -189,6 +189,9 @@ class ZigbeeProvider:
         app, self.app = self.app, None
         if app is None:
             return
+        # Interviews and set-ups of this application end with it.
+        for task in list(self.tasks):
+            task.cancel()
         try:
             await app.shutdown()
         except Exception as err:  # noqa: BLE001 - the stick may be gone already
