@@ -66,7 +66,7 @@ ensure_python_venv() {
 # own: the driver runs Debian's chromium.
 ensure_test_venv() {
     local venv=$2 reqs="$1/tests/fakes/requirements.txt"
-    if "$venv/bin/python" -c 'import aioesphomeapi, noise, pymodbus, serial, playwright' 2>/dev/null &&
+    if "$venv/bin/python" -c 'import aioesphomeapi, noise, pymodbus, serial, playwright, zigpy_znp' 2>/dev/null &&
         cmp -s "$reqs" "$venv/requirements.txt"; then
         return 0
     fi

@@ -180,6 +180,13 @@ impl FakeProcess {
 
     /// Sends a control command and waits for its `done` (panics on `error`).
     pub fn op(&mut self, op: Value) -> Value {
+        let v = self.reply(op.clone());
+        assert_eq!(v["event"], "done", "{} refused {op}: {v}", self.label);
+        v
+    }
+
+    /// Sends a control command and returns its reply, `done` or `error`.
+    pub fn reply(&mut self, op: Value) -> Value {
         let from = self.events().len();
         let line = format!("{op}\n");
         self.stdin
@@ -187,11 +194,9 @@ impl FakeProcess {
             .and_then(|()| self.stdin.flush())
             .unwrap_or_else(|e| panic!("{}: cannot send {op}: {e}", self.label));
         let name = op["op"].clone();
-        let v = self.wait_event_from(from, &format!("reply to {op}"), TIMEOUT, |e| {
+        self.wait_event_from(from, &format!("reply to {op}"), TIMEOUT, |e| {
             (e["event"] == "done" || e["event"] == "error") && e["op"] == name
-        });
-        assert_eq!(v["event"], "done", "{} refused {op}: {v}", self.label);
-        v
+        })
     }
 }
 

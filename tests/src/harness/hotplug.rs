@@ -22,7 +22,41 @@ use tempfile::TempDir;
 use crate::harness::core::CoreSettings;
 use crate::harness::privileged::{PtyPair, uevent_tty};
 
-/// A ConBee II on a pty, plugged and unplugged by real uevents of a real tty.
+/// The USB identity a [`FakeDongle`] shows in its sysfs copy.
+#[derive(Debug, Clone, Copy)]
+pub struct UsbIdentity {
+    /// `idVendor`, `idProduct` (hex, as sysfs writes them).
+    pub vid: &'static str,
+    /// `idProduct`.
+    pub pid: &'static str,
+    /// The `manufacturer` string.
+    pub manufacturer: &'static str,
+    /// The `product` string.
+    pub product: &'static str,
+    /// The `serial` string.
+    pub serial: &'static str,
+}
+
+/// dresden elektronik's ConBee II (CDC-ACM, its own VID).
+pub const CONBEE_II: UsbIdentity = UsbIdentity {
+    vid: "1cf1",
+    pid: "0030",
+    manufacturer: "dresden elektronik ingenieurtechnik GmbH",
+    product: "ConBee II",
+    serial: "DE2412345",
+};
+
+/// Sonoff's ZBDongle-P (a CC2652P behind a CP2102N, Z-Stack firmware): the
+/// core's known-dongle table recognises it by its product string.
+pub const ZBDONGLE_P: UsbIdentity = UsbIdentity {
+    vid: "10c4",
+    pid: "ea60",
+    manufacturer: "ITead",
+    product: "Sonoff Zigbee 3.0 USB Dongle Plus",
+    serial: "c2b6d8a1e3f4ed11a8c1",
+};
+
+/// A USB serial dongle on a pty, plugged and unplugged by real uevents of a real tty.
 pub struct FakeDongle {
     /// The pty pair: the core grants `pty.device`, the test uses `pty.peer`.
     pub pty: PtyPair,
@@ -40,6 +74,14 @@ impl FakeDongle {
     /// # Panics
     /// When the machine has no such tty, or a file cannot be written.
     pub fn conbee() -> FakeDongle {
+        FakeDongle::with_identity(CONBEE_II)
+    }
+
+    /// A dongle showing `usb` as its USB identity; see [`FakeDongle::conbee`].
+    ///
+    /// # Panics
+    /// As [`FakeDongle::conbee`].
+    pub fn with_identity(usb: UsbIdentity) -> FakeDongle {
         let (name, real) = uevent_tty().expect("a tty with a device and a uevent file (ttyS0)");
         let lock_path = std::env::temp_dir().join(format!("igloo-uevent-{name}.lock"));
         let file = File::create(&lock_path)
@@ -53,7 +95,7 @@ impl FakeDongle {
             .into_owned();
         let pty = PtyPair::open();
         let root = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-        let (sys, dev) = fake_system(root.path(), &devpath, &name, &pty.device_node());
+        let (sys, dev) = fake_system(root.path(), &devpath, &name, &pty.device_node(), usb);
         FakeDongle {
             pty,
             name,
@@ -110,9 +152,15 @@ impl FakeDongle {
 }
 
 /// Builds a sysfs copy where `devpath` (the real tty's path) sits below a
-/// USB device with the ConBee II's identity, and a `/dev` whose node for the
-/// tty is the pty. Returns (sysfs root, dev root).
-fn fake_system(root: &Path, devpath: &str, name: &str, pty_node: &Path) -> (PathBuf, PathBuf) {
+/// USB device with identity `usb`, and a `/dev` whose node for the tty is the
+/// pty. Returns (sysfs root, dev root).
+fn fake_system(
+    root: &Path,
+    devpath: &str,
+    name: &str,
+    pty_node: &Path,
+    usb_id: UsbIdentity,
+) -> (PathBuf, PathBuf) {
     let sys = root.join("sys");
     let dev = root.join("dev");
     let tty_dir = sys.join(devpath.trim_start_matches('/'));
@@ -130,11 +178,11 @@ fn fake_system(root: &Path, devpath: &str, name: &str, pty_node: &Path) -> (Path
     let usb = interface.parent().expect("usb level");
     std::fs::write(interface.join("bInterfaceNumber"), "00\n").expect("attr");
     for (attr, value) in [
-        ("idVendor", "1cf1"),
-        ("idProduct", "0030"),
-        ("manufacturer", "dresden elektronik ingenieurtechnik GmbH"),
-        ("product", "ConBee II"),
-        ("serial", "DE2412345"),
+        ("idVendor", usb_id.vid),
+        ("idProduct", usb_id.pid),
+        ("manufacturer", usb_id.manufacturer),
+        ("product", usb_id.product),
+        ("serial", usb_id.serial),
     ] {
         std::fs::write(usb.join(attr), format!("{value}\n")).expect("attr");
     }

@@ -96,6 +96,64 @@ impl Package {
         Package { dir }
     }
 
+    /// The package with the Zigbee provider (`providers/zigbee/igloo_zigbee`)
+    /// and its pinned dependencies (`providers/zigbee/requirements.txt`, wheels
+    /// only) installed beside it.
+    ///
+    /// # Panics
+    /// When the wheel is not built, pip fails or a file cannot be copied.
+    pub fn zigbee() -> Package {
+        let package = Package::build();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../providers/zigbee");
+        let out = Command::new(python())
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args([
+                "--no-deps",
+                "--only-binary=:all:",
+                "--no-compile",
+                "--target",
+            ])
+            .arg(package.path())
+            .arg("-r")
+            .arg(root.join("requirements.txt"))
+            .output()
+            .unwrap_or_else(|e| panic!("pip: {e}"));
+        assert!(
+            out.status.success(),
+            "pip install -r providers/zigbee/requirements.txt: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        copy_tree(
+            &root.join("igloo_zigbee"),
+            &package.path().join("igloo_zigbee"),
+        );
+        readable(package.path());
+        package
+    }
+
+    /// The Zigbee provider, confined: `python3 -m igloo_zigbee` with this
+    /// package on `PYTHONPATH` and its `[provider.sandbox]` allowing reads of
+    /// it; network `none`. `sandbox` holds more lines for that table.
+    pub fn zigbee_provider(&self, name: &str, sandbox: &str) -> ProviderSpec {
+        let dir = self.path().display().to_string();
+        ProviderSpec::new(name, SYSTEM_PYTHON.into())
+            .arg("-m")
+            .arg("igloo_zigbee")
+            .line(&format!(
+                "env = {{ PYTHONPATH = {dir:?}, PYTHONDONTWRITEBYTECODE = \"1\" }}"
+            ))
+            .network("none")
+            .table(&format!(
+                "[provider.sandbox]\nread_paths = [{dir:?}]\n{sandbox}"
+            ))
+    }
+
     /// Copies `script` next to the package (readable by a provider's uid
     /// wherever the checkout is) and returns the copy's path.
     pub fn add_script(&self, script: &Path) -> PathBuf {
@@ -148,6 +206,21 @@ fn copy(from: &Path, to: &Path) {
         .unwrap_or_else(|e| panic!("{} → {}: {e}", from.display(), to.display()));
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o644))
         .unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+}
+
+/// Copies the `*.py` files of `from` into a new directory `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry
+            .unwrap_or_else(|e| panic!("{}: {e}", from.display()))
+            .path();
+        if path.extension().is_some_and(|e| e == "py")
+            && let Some(name) = path.file_name()
+        {
+            copy(&path, &to.join(name));
+        }
+    }
 }
 
 /// Makes `dir` and everything below it readable (and the directories
