@@ -58,25 +58,42 @@ ensure_python_venv() {
     apt_install python3-venv
 }
 
-# ensure_test_venv ROOT VENV: the Python venv the test fakes, the browser
-# driver (tests/browser/driver.py) and the Python lint (scripts/lint-python)
-# run in, with ROOT/tests/fakes/requirements.txt installed: made again when it
-# is missing or broken, or that file changed since (a copy of it is kept in
-# VENV). Never the system's Python packages. Playwright gets no browser of its
-# own: the driver runs Debian's chromium.
-ensure_test_venv() {
-    local venv=$2 reqs="$1/tests/fakes/requirements.txt"
-    if "$venv/bin/python" -c 'import aioesphomeapi, noise, pymodbus, serial, playwright, zigpy_znp' 2>/dev/null &&
-        cmp -s "$reqs" "$venv/requirements.txt"; then
+# ensure_pinned_venv VENV REQS MODULES: a Python venv with the pinned
+# requirements file REQS installed, made again when it is missing or broken
+# (python cannot import MODULES, a comma-separated list), or REQS changed
+# since (a copy of it is kept in VENV). Never the system's Python packages.
+# Playwright gets no browser of its own: the browser driver runs Debian's
+# chromium.
+ensure_pinned_venv() {
+    local venv=$1 reqs=$2 modules=$3
+    if "$venv/bin/python" -c "import $modules" 2>/dev/null && cmp -s "$reqs" "$venv/requirements.txt"; then
         return 0
     fi
-    echo "==> creating the test Python venv in $venv"
-    ensure_python_venv
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
+    # Everything on stderr: callers print paths on stdout (build-python-wheel).
+    {
+        echo "==> creating the Python venv in $venv from $reqs"
+        ensure_python_venv
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+            "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
+    } >&2
     cp "$reqs" "$venv/requirements.txt"
+}
+
+# ensure_test_venv ROOT VENV: the venv the test fakes, the browser driver
+# (tests/browser/driver.py) and the Python lint (scripts/lint-python) run in:
+# ROOT/tests/fakes/requirements.txt.
+ensure_test_venv() {
+    ensure_pinned_venv "$2" "$1/tests/fakes/requirements.txt" \
+        "aioesphomeapi, noise, pymodbus, serial, playwright, zigpy_znp"
+}
+
+# ensure_ha_venv ROOT VENV: the venv with Home Assistant Core that
+# tests/tests/homeassistant.rs runs: ROOT/tests/homeassistant/requirements.txt.
+ensure_ha_venv() {
+    ensure_pinned_venv "$2" "$1/tests/homeassistant/requirements.txt" \
+        "homeassistant, paho.mqtt, hass_frontend"
 }
 
 # ensure_cargo: fails with instructions when the Rust toolchain is missing.

@@ -56,7 +56,8 @@ const LABELS = {
   LinkQuality: 'Link quality', WaterLeak: 'Water leak', BatteryLow: 'Battery low',
   Co2: 'CO₂', Pm25: 'PM2.5', Voc: 'VOC', SoilMoisture: 'Soil moisture',
   ApparentPower: 'Apparent power', ReactivePower: 'Reactive power', PowerFactor: 'Power factor',
-  Switch: 'Power', Lock: 'Lock',
+  Switch: 'Power', Lock: 'Lock', FanPreset: 'Preset', ClimateFanMode: 'Fan',
+  ClimateSwingMode: 'Swing', ClimatePreset: 'Preset',
 };
 
 /** Labels of enum variants that are run together. */

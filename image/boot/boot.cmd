@@ -125,6 +125,17 @@ if test -z "${igloo_slot}"; then
 fi
 run igloo_save
 
+# The owner's extra kernel arguments: the line "cmdline=ARGS" of
+# igloo-boot.txt on the boot partition (docs/image.md), e.g.
+# "cmdline=igloo.watchdog=off"; only that name is imported (-r: CRLF
+# line ends too). Loaded into the scratch buffer before the kernel, which
+# goes to the same place.
+setenv cmdline
+if load ${devtype} ${devnum}:1 ${igloo_buf} igloo-boot.txt; then
+	env import -t -r ${igloo_buf} ${filesize} cmdline
+	echo "igloo: extra kernel arguments from igloo-boot.txt: ${cmdline}"
+fi
+
 # Console: the Pi's GPIO serial is the mini UART (ttyS1) with upstream DTBs;
 # QEMU virt's is the PL011 (ttyAMA0). The last console= gets init's output.
 if test "${board}" = "rpi"; then
@@ -160,7 +171,7 @@ if test -n "${igloo_kernel}"; then
 	# its drivers built in); the Debian image's initramfs finds the slot by
 	# its label from rauc.slot instead.
 	part uuid ${devtype} ${devnum}:${igloo_part} igloo_uuid
-	setenv bootargs "${igloo_console} root=PARTUUID=${igloo_uuid} rootfstype=ext4 ro rootwait rauc.slot=${igloo_slot} panic=10 quiet"
+	setenv bootargs "${igloo_console} root=PARTUUID=${igloo_uuid} rootfstype=ext4 ro rootwait rauc.slot=${igloo_slot} panic=10 quiet ${cmdline}"
 	if load ${devtype} ${devnum}:${igloo_part} ${ramdisk_addr_r} /boot/initrd.img; then
 		booti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${igloo_fdt}
 	else

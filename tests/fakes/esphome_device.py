@@ -432,6 +432,7 @@ def build_entities(profile: str) -> dict[int, Entity]:
                     supports_speed=True,
                     supports_direction=True,
                     supported_speed_count=3,
+                    supported_preset_modes=["Breeze", "Sleep"],
                 ),
                 p.FanStateResponse(
                     key=1007,
@@ -457,6 +458,14 @@ def build_entities(profile: str) -> dict[int, Entity]:
                         p.CLIMATE_MODE_COOL,
                         p.CLIMATE_MODE_AUTO,
                     ],
+                    supported_fan_modes=[
+                        p.CLIMATE_FAN_AUTO,
+                        p.CLIMATE_FAN_LOW,
+                        p.CLIMATE_FAN_HIGH,
+                    ],
+                    supported_custom_fan_modes=["Turbo"],
+                    supported_swing_modes=[p.CLIMATE_SWING_OFF, p.CLIMATE_SWING_VERTICAL],
+                    supported_presets=[p.CLIMATE_PRESET_NONE, p.CLIMATE_PRESET_ECO],
                     visual_min_temperature=5.0,
                     visual_max_temperature=30.0,
                     visual_target_temperature_step=0.5,
@@ -468,6 +477,9 @@ def build_entities(profile: str) -> dict[int, Entity]:
                     current_temperature=20.5,
                     target_temperature=21.0,
                     action=p.CLIMATE_ACTION_OFF,
+                    fan_mode=p.CLIMATE_FAN_AUTO,
+                    swing_mode=p.CLIMATE_SWING_OFF,
+                    preset=p.CLIMATE_PRESET_NONE,
                 ),
             ),
             Entity(
@@ -600,8 +612,11 @@ def _apply_fan(entity: Entity, cmd: api_pb2.FanCommandRequest) -> Message:
         new.oscillating = cmd.oscillating
     if cmd.has_direction:
         new.direction = cmd.direction
-    if cmd.has_preset_mode and cmd.preset_mode:
-        emit("ignored", key=entity.key, reason=f"no such preset mode {cmd.preset_mode!r}")
+    if cmd.has_preset_mode:
+        presets = _as(entity.info, api_pb2.ListEntitiesFanResponse).supported_preset_modes
+        if cmd.preset_mode and cmd.preset_mode not in presets:
+            raise Ignored(f"no such preset mode {cmd.preset_mode!r}")
+        new.preset_mode = cmd.preset_mode
     return new
 
 
@@ -620,6 +635,24 @@ def _apply_climate(entity: Entity, cmd: api_pb2.ClimateCommandRequest) -> Messag
         new.target_temperature_low = cmd.target_temperature_low
     if cmd.has_target_temperature_high:
         new.target_temperature_high = cmd.target_temperature_high
+    # As ESPHome's climate does: an enum fan mode or preset clears the custom
+    # one, and the other way round.
+    if cmd.has_fan_mode:
+        if cmd.fan_mode not in info.supported_fan_modes:
+            raise Ignored(f"fan mode {cmd.fan_mode} not supported")
+        new.fan_mode, new.custom_fan_mode = cmd.fan_mode, ""
+    if cmd.has_custom_fan_mode:
+        if cmd.custom_fan_mode not in info.supported_custom_fan_modes:
+            raise Ignored(f"custom fan mode {cmd.custom_fan_mode!r} not supported")
+        new.custom_fan_mode = cmd.custom_fan_mode
+    if cmd.has_swing_mode:
+        if cmd.swing_mode not in info.supported_swing_modes:
+            raise Ignored(f"swing mode {cmd.swing_mode} not supported")
+        new.swing_mode = cmd.swing_mode
+    if cmd.has_preset:
+        if cmd.preset not in info.supported_presets:
+            raise Ignored(f"preset {cmd.preset} not supported")
+        new.preset, new.custom_preset = cmd.preset, ""
     current, target = new.current_temperature, new.target_temperature
     if new.mode == p.CLIMATE_MODE_OFF:
         new.action = p.CLIMATE_ACTION_OFF

@@ -30,6 +30,8 @@ zdo_t: Any = _zdo_t
 
 ZHA_PROFILE = 0x0104
 ON_OFF, LEVEL, COLOR, IAS_ZONE = 0x0006, 0x0008, 0x0300, 0x0500
+DOOR_LOCK, COVER, THERMOSTAT = 0x0101, 0x0102, 0x0201
+ILLUMINANCE, PRESSURE, OCCUPANCY, ELECTRICAL = 0x0400, 0x0403, 0x0406, 0x0B04
 
 
 @dataclasses.dataclass
@@ -57,10 +59,12 @@ class Endpoint:
 @dataclasses.dataclass
 class Outcome:
     """What a device does with a frame: frames it sends back (cluster id,
-    ZCL bytes), and the command it carried out (for the `zcl_command` event)."""
+    ZCL bytes), the command it carried out (for the `zcl_command` event) and
+    the attributes it was asked to read (for the `zcl_read` event)."""
 
     replies: list[tuple[int, bytes]] = dataclasses.field(default_factory=list)
     command: dict[str, Any] | None = None
+    read: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass
@@ -73,6 +77,9 @@ class Node:
     endpoints: dict[int, Endpoint]
     logical_type: int = _zdo_t.LogicalType.EndDevice
     joined: bool = False
+    #: Off: still a member of the network, but nothing reaches it and it
+    #: sends nothing (a bulb switched off at the wall).
+    powered: bool = True
     tsn: int = 0
 
     def next_tsn(self) -> int:
@@ -212,13 +219,37 @@ class Node:
         gc = f.GeneralCommand
         if hdr.command_id == gc.Read_Attributes:
             records = [read_record(attrs, cls, attrid) for attrid in args.attribute_ids]
-            return Outcome(replies=[(cluster_id, reply(hdr, gc.Read_Attributes_rsp, [records]))])
+            return Outcome(
+                replies=[(cluster_id, reply(hdr, gc.Read_Attributes_rsp, [records]))],
+                read={
+                    "device": self.name,
+                    "cluster": cluster_id,
+                    "attributes": [int(a) for a in args.attribute_ids],
+                },
+            )
         if hdr.command_id == gc.Write_Attributes:
+            before = dict(attrs)
+            written: dict[str, Any] = {}
             for record in args.attributes:
                 if record.attrid in cls.attributes:
-                    attrs[record.attrid] = record.value.value
+                    value = settle(cluster_id, int(record.attrid), record.value.value)
+                    attrs[record.attrid] = value
+                    written[cls.attributes[record.attrid].name] = jsonable(record.value.value)
             ok = [f.WriteAttributesStatusRecord(status=f.Status.SUCCESS)]
-            return Outcome(replies=[(cluster_id, reply(hdr, gc.Write_Attributes_rsp, [ok]))])
+            out = Outcome(
+                replies=[(cluster_id, reply(hdr, gc.Write_Attributes_rsp, [ok]))],
+                command={
+                    "device": self.name,
+                    "cluster": cluster_id,
+                    "command": "write_attributes",
+                    "args": written,
+                },
+            )
+            # Reported as a device with reporting configured does.
+            changed = [k for k, v in attrs.items() if before.get(k) != v]
+            if changed:
+                out.replies.append((cluster_id, self.report(cluster_id, attrs, cls, changed)))
+            return out
         if hdr.command_id == gc.Configure_Reporting:
             ok = [f.ConfigureReportingResponseRecord(status=f.Status.SUCCESS)]
             return Outcome(
@@ -311,7 +342,25 @@ def apply_command(
     elif cluster_id == COLOR and name == "move_to_color_temp":
         put("color_temperature", int(args["color_temp_mireds"]))
         put("color_mode", 2)
+    elif cluster_id == COVER:
+        # ZCL lift percentage: 0 = fully open, 100 = fully closed. The motor
+        # gets there at once here; `stop` leaves it where it is.
+        lift = {"up_open": 0, "down_close": 100}.get(name)
+        if name == "go_to_lift_percentage":
+            lift = int(args["percentage_lift_value"])
+        if lift is not None:
+            put("current_position_lift_percentage", lift)
+    elif cluster_id == DOOR_LOCK and name in ("lock_door", "unlock_door"):
+        put("lock_state", 1 if name == "lock_door" else 2)
     return [k for k, v in attrs.items() if before.get(k) != v]
+
+
+def settle(cluster_id: int, attrid: int, value: Any) -> Any:
+    """The value a device keeps for a written attribute: the thermostat
+    rounds its heating setpoint to 0.5 °C, as many radiator valves do."""
+    if cluster_id == THERMOSTAT and attrid == 0x0012:
+        return round(int(value) / 50) * 50
+    return value
 
 
 def jsonable(value: Any) -> Any:
@@ -424,11 +473,112 @@ def catalogue() -> dict[str, Node]:
                         divisor=1000,
                         unit_of_measure=0,
                     ),
-                    0x0B04: _attrs(
-                        0x0B04, active_power=60, ac_power_multiplier=1, ac_power_divisor=1
+                    ELECTRICAL: _attrs(
+                        ELECTRICAL,
+                        active_power=60,
+                        ac_power_multiplier=1,
+                        ac_power_divisor=1,
+                        rms_voltage=2301,
+                        ac_voltage_multiplier=1,
+                        ac_voltage_divisor=10,
+                        rms_current=261,
+                        ac_current_multiplier=1,
+                        ac_current_divisor=1000,
                     ),
                 },
             )
         },
     )
-    return {n.name: n for n in (bulb, climate, contact, plug)}
+    return {n.name: n for n in (bulb, climate, contact, plug, *more_devices())}
+
+
+def _sensor(name: str, ieee: str, nwk: int, model: str, clusters: dict[int, Any]) -> Node:
+    """A battery end device with one endpoint of `clusters` (plus Basic)."""
+    return Node(
+        name=name,
+        ieee=zt.EUI64.convert(ieee),
+        nwk=nwk,
+        endpoints={
+            1: Endpoint(
+                id=1,
+                device_type=0x0402 if IAS_ZONE in clusters else 0x0302,
+                clusters={0x0000: _basic("Igloo Test", model, 0x03), **clusters},
+            )
+        },
+    )
+
+
+def _zone(name: str, ieee: str, nwk: int, model: str, zone_type: int) -> Node:
+    return _sensor(
+        name,
+        ieee,
+        nwk,
+        model,
+        {IAS_ZONE: _attrs(IAS_ZONE, zone_state=0, zone_type=zone_type, zone_status=0)},
+    )
+
+
+def more_devices() -> list[Node]:
+    """A weather and presence multisensor, IAS zones of each mapped type, a
+    roller blind, a radiator thermostat and a door lock."""
+    multisensor = _sensor(
+        "multisensor",
+        "00:15:8d:00:0a:1c:00:05",
+        0x5E05,
+        "Multisensor",
+        {
+            0x0001: _attrs(0x0001, battery_percentage_remaining=160),
+            PRESSURE: _attrs(PRESSURE, measured_value=1013),
+            # 10000·log10(500 lx) + 1
+            ILLUMINANCE: _attrs(ILLUMINANCE, measured_value=26991),
+            OCCUPANCY: _attrs(OCCUPANCY, occupancy=0, occupancy_sensor_type=0),
+        },
+    )
+    motion = _zone("motion", "00:15:8d:00:0a:1c:00:06", 0x6F06, "Motion sensor", 0x000D)
+    leak = _zone("leak", "00:15:8d:00:0a:1c:00:07", 0x7A07, "Leak sensor", 0x002A)
+    smoke = _zone("smoke", "00:15:8d:00:0a:1c:00:08", 0x7B08, "Smoke alarm", 0x0028)
+    blind = Node(
+        name="blind",
+        ieee=zt.EUI64.convert("00:0d:6f:00:0a:1c:00:09"),
+        nwk=0x7C09,
+        logical_type=zdo_t.LogicalType.Router,
+        endpoints={
+            1: Endpoint(
+                id=1,
+                device_type=0x0202,
+                clusters={
+                    0x0000: _basic("Igloo Test", "Roller blind", 0x01),
+                    COVER: _attrs(
+                        COVER, window_covering_type=0, current_position_lift_percentage=0
+                    ),
+                },
+            )
+        },
+    )
+    thermostat = _sensor(
+        "thermostat",
+        "00:15:8d:00:0a:1c:00:0a",
+        0x7D0A,
+        "Radiator valve",
+        {
+            0x0001: _attrs(0x0001, battery_percentage_remaining=200),
+            THERMOSTAT: _attrs(
+                THERMOSTAT,
+                local_temperature=2050,
+                occupied_heating_setpoint=2000,
+                system_mode=4,
+                ctrl_sequence_of_oper=2,
+            ),
+        },
+    )
+    lock = _sensor(
+        "lock",
+        "00:15:8d:00:0a:1c:00:0b",
+        0x7E0B,
+        "Door lock",
+        {
+            0x0001: _attrs(0x0001, battery_percentage_remaining=180),
+            DOOR_LOCK: _attrs(DOOR_LOCK, lock_state=1, lock_type=0, actuator_enabled=1),
+        },
+    )
+    return [multisensor, motion, leak, smoke, blind, thermostat, lock]

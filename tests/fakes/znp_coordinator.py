@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import errno
 import os
 import sys
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, NotRequired
 
 import control
+import zigpy.types as _zt
 import zigpy.zdo.types as zdo_t
 import zigpy_znp.commands as c
 import zigpy_znp.types as t
@@ -54,6 +56,7 @@ CAPABILITIES = (
 VERSION = {"TransportRev": 2, "ProductId": 1, "MajorRel": 2, "MinorRel": 7, "MaintRel": 1}
 CODE_REVISION = 20221226
 COORDINATOR_NWK = 0x0000
+zt: Any = _zt
 
 
 class EventFields(control.EventFields, total=False):
@@ -134,6 +137,28 @@ class Coordinator:
         self.fd = os.open(self.port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         self.loop.add_reader(self.fd, self.readable)
 
+    def pause_reading(self) -> None:
+        fd = self.fd
+        if fd is None:
+            return
+        self.loop.remove_reader(fd)
+
+        def resume() -> None:
+            if self.fd == fd:
+                self.loop.add_reader(fd, self.readable)
+
+        self.loop.call_later(0.1, resume)
+
+    def power_cycle(self) -> None:
+        """The stick on a new port after an unplug: its NV (network, keys)
+        kept, its RAM state (running network, endpoints, permit) gone."""
+        self.close()
+        self.buffer.clear()
+        self.running = False
+        self.permit_until = 0.0
+        self.endpoints.clear()
+        self.open()
+
     def close(self) -> None:
         if self.fd is not None:
             self.loop.remove_reader(self.fd)
@@ -149,8 +174,10 @@ class Coordinator:
         except OSError as err:
             if err.errno != errno.EIO:
                 raise
-            # The host side is not open (a pty peer reads EIO until it is).
-            data = b""
+            # The other side is not open (a pty peer reads EIO until it is)
+            # or gone (socat ended): look again shortly, not in a busy loop.
+            self.pause_reading()
+            return
         if not data:
             return
         self.buffer += data
@@ -405,6 +432,8 @@ class Coordinator:
         outcome = node.zcl(r.DstEndpoint, r.ClusterId, bytes(r.Data))
         if outcome.command is not None:
             emit("zcl_command", **outcome.command)
+        if outcome.read is not None:
+            emit("zcl_read", **outcome.read)
         delay = 0.03
         for cluster_id, data in outcome.replies:
             self.loop.call_later(
@@ -414,7 +443,10 @@ class Coordinator:
         return ok
 
     def node_at(self, nwk: int) -> Node | None:
-        return next((d for d in self.devices.values() if d.joined and d.nwk == nwk), None)
+        """The joined, powered device at `nwk`: none is MAC_NO_ACK on the air."""
+        return next(
+            (d for d in self.devices.values() if d.joined and d.powered and d.nwk == nwk), None
+        )
 
     def zdo_answers(self, src: int, answers: list[tuple[int, bytes]]) -> None:
         delay = 0.02
@@ -436,7 +468,12 @@ class Coordinator:
     def incoming(
         self, node: Node, src_ep: int, cluster_id: int, data: bytes, dst_ep: int = 1
     ) -> None:
-        """A ZCL frame from a device (AF.IncomingMsg), as Z-Stack passes it on."""
+        """A ZCL frame from a device (AF.IncomingMsg), as Z-Stack passes it on.
+        Nothing from a device that left or was powered off meanwhile: a reply
+        still scheduled then is never sent, as a device off the network sends
+        none."""
+        if not node.joined or not node.powered:
+            return
         self.send(
             c.AF.IncomingMsg.Callback(
                 GroupId=0x0000,
@@ -524,12 +561,27 @@ class Coordinator:
                 raise OpError("the coordinator does not permit joining")
             self.join(node)
             return {"ieee": str(node.ieee), "nwk": node.nwk}
+        if kind == "clone":
+            return self.clone(op)
+        if kind == "reopen":
+            try:
+                self.power_cycle()
+            except OSError as err:
+                raise OpError(f"cannot open {self.port}: {err}") from err
+            return {}
         if kind == "leave":
             node = self.device(op)
             self.leave(node, False)
             return {}
         if kind == "set":
             return self.set_attribute(op)
+        if kind == "power":
+            node = self.device(op)
+            on = op.get("on")
+            if not isinstance(on, bool):
+                raise OpError("on must be true or false")
+            node.powered = on
+            return {}
         if kind == "get":
             node = self.device(op)
             ep = node.endpoints[1]
@@ -538,6 +590,24 @@ class Coordinator:
                 raise OpError("cluster must be one of the device's clusters")
             return {"attributes": {str(k): jsonable(v) for k, v in ep.clusters[cluster].items()}}
         raise OpError(f"unknown op {kind!r}")
+
+    def clone(self, op: Op) -> OpResult:
+        """Adds `count` copies of a device (for benchmarks): named
+        `<device>-<n>`, with their own IEEE (`00:15:8d:00:0b:<n>:02`) and NWK
+        (0x9000 + n) addresses."""
+        base, count = self.device(op), op.get("count")
+        if not isinstance(count, int) or not 1 <= count <= 4096:
+            raise OpError("count must be 1..4096")
+        names = []
+        for n in range(1, count + 1):
+            node = copy.deepcopy(base)
+            node.name = f"{base.name}-{n}"
+            node.ieee = zt.EUI64.convert(f"00:15:8d:00:0b:{n >> 8:02x}:{n & 0xFF:02x}:02")
+            node.nwk = 0x9000 + n
+            node.joined = False
+            self.devices[node.name] = node
+            names.append(node.name)
+        return {"devices": names, "ieee": [str(self.devices[n].ieee) for n in names]}
 
     def set_attribute(self, op: Op) -> OpResult:
         """Changes an attribute on the device and reports it (IAS zone status as
@@ -550,7 +620,7 @@ class Coordinator:
         if not isinstance(attribute, int):
             raise OpError("attribute must be an attribute id")
         ep.clusters[cluster][attribute] = value
-        if not node.joined:
+        if not node.joined or not node.powered:
             return {"delivered": False}
         from zigpy.zcl import Cluster
 

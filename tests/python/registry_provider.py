@@ -1,8 +1,10 @@
 """A Python provider that writes with the typed component classes of `igloo.registry`
 (tests/tests/python_provider.rs): its values must reach the core's tree, and a value of the
 wrong kind, given to a constructor or to `write`, must raise `ComponentError` naming the
-component and what it takes. Each check logs `check ok: NAME` or `check FAILED: NAME: why`
-to stderr (the core's log), then `checks done`."""
+component and what it takes. Custom command `registry.remove_spare` removes the entity
+"Spare" with `remove_entity` (the device and its other entities stay). Each check logs
+`check ok: NAME` or `check FAILED: NAME: why` to stderr (the core's log), then
+`checks done`."""
 
 import asyncio
 import sys
@@ -49,6 +51,8 @@ async def main() -> None:
     device = await provider.create_device("registry-1", "Registry")
     light = await provider.register_entity(device, "Light", [("writable", "Switch,Brightness")])
     cover = await provider.register_entity(device, "Cover")
+    spare = await provider.register_entity(device, "Spare")
+    await provider.write(device, spare, [Switch(False)])
 
     # Constructors check like `write` does (in Rust), naming kind and unit.
     raises("constructor wrong kind", lambda: Brightness("high"), "takes a float in %")  # type: ignore[arg-type]
@@ -95,8 +99,12 @@ async def main() -> None:
     await provider.write(device, cover, [Cover(), CoverState("Opening"), CoverPosition(50.5)])
     report("baseline write", True, "written")
     print("checks done", file=sys.stderr, flush=True)
-    async for _ in provider.events():
-        pass
+    async for event in provider.events():
+        if isinstance(event, igloo.Custom) and event.command == "registry.remove_spare":
+            await provider.remove_entity(device, spare)
+            await provider.reply_custom(event.request_id, "{}")
+        elif isinstance(event, igloo.Custom):
+            await provider.reply_error(event.request_id, f"unknown command {event.command!r}")
 
 
 if __name__ == "__main__":

@@ -716,6 +716,25 @@ fn the_bridge_account_on_the_gateways_broker_is_shown_to_admin_only() {
         "{}",
         out.stdout
     );
+    // Home Assistant's account (discovery out), likewise.
+    let ha_password = "homeassistant-password-from-first-boot";
+    std::fs::write(
+        secrets.join("mqtt-homeassistant"),
+        format!("{ha_password}\n"),
+    )
+    .unwrap();
+    let out = core.cli(&["mqtt", "credentials", "--homeassistant"]);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("username: homeassistant\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("password: {ha_password}\n")),
+        "{}",
+        out.stdout
+    );
     let (status, body) = core
         .api()
         .get("/api/v1/mqtt/credentials?account=igloo-mqtt")
@@ -739,6 +758,13 @@ fn the_bridge_account_on_the_gateways_broker_is_shown_to_admin_only() {
             .unwrap();
         assert_eq!(status, 403, "{scope}: {body}");
         assert!(!body.to_string().contains(devices_password));
+        let (status, body) = core
+            .anonymous_api()
+            .with_token(Some(&t))
+            .get("/api/v1/mqtt/credentials?account=homeassistant")
+            .unwrap();
+        assert_eq!(status, 403, "{scope}: {body}");
+        assert!(!body.to_string().contains(ha_password));
     }
-    assert_not_logged(&core, &[password, devices_password]);
+    assert_not_logged(&core, &[password, devices_password, ha_password]);
 }

@@ -11,7 +11,8 @@
 //!   provider, and the old providers are never restarted.
 //! - today's providers (`igloo-mqtt`, `igloo-test-provider` in mode `compat`)
 //!   under the v1 core: the same, and today's `Gas` component (id 51) never
-//!   reaches the old core, which could not decode it.
+//!   reaches the old core, which could not decode it; igloo-mqtt with discovery
+//!   out on says the old core cannot share its tree, and works on.
 //!
 //! - a rollback: the v1 core on the data dir today's core wrote
 //!   (docs/compatibility.md, "Data on the gateway across system updates and
@@ -338,7 +339,10 @@ fn todays_providers_work_under_v1_core() {
     let r = release(PROTOCOL_V1);
     let old_version = release_version(PROTOCOL_V1);
     let broker = z2m_broker();
-    let mqtt = ProviderSpec::mqtt("mqtt", &broker);
+    // Discovery out asked for, under a core that cannot share its tree (and
+    // whose config has no `tree` key): igloo-mqtt says so and works on.
+    let mqtt =
+        ProviderSpec::mqtt("mqtt", &broker).table("[provider.config.publish]\nenabled = true");
     let compat = ProviderSpec::test("compat", "compat");
     let mut core = Core::start_release(PROTOCOL_V1, &providers_toml_v1(&[mqtt, compat]));
     let health = core
@@ -364,6 +368,16 @@ fn todays_providers_work_under_v1_core() {
                 r.max_component_id
             ),
             &format!("messages up to id {};", r.max_message_id),
+        ],
+    );
+
+    core.wait_log(
+        TIMEOUT,
+        &[
+            "provider=mqtt",
+            "discovery out disabled",
+            &format!("core {old_version} (protocol 1.0)"),
+            "needs protocol 1.1",
         ],
     );
 

@@ -184,22 +184,7 @@ fn handshake_config_and_devices(lang: Lang) {
     }
     let doctor = core.cli(&["doctor"]);
     doctor.assert_success();
-    let section: Vec<&str> = doctor
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with(&format!("provider {NAME} (running")))
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .collect();
-    for layer in ["uid", "landlock", "seccomp"] {
-        assert!(
-            section
-                .iter()
-                .any(|l| l.starts_with(&format!("  {layer:<10} yes"))),
-            "{layer} in igloo doctor:\n{}",
-            doctor.stdout
-        );
-    }
+    doctor.assert_doctor_enforces(NAME, &["uid", "landlock", "seccomp"]);
 
     let lamp = api.wait_device_by_key("conf-lamp");
     assert_eq!(lamp.name, "Conformance lamp");

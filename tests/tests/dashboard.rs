@@ -481,6 +481,12 @@ fn renaming_a_device_and_moving_it_to_a_room_survive_a_core_restart() {
         r#"article.device[data-device="{id}"] button.edit-device"#
     )));
     visible(&mut b, "dialog#device-edit");
+    // Removing from a network is for Zigbee devices (dashboard_zigbee.rs).
+    ok(b.wait_selector(
+        "dialog#device-edit button#device-edit-remove",
+        WaitState::Hidden,
+        TIMEOUT,
+    ));
     ok(b.fill("dialog#device-edit input[name=name]", "Counter on the wall"));
     ok(b.select("dialog#device-edit select[name=room]", &room.to_string()));
     ok(b.click("dialog#device-edit button[value=save]"));
@@ -511,7 +517,11 @@ fn renaming_a_device_and_moving_it_to_a_room_survive_a_core_restart() {
 fn an_encrypted_esphome_device_added_in_the_page_appears_with_its_entities() {
     // A made-up API encryption key (32 bytes, base64), as in a device's YAML.
     const KEY: &str = "mK3pA9q1Zc8xV0tL5sR2yW7nB4hJ6dF1gE9uT3oI0aQ=";
-    let fake = FakeDevice::start(FakeOptions::new("porch", "AA:BB:CC:DD:EE:42").key(KEY));
+    let mut fake = FakeDevice::start(
+        FakeOptions::new("porch", "AA:BB:CC:DD:EE:42")
+            .key(KEY)
+            .all_entities(),
+    );
     let core = Core::start(&providers_toml(&[ProviderSpec::esphome("esphome", &[])]));
     let mut b = Browser::launch();
     login(&mut b, &core);
@@ -541,5 +551,22 @@ fn an_encrypted_esphome_device_added_in_the_page_appears_with_its_entities() {
         "the key typed in the page is in the core's log"
     );
     shot(&mut b, "esphome-added");
+
+    // The thermostat's fan modes are a choice of the names it lists (its
+    // `fan_modes`, the custom "Turbo" last); choosing one reaches the device
+    // as its custom fan mode and comes back confirmed.
+    let fan_mode = format!(
+        r#"article.device[data-device="{}"] [data-entity="Thermostat"] select[data-component="ClimateFanMode"]"#,
+        device.id
+    );
+    ok(b.wait_selector(&fan_mode, WaitState::Visible, TIMEOUT));
+    let from = fake.events().len();
+    ok(b.select(&fan_mode, "Turbo"));
+    let cmd = fake.wait_message(from, "ClimateCommandRequest", TIMEOUT);
+    assert_eq!(cmd["custom_fan_mode"], "Turbo", "{cmd}");
+    core.api()
+        .wait_device_where("aa:bb:cc:dd:ee:42", "the fan mode confirmed", |d| {
+            d.has("Thermostat", "ClimateFanMode", &json!("Turbo"))
+        });
     assert_clean_console(&mut b);
 }

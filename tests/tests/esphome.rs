@@ -27,27 +27,6 @@ fn key_of(n: u8) -> String {
     format!("aa:bb:cc:dd:ee:{n:02x}")
 }
 
-/// Waits until the device with MAC key `key` satisfies `check`.
-fn wait_device(
-    api: &Api,
-    key: &str,
-    what: &str,
-    check: impl Fn(&Device) -> Result<(), String>,
-) -> Device {
-    let api = api.clone();
-    wait_for(TIMEOUT, format!("ESPHome device {key}: {what}"), || {
-        let d = api.device_by_key(key).ok_or_else(|| {
-            format!(
-                "no device with key {key}; devices: {:?}",
-                api.try_devices()
-                    .map(|v| v.into_iter().map(|d| d.key).collect::<Vec<_>>())
-            )
-        })?;
-        check(&d).map_err(|e| format!("{e}; entities: {:?}", d.entities))?;
-        Ok(d)
-    })
-}
-
 /// The provider's `esphome.status` entry for the device at `port`.
 fn try_status(api: &Api, port: u16) -> Result<Value, String> {
     let (code, body) = api.command("esphome", "esphome.status", &json!({}));
@@ -136,7 +115,9 @@ fn plaintext_device_entities_states_and_live_updates() {
         "esphome",
         &[(dev.port, None)],
     )]));
-    let d = wait_device(core.api(), &key_of(1), "basic entities", all_basic_present);
+    let d = core
+        .api()
+        .wait_device_where(&key_of(1), "basic entities", all_basic_present);
     check_basic_entities(&d);
     assert_eq!(d.name, "Fake living");
     assert_eq!(d.attributes["encrypted"], json!("false"));
@@ -182,7 +163,7 @@ fn plaintext_device_entities_states_and_live_updates() {
                 .as_f64()
                 .is_some_and(|v| (v - 22.25).abs() < 0.01)
     });
-    wait_device(core.api(), &key_of(1), "door open", |d| {
+    core.api().wait_device_where(&key_of(1), "door open", |d| {
         d.has("Door", "Contact", &json!(false))?;
         d.has("Temperature", "Temperature", &json!(22.25))
     });
@@ -204,7 +185,9 @@ fn noise_encrypted_device_works_like_plaintext() {
         "esphome",
         &[(dev.port, Some(KEY))],
     )]));
-    let d = wait_device(core.api(), &key_of(2), "basic entities", all_basic_present);
+    let d = core
+        .api()
+        .wait_device_where(&key_of(2), "basic entities", all_basic_present);
     check_basic_entities(&d);
     assert_eq!(d.attributes["encrypted"], json!("true"));
     let mut dev = dev;
@@ -212,9 +195,10 @@ fn noise_encrypted_device_works_like_plaintext() {
         "SensorStateResponse",
         json!({"key": keys::TEMPERATURE, "state": -3.5}),
     );
-    wait_device(core.api(), &key_of(2), "temperature over Noise", |d| {
-        d.has("Temperature", "Temperature", &json!(-3.5))
-    });
+    core.api()
+        .wait_device_where(&key_of(2), "temperature over Noise", |d| {
+            d.has("Temperature", "Temperature", &json!(-3.5))
+        });
     // The key is never written to the log.
     assert!(!core.log_contains(KEY), "the key leaked into the log");
     assert!(
@@ -230,7 +214,9 @@ fn set_produces_the_exact_commands_and_the_confirmed_state_comes_back() {
         "esphome",
         &[(dev.port, Some(KEY))],
     )]));
-    let d = wait_device(core.api(), &key_of(3), "basic entities", all_basic_present);
+    let d = core
+        .api()
+        .wait_device_where(&key_of(3), "basic entities", all_basic_present);
 
     // Switch, through the CLI.
     let from = dev.events().len();
@@ -239,12 +225,10 @@ fn set_produces_the_exact_commands_and_the_confirmed_state_comes_back() {
     let cmd = dev.wait_message(from, "SwitchCommandRequest", SHORT);
     assert_eq!(cmd["key"], json!(keys::RELAY));
     assert_eq!(cmd["state"], json!(true));
-    wait_device(
-        core.api(),
-        &key_of(3),
-        "relay on (confirmed by the device)",
-        |d| d.has("Relay", "Switch", &json!(true)),
-    );
+    core.api()
+        .wait_device_where(&key_of(3), "relay on (confirmed by the device)", |d| {
+            d.has("Relay", "Switch", &json!(true))
+        });
 
     // Light: on, 80 %, a colour, in one command.
     let from = dev.events().len();
@@ -285,11 +269,12 @@ fn set_produces_the_exact_commands_and_the_confirmed_state_comes_back() {
         1,
         "one command for one request"
     );
-    wait_device(core.api(), &key_of(3), "lamp confirmed", |d| {
-        d.has("Lamp", "Switch", &json!(true))?;
-        d.has("Lamp", "Brightness", &json!(80.0))?;
-        d.has("Lamp", "Color", &json!("#00ff00"))
-    });
+    core.api()
+        .wait_device_where(&key_of(3), "lamp confirmed", |d| {
+            d.has("Lamp", "Switch", &json!(true))?;
+            d.has("Lamp", "Brightness", &json!(80.0))?;
+            d.has("Lamp", "Color", &json!("#00ff00"))
+        });
 
     // Colour temperature and an effect.
     let from = dev.events().len();
@@ -307,10 +292,11 @@ fn set_produces_the_exact_commands_and_the_confirmed_state_comes_back() {
         (json!(true), json!("Rainbow"))
     );
     assert_eq!(cmd["has_state"], json!(false), "{cmd}");
-    wait_device(core.api(), &key_of(3), "lamp effect", |d| {
-        d.has("Lamp", "Effect", &json!("Rainbow"))?;
-        d.has("Lamp", "ColorTemperature", &json!(250))
-    });
+    core.api()
+        .wait_device_where(&key_of(3), "lamp effect", |d| {
+            d.has("Lamp", "Effect", &json!("Rainbow"))?;
+            d.has("Lamp", "ColorTemperature", &json!(250))
+        });
 
     // Cover to 40 %.
     let from = dev.events().len();
@@ -322,10 +308,11 @@ fn set_produces_the_exact_commands_and_the_confirmed_state_comes_back() {
         (cmd["position"].as_f64().unwrap_or(0.0) - 0.4).abs() < 1e-6,
         "{cmd}"
     );
-    wait_device(core.api(), &key_of(3), "blind at 40 %", |d| {
-        d.has("Blind", "CoverPosition", &json!(40.0))?;
-        d.has("Blind", "CoverState", &json!("Open"))
-    });
+    core.api()
+        .wait_device_where(&key_of(3), "blind at 40 %", |d| {
+            d.has("Blind", "CoverPosition", &json!(40.0))?;
+            d.has("Blind", "CoverState", &json!("Open"))
+        });
 }
 
 #[test]
@@ -337,7 +324,9 @@ fn drops_and_reboots_reconnect_with_the_same_id_and_availability_flips() {
         &[(dev.port, None)],
     )
     .config("keepalive_secs", 1)]));
-    let d = wait_device(core.api(), &key_of(4), "basic entities", all_basic_present);
+    let d = core
+        .api()
+        .wait_device_where(&key_of(4), "basic entities", all_basic_present);
     let pid = core.api().provider("esphome").pid;
 
     for op in [
@@ -364,7 +353,9 @@ fn drops_and_reboots_reconnect_with_the_same_id_and_availability_flips() {
                 Err(format!("{n} logins"))
             }
         });
-        let again = wait_device(core.api(), &key_of(4), "back", all_basic_present);
+        let again = core
+            .api()
+            .wait_device_where(&key_of(4), "back", all_basic_present);
         assert_eq!(again.id, d.id, "the device id changed across a reconnect");
         assert_eq!(
             core.api()
@@ -380,7 +371,7 @@ fn drops_and_reboots_reconnect_with_the_same_id_and_availability_flips() {
         "SwitchStateResponse",
         json!({"key": keys::RELAY, "state": true}),
     );
-    wait_device(core.api(), &key_of(4), "relay on", |d| {
+    core.api().wait_device_where(&key_of(4), "relay on", |d| {
         d.has("Relay", "Switch", &json!(true))
     });
     let p = core.api().provider("esphome");
@@ -410,7 +401,7 @@ fn key_problems_are_reported_clearly_without_a_reconnect_storm() {
     .config("reconnect_max_secs", 30);
     let core = Core::start(&providers_toml(&[spec]));
     let api = core.api();
-    wait_device(api, &key_of(8), "the good device", all_basic_present);
+    api.wait_device_where(&key_of(8), "the good device", all_basic_present);
 
     let s = wait_status(api, wrong.port, "wrong_key", |s| {
         s["error_kind"] == "wrong_key"
@@ -486,8 +477,7 @@ fn key_problems_are_reported_clearly_without_a_reconnect_storm() {
         KEY,
     ])
     .assert_success();
-    wait_device(
-        api,
+    api.wait_device_where(
         &key_of(6),
         "connected with the added key",
         all_basic_present,
@@ -514,8 +504,8 @@ fn bad_bytes_give_clear_errors_and_never_disturb_other_devices() {
         &[(bad.port, None), (other.port, Some(KEY))],
     )]));
     let api = core.api().clone();
-    let d_bad = wait_device(&api, &key_of(9), "bad device up", all_basic_present);
-    let d_other = wait_device(&api, &key_of(10), "steady device up", all_basic_present);
+    let d_bad = api.wait_device_where(&key_of(9), "bad device up", all_basic_present);
+    let d_other = api.wait_device_where(&key_of(10), "steady device up", all_basic_present);
     let pid = api.provider("esphome").pid;
     let mut value = 0.0;
     for (op, expect) in [
@@ -543,7 +533,7 @@ fn bad_bytes_give_clear_errors_and_never_disturb_other_devices() {
             "SensorStateResponse",
             json!({"key": keys::TEMPERATURE, "state": value}),
         );
-        wait_device(&api, &key_of(10), "steady device keeps updating", |d| {
+        api.wait_device_where(&key_of(10), "steady device keeps updating", |d| {
             d.has("Temperature", "Temperature", &json!(value))
         });
         // The bad device comes back by itself.
@@ -555,7 +545,7 @@ fn bad_bytes_give_clear_errors_and_never_disturb_other_devices() {
                 Err(format!("{n} logins"))
             }
         });
-        wait_device(&api, &key_of(9), "bad device back", all_basic_present);
+        api.wait_device_where(&key_of(9), "bad device back", all_basic_present);
         // The log names the problem too.
         core.wait_log(SHORT, &[expect]);
     }
@@ -576,20 +566,22 @@ fn every_entity_type_is_mapped_and_unknown_types_are_skipped() {
         "esphome",
         &[(dev.port, None)],
     )]));
-    let d = wait_device(core.api(), &key_of(11), "all entities", |d| {
-        for e in [
-            "Status",
-            "Fan",
-            "Thermostat",
-            "Setpoint",
-            "Mode",
-            "Restart",
-            "Front Door",
-        ] {
-            d.entities.get(e).ok_or_else(|| format!("no entity {e}"))?;
-        }
-        all_basic_present(d)
-    });
+    let d = core
+        .api()
+        .wait_device_where(&key_of(11), "all entities", |d| {
+            for e in [
+                "Status",
+                "Fan",
+                "Thermostat",
+                "Setpoint",
+                "Mode",
+                "Restart",
+                "Front Door",
+            ] {
+                d.entities.get(e).ok_or_else(|| format!("no entity {e}"))?;
+            }
+            all_basic_present(d)
+        });
     assert!(
         !d.entities.contains_key("Alarm"),
         "the siren must be skipped"
@@ -628,9 +620,15 @@ fn every_entity_type_is_mapped_and_unknown_types_are_skipped() {
             json!({"Switch": true, "FanSpeed": 100}),
             "FanCommandRequest",
         ),
+        ("Fan", json!({"FanPreset": "sleep"}), "FanCommandRequest"),
         (
             "Thermostat",
             json!({"ClimateMode": "Heat", "TargetTemperature": 21.5}),
+            "ClimateCommandRequest",
+        ),
+        (
+            "Thermostat",
+            json!({"ClimateFanMode": "turbo", "ClimateSwingMode": "vertical", "ClimatePreset": "eco"}),
             "ClimateCommandRequest",
         ),
     ] {
@@ -640,13 +638,27 @@ fn every_entity_type_is_mapped_and_unknown_types_are_skipped() {
         let cmd = dev.wait_message(from, ty, SHORT);
         eprintln!("{entity}: {cmd}");
     }
-    wait_device(core.api(), &key_of(11), "confirmed states", |d| {
-        d.has("Mode", "Select", &json!("boost"))?;
-        d.has("Setpoint", "Number", &json!(42.0))?;
-        d.has("Front Door", "Lock", &json!("Locked"))?;
-        d.has("Thermostat", "ClimateMode", &json!("Heat"))?;
-        d.has("Thermostat", "TargetTemperature", &json!(21.5))
-    });
+    core.api()
+        .wait_device_where(&key_of(11), "confirmed states", |d| {
+            d.has("Mode", "Select", &json!("boost"))?;
+            d.has("Setpoint", "Number", &json!(42.0))?;
+            d.has("Front Door", "Lock", &json!("Locked"))?;
+            d.has("Thermostat", "ClimateMode", &json!("Heat"))?;
+            d.has("Fan", "FanPreset", &json!("Sleep"))?;
+            // Fan, swing and preset by name; the custom fan mode as the
+            // device spells it.
+            d.has("Thermostat", "ClimateFanMode", &json!("Turbo"))?;
+            d.has("Thermostat", "ClimateSwingMode", &json!("vertical"))?;
+            d.has("Thermostat", "ClimatePreset", &json!("eco"))?;
+            d.has("Thermostat", "TargetTemperature", &json!(21.5))
+        });
+    assert_eq!(
+        d.entity("Thermostat")
+            .attributes
+            .get("fan_modes")
+            .and_then(Value::as_str),
+        Some("auto,low,high,Turbo")
+    );
     // An option the select does not have is refused by the core (the entity
     // lists its options), before reaching the provider or the device.
     let from = dev.events().len();
@@ -733,8 +745,7 @@ fn mdns_announced_devices_are_discovered_and_connected() {
         KEY,
     ])
     .assert_success();
-    wait_device(
-        core.api(),
+    core.api().wait_device_where(
         &key_of(13),
         "the encrypted device after its key",
         all_basic_present,

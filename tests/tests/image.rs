@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use igloo_tests::harness::api::{Api, Device};
 use igloo_tests::harness::browser::{Browser, WaitState};
-use igloo_tests::harness::mosquitto::{Credentials, try_publish};
+use igloo_tests::harness::mosquitto::{Credentials, try_publish, try_read_one};
 use igloo_tests::harness::ntp::NtpServer;
 use igloo_tests::harness::qemu::{Disk, Guest, image, partitions, wait_marked_good};
 use igloo_tests::harness::sandbox_fixture::{denied_with_baseline, run_checks_on};
@@ -287,6 +287,7 @@ fn qemu_image_boots_to_the_api_and_keeps_its_data() {
     // (marks the slot good, docs/ota.md).
     let ota = wait_marked_good(&api, Duration::from_secs(300));
     eprintln!("first boot: {}", ota["health"]);
+    zigbee_provider_waits_for_a_stick(&mut guest);
     python_provider_runs_confined(&mut guest);
     // The last known time is kept on /data; a clock behind it at the next
     // boot (a Pi has no battery-backed clock) is set forward to it. Here it
@@ -551,6 +552,83 @@ fn other_mqtt_devices_use_their_own_account(api: &Api, mqtt: u16, lamp: &Device)
             .any(|e| e.components.get("Switch") == Some(&json!(true))),
         "the devices account switched a Zigbee2MQTT lamp: {still:?}"
     );
+    // Igloo's own topics (discovery out: states and Home Assistant's
+    // commands under igloo/) belong to the homeassistant account: what it
+    // writes there stays, what the devices account writes after it is
+    // dropped by the broker (mosquitto_pub's QoS 1 waits for the broker).
+    let (status, body) = api
+        .get("/api/v1/mqtt/credentials?account=homeassistant")
+        .expect("the homeassistant account");
+    assert_eq!(status, 200, "{body}");
+    let ha = Credentials::new(
+        body["username"].as_str().unwrap_or_default(),
+        body["password"].as_str().unwrap_or_default(),
+    );
+    let probe = "igloo/acl-probe/light/set";
+    try_publish(mqtt, Some(&ha), probe, b"from-homeassistant", true)
+        .unwrap_or_else(|e| panic!("the homeassistant account publishes {probe}: {e}"));
+    publish(probe, "from-devices");
+    let seen = try_read_one(mqtt, Some(&ha), probe, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("reading {probe}: {e}"));
+    assert_eq!(
+        String::from_utf8_lossy(&seen),
+        "from-homeassistant",
+        "the devices account wrote under igloo/"
+    );
+}
+
+/// The default config's Zigbee provider waits, with no process, for a
+/// coordinator stick (none is plugged into the guest; the wire-level tests
+/// with an emulated stick are tests/tests/zigbee.rs), and the image's python3
+/// imports it with zigpy and the radio libraries from
+/// /usr/lib/igloo/zigbee, their aarch64 extension modules included.
+fn zigbee_provider_waits_for_a_stick(guest: &mut Guest) {
+    let api = guest.api();
+    let p = wait_for(
+        Duration::from_secs(60),
+        "the zigbee provider waiting for a stick",
+        || {
+            let p = api.try_provider("zigbee")?;
+            (p.state == "waiting_for_device")
+                .then_some(p.clone())
+                .ok_or(format!("{p:?}"))
+        },
+    );
+    assert_eq!(p.pid, None, "no process without a stick: {p:?}");
+    let (out, rc) = guest.shell(
+        "PYTHONPATH=/usr/lib/igloo/zigbee python3 -c 'import time; t = time.monotonic(); \
+         import igloo_zigbee.provider, zigpy_znp.zigbee.application, cryptography.hazmat.bindings._rust; \
+         rss = [l.split()[1] for l in open(\"/proc/self/status\") if l.startswith(\"VmRSS\")][0]; \
+         print(\"zigbee-ok\", round(time.monotonic() - t, 2), \"s\", rss, \"kB\")'",
+    );
+    assert!(
+        rc == 0 && out.iter().any(|l| l.starts_with("zigbee-ok ")),
+        "importing the Zigbee provider on the guest (rc {rc}): {out:?}"
+    );
+    eprintln!("zigbee provider import in the guest (QEMU TCG): {out:?}");
+    // Copyleft code ships its source beside its bytecode (zigpy GPL-3.0,
+    // frozendict LGPL-3.0, and ours); permissive libraries and the
+    // standard library are bytecode only, where CPython imports it from.
+    let (out, rc) = guest.shell(
+        "cd /usr/lib/igloo/zigbee; for f in zigpy/application.py zigpy_znp/__init__.py \
+         bellows/__init__.py frozendict/__init__.py igloo_zigbee/provider.py \
+         aiohttp/__init__.py aiohttp/__init__.pyc /usr/lib/python3.11/os.py \
+         /usr/lib/python3.11/os.pyc; do [ -f $f ] && echo \"has $f\" || echo \"no $f\"; done",
+    );
+    assert_eq!(rc, 0, "{out:?}");
+    for want in [
+        "has zigpy/application.py",
+        "has zigpy_znp/__init__.py",
+        "has bellows/__init__.py",
+        "has frozendict/__init__.py",
+        "has igloo_zigbee/provider.py",
+        "no aiohttp/__init__.py",
+        "has aiohttp/__init__.pyc",
+        "no /usr/lib/python3.11/os.py",
+        "has /usr/lib/python3.11/os.pyc",
+    ] {
+        assert!(out.iter().any(|l| l.trim() == want), "{want}: {out:?}");
+    }
 }
 
 /// The example Python provider shipped in the image
@@ -1029,9 +1107,47 @@ fn pi_wifi_is_in_slot_a(img: &std::path::Path, slot: &igloo_tests::harness::qemu
 fn rpi3_image_boots_on_raspi3b_to_core_ready() {
     let img = image("rpi3");
     let disk = Disk::new(&img, Some(DISK_SIZE));
+    // QEMU's raspi3b resets the moment bcm2835_wdt is armed (its PM model
+    // takes the arm for a reset request): the owner's way to keep the
+    // watchdog off, which also proves igloo-boot.txt reaches the kernel.
+    disk.put_boot_file(
+        "igloo-boot.txt",
+        b"# kernel arguments for the next boots\r\ncmdline=igloo.watchdog=off\r\n",
+    );
     let mut guest = Guest::boot_raspi3b(&disk);
     guest.wait_console(Duration::from_secs(120), &["igloo: slot A, 2 tries left"]);
+    guest.wait_console(
+        Duration::from_secs(60),
+        &["igloo: extra kernel arguments from igloo-boot.txt: igloo.watchdog=off"],
+    );
     let ready = guest.wait_core_ready();
+    guest.wait_console(
+        Duration::from_secs(30),
+        &["the watchdog stays off: igloo.watchdog=off is on the kernel command line"],
+    );
+    // The Pi's watchdog is there for the core: the driver bound, and the
+    // image's config names it with the hardware's 15 s.
+    let (out, rc) = guest.shell(
+        "cat /sys/class/watchdog/watchdog0/identity; ls /dev/watchdog; \
+         grep -A3 '^\\[watchdog\\]' /etc/igloo/igloo.toml; \
+         cat /sys/class/watchdog/watchdog0/max_timeout 2>&1 || true",
+    );
+    assert_eq!(rc, 0, "{out:?}");
+    assert!(
+        out.iter()
+            .any(|l| l.trim() == "Broadcom BCM2835 Watchdog timer"),
+        "bcm2835_wdt is not bound: {out:?}"
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with("device = \"/dev/watchdog\"")),
+        "{out:?}"
+    );
+    assert!(
+        out.iter().any(|l| l.starts_with("hardware_timeout_s = 15")),
+        "{out:?}"
+    );
+    eprintln!("raspi3b watchdog: {out:?}");
     guest.wait_console(
         Duration::from_secs(5),
         &["initramfs: root PART:2 is /dev/mmcblk0p2"],

@@ -31,7 +31,8 @@ const SHELLY: &str = "ha:8CAAB5";
 const DOOR: &str = "ha:zigbee2mqtt_0x00158d0002c4d5e6";
 const LAMP: &str = "ha:zigbee2mqtt_0x000d6ffffe8a4c21";
 const REMOTE: &str = "ha:zigbee2mqtt_0x0017880104e45517";
-const KEYS: [&str; 6] = [PLUG, NODE, SHELLY, DOOR, LAMP, REMOTE];
+const DESK: &str = "ha:5C2D1F";
+const KEYS: [&str; 7] = [PLUG, NODE, SHELLY, DOOR, LAMP, REMOTE, DESK];
 
 /// Fields drop in order: the core (and its provider) before the broker.
 struct Setup {
@@ -60,6 +61,7 @@ impl Setup {
         }
         for (topic, payload) in [
             ("tele/kitchen_plug/LWT", "Online"),
+            ("desk_light/tele/LWT", "Online"),
             ("livingroom/status", "online"),
             ("shellies/shellyswitch25-8CAAB5/online", "true"),
             ("zigbee2mqtt/bridge/state", r#"{"state":"online"}"#),
@@ -256,7 +258,7 @@ fn discovered_devices_appear_with_components_units_and_state() {
     assert_eq!(node.entity("Temperature").unit("Temperature"), Some("°C"));
     s.report_until(
         "livingroom/light/ceiling/state",
-        r#"{"state":"ON","color_mode":"rgb","brightness":255,"color":{"r":255,"g":128,"b":0}}"#,
+        r#"{"state":"ON","color_mode":"rgb","brightness":255,"color":{"r":255,"g":128,"b":0},"effect":"Rainbow"}"#,
         NODE,
         |d| {
             all(&[
@@ -264,6 +266,22 @@ fn discovered_devices_appear_with_components_units_and_state() {
                 d.has("Ceiling", "Brightness", &json!(100.0)),
                 d.has("Ceiling", "Color", &json!("#ff8000"))
                     .or_else(|_| d.has("Ceiling", "Color", &json!({"r":255,"g":128,"b":0}))),
+                d.has("Ceiling", "Effect", &json!("Rainbow")),
+            ])
+        },
+    );
+    // Tasmota's light: one STATE carries power, dimmer, colour (its
+    // template splits "R,G,B,CW,WW") and the Scheme, its effects.
+    s.report_until(
+        "desk_light/tele/STATE",
+        r#"{"POWER":"ON","Dimmer":40,"Color":"255,128,0,0,0","Scheme":2}"#,
+        DESK,
+        |d| {
+            all(&[
+                d.has("Desk Light", "Switch", &json!(true)),
+                d.has("Desk Light", "Brightness", &json!(40.0)),
+                d.has("Desk Light", "Color", &json!("#ff8000")),
+                d.has("Desk Light", "Effect", &json!("2")),
             ])
         },
     );
@@ -325,6 +343,7 @@ fn changes_publish_on_command_topics_and_wait_for_the_device() {
         "livingroom/switch/relay/command",
         "shellies/shellyswitch25-8CAAB5/roller/0/command/#",
         "zigbee2mqtt/living_lamp/set",
+        "desk_light/cmnd/Scheme",
     ]);
     let mut events = s.core.events();
 
@@ -371,12 +390,31 @@ fn changes_publish_on_command_topics_and_wait_for_the_device() {
         m.json(),
         json!({"state": "ON", "brightness": 128, "color": {"r": 0, "g": 255, "b": 0}})
     );
+    // Its effects: sent as ESPHome spells them.
+    let (code, body) = s.api().set(node, "Ceiling", &json!({"Effect": "strobe"}));
+    assert!(code < 300, "{code} {body}");
+    let m = sub.wait_message(SHORT, "light effect", |m| {
+        m.topic == "livingroom/light/ceiling/command"
+    });
+    assert_eq!(m.json(), json!({"effect": "Strobe"}));
     let (code, body) = s.api().set(node, "Relay", &json!({"Switch": true}));
     assert!(code < 300, "{code} {body}");
     let m = sub.wait_message(SHORT, "relay ON", |m| {
         m.topic == "livingroom/switch/relay/command"
     });
     assert_eq!(m.payload, "ON");
+
+    // Tasmota: a scheme is its effect, on its own command topic; one the
+    // light does not list is refused before anything is sent.
+    let desk = ids[DESK];
+    let (code, body) = s.api().set(desk, "Desk Light", &json!({"Effect": "4"}));
+    assert!(code < 300, "{code} {body}");
+    let m = sub.wait_message(SHORT, "Scheme 4", |m| m.topic == "desk_light/cmnd/Scheme");
+    assert_eq!(m.payload, "4");
+    let path = format!("/api/v1/devices/{desk}/entities/Desk%20Light?wait_ms=5000");
+    let (code, body) = s.api().post(&path, &json!({"Effect": "9"})).expect("set");
+    assert_eq!(code, 422, "{body}");
+    assert!(body.to_string().contains("not an option"), "{body}");
 
     // Shelly: cover commands and position.
     let shelly = ids[SHELLY];
@@ -559,6 +597,35 @@ fn config_changes_removal_availability_and_broken_templates() {
     assert!(code >= 400, "a removed device takes no changes: {code}");
     // The others are untouched.
     s.wait_keys(&[PLUG, NODE, DOOR, LAMP, REMOTE]);
+
+    // An empty config for one entity of a device with others (RemoveEntity):
+    // that entity leaves the tree, the device and its other entities stay.
+    s.broker
+        .publish_str("homeassistant/sensor/livingroom/pressure/config", "", true);
+    let node = s.wait_device(NODE, "without its Pressure entity", |d| {
+        match d.entities.contains_key("Pressure") {
+            true => Err("Pressure still listed".into()),
+            false => Ok(()),
+        }
+    });
+    assert_eq!(node.id, ids[NODE], "the same device");
+    assert!(node.available, "the device stays available");
+    assert_eq!(
+        node.value("Temperature", "Temperature"),
+        Some(&json!(10.0)),
+        "the other entities keep their values"
+    );
+    assert_eq!(node.value("Humidity", "Humidity"), Some(&json!(48.5)));
+    s.report_until("livingroom/sensor/temperature/state", "68", NODE, |d| {
+        d.has("Temperature", "Temperature", &json!(20.0))
+    });
+    // Publishing the config again brings the entity back.
+    s.broker.publish_str(
+        "homeassistant/sensor/livingroom/pressure/config",
+        syntax,
+        true,
+    );
+    s.wait_device(NODE, "Pressure back", |d| has_entity(d, "Pressure"));
 }
 
 #[test]

@@ -143,6 +143,117 @@ fn the_python_example_provider_runs_confined_and_answers_change_requests() {
     assert_eq!(api.wait_device_by_key("thermometer-1").id, meter.id);
 }
 
+/// The automation example (`threshold.py`, no devices of its own) watches
+/// the tree and switches the lamp example's light on when the thermometer
+/// example's temperature rises above 21 °C: tree events and a change request
+/// through the core, from Python. The same automation with `tree = "read"`
+/// sees the same crossing and is refused by the core; with a threshold that
+/// is not a number it reports its config error (`report_config_error`) and
+/// the core holds it at that line with exit status 78.
+#[test]
+fn the_python_automation_example_watches_the_tree_and_switches_the_lamp_on() {
+    let package = Package::build();
+    let automation = |name: &str, tree: &str| {
+        package
+            .provider(name, &example("threshold.py"), "")
+            .line(&format!("tree = \"{tree}\""))
+            .config("watch", "Thermometer/Temperature/Temperature")
+            .config("above", 21.0)
+            .config("switch_on", "Desk lamp/Light")
+    };
+    let specs = [
+        package
+            .provider("lamp", &example("lamp.py"), "")
+            .config("interval_s", 0.2),
+        automation("threshold", "control"),
+        automation("reader", "read"),
+        automation("misconfigured", "read").config("above", "warm"),
+    ];
+    let core = Core::start(&providers_toml(&specs));
+    let api = core.api().clone();
+    let lamp = api.wait_device_by_key("lamp-1");
+    let meter = api.wait_device_by_key("thermometer-1");
+    let status = |name: &str| -> Result<serde_json::Value, String> {
+        let (code, body) = api.command(name, "threshold.status", &json!({}));
+        (code == 200)
+            .then(|| body["body"].clone())
+            .ok_or(format!("{code} {body}"))
+    };
+    // An automation never fires for the value it found in the snapshot, and
+    // the thermometer may pass 21 °C before both have theirs: once both know
+    // the tree, the lamp provider starts over, its light off and its
+    // thermometer from 20 °C, so each sees the crossing.
+    for name in ["threshold", "reader"] {
+        wait_for(TIMEOUT, format!("{name} synced"), || {
+            let s = status(name)?;
+            (s["devices"].as_u64().unwrap_or(0) >= 2)
+                .then_some(())
+                .ok_or(format!("{s}"))
+        });
+    }
+    let before = api.provider("lamp").pid;
+    let (code, body) = api.restart_provider("lamp");
+    assert!((200..300).contains(&code), "{code} {body}");
+    wait_for(TIMEOUT, "the lamp provider started over", || {
+        let p = api.try_provider("lamp")?;
+        (p.state == "running" && p.pid.is_some() && p.pid != before)
+            .then_some(())
+            .ok_or(format!("{p:?}"))
+    });
+    wait_for(TIMEOUT, "the lamp switched on by the automation", || {
+        let d = api.device(lamp.id);
+        let t = api.device(meter.id).number("Temperature", "Temperature");
+        (d.entity("Light").components["Switch"] == json!(true))
+            .then_some(())
+            .ok_or(format!(
+                "lamp {:?} at {t:?} °C",
+                d.entity("Light").components
+            ))
+    });
+    let status = |name: &str| status(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let s = status("threshold");
+    // Once after the restart, and perhaps once before it; on the way up.
+    assert!(matches!(s["fired"].as_u64(), Some(1 | 2)), "{s}");
+    assert!(s["last"].as_f64().is_some_and(|t| t > 21.0), "{s}");
+    assert_eq!(s["refused"], json!([]), "{s}");
+    assert!(s["devices"].as_u64().unwrap_or(0) >= 2, "{s}");
+    // With read access only, the same request is the core's FORBIDDEN.
+    let s = wait_for(TIMEOUT, "the reader's request refused", || {
+        let s = status("reader");
+        (s["refused"].as_array().is_some_and(|r| !r.is_empty()))
+            .then_some(s.clone())
+            .ok_or(format!("{s}"))
+    });
+    assert_eq!(s["fired"], 0, "{s}");
+    assert!(
+        s["refused"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("tree = \"control\"")),
+        "{s}"
+    );
+    let p = wait_for(TIMEOUT, "the misconfigured automation held", || {
+        let p = api.try_provider("misconfigured")?;
+        (p.state == "config_error")
+            .then_some(p.clone())
+            .ok_or(format!("{p:?}"))
+    });
+    let problem = p.config_error.clone().expect("config_error is set");
+    assert_eq!(problem["key"], "above", "{problem}");
+    assert!(
+        problem["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("above must be a number, not 'warm'")),
+        "{problem}"
+    );
+    let text = std::fs::read_to_string(core.config_path()).expect("the core's config");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("above = \"warm\""))
+        .map(|i| i as u64 + 1);
+    assert_eq!(problem["line"].as_u64(), line, "{problem}");
+    assert_eq!(p.exit.clone().expect("exit")["code"], 78, "{p:?}");
+}
+
 #[test]
 fn component_errors_are_python_exceptions_that_name_what_was_expected() {
     let package = Package::build();
@@ -171,6 +282,7 @@ fn the_stubs_match_the_module_and_the_example_is_strictly_typed() {
             "mypy",
             "--strict",
             &example("lamp.py").display().to_string(),
+            &example("threshold.py").display().to_string(),
         ],
     ] {
         let out = Command::new(python())
@@ -297,6 +409,20 @@ fn a_python_provider_writes_component_objects_into_the_tree_and_wrong_kinds_rais
     ] {
         assert_eq!(cover[name], value, "{name}: {cover:?}");
     }
+    // remove_entity: the entity goes, the device and the others stay.
+    assert_eq!(d.entity("Spare").components["Switch"], json!(false));
+    let (code, body) = core
+        .api()
+        .command("registry", "registry.remove_spare", &json!({}));
+    assert_eq!(code, 200, "{body}");
+    let api = core.api().clone();
+    let d = wait_for(TIMEOUT, "the entity Spare removed", || {
+        let d = api.device(d.id);
+        (!d.entities.contains_key("Spare"))
+            .then_some(d.clone())
+            .ok_or(format!("{:?}", d.entities.keys()))
+    });
+    assert!(d.entities.contains_key("Light") && d.entities.contains_key("Cover"));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use igloo_tests::serial::{FakePorts, ModbusServer, Pty};
 use igloo_tests::{
-    Api, Core, CoreSettings, Device, ProviderSpec, SHORT, TIMEOUT, providers_toml, wait_for,
+    Api, Core, CoreSettings, ProviderSpec, SHORT, TIMEOUT, providers_toml, wait_for,
 };
 use serde_json::{Value, json};
 
@@ -26,26 +26,6 @@ fn core_with(ports: &FakePorts, spec: ProviderSpec) -> Core {
         ..CoreSettings::default()
     };
     Core::start_with(settings, &providers_toml(&[spec]))
-}
-
-fn wait_device(
-    api: &Api,
-    key: &str,
-    what: &str,
-    check: impl Fn(&Device) -> Result<(), String>,
-) -> Device {
-    let api = api.clone();
-    wait_for(TIMEOUT, format!("device {key}: {what}"), || {
-        let d = api.device_by_key(key).ok_or_else(|| {
-            format!(
-                "no device {key}; devices: {:?}",
-                api.try_devices()
-                    .map(|v| v.into_iter().map(|d| d.key).collect::<Vec<_>>())
-            )
-        })?;
-        check(&d).map_err(|e| format!("{e}; entities: {:?}", d.entities))?;
-        Ok(d)
-    })
 }
 
 fn status(api: &Api) -> Value {
@@ -103,7 +83,7 @@ fn modbus_values_writes_and_availability_against_a_real_pymodbus_server() {
         ProviderSpec::serial("serial", &["ttyIGLOO0"]).config("modbus", modbus_config()),
     );
     let api = core.api();
-    let meter = wait_device(api, "modbus:ttyIGLOO0:1", "SDM120 values", |d| {
+    let meter = api.wait_device_where("modbus:ttyIGLOO0:1", "SDM120 values", |d| {
         d.has("Voltage", "Voltage", &json!(230.5))?;
         d.has("Current", "Current", &json!(1.25))?;
         d.has("Power", "Power", &json!(288.0))?;
@@ -118,7 +98,7 @@ fn modbus_values_writes_and_availability_against_a_real_pymodbus_server() {
     core.wait_log(SHORT, &["refused a merged read"]);
     assert_eq!(meter.entity("Energy import").unit("Energy"), Some("kWh"));
     assert!(meter.available);
-    let pump = wait_device(api, "modbus:ttyIGLOO0:2", "heat pump values", |d| {
+    let pump = api.wait_device_where("modbus:ttyIGLOO0:2", "heat pump values", |d| {
         d.has("Flow temperature", "Temperature", &json!(21.5))?;
         d.has("Pump speed", "Number", &json!(40.0))?;
         d.has("Heat energy", "Energy", &json!(123_456.78))?;
@@ -151,7 +131,7 @@ fn modbus_values_writes_and_availability_against_a_real_pymodbus_server() {
         (json!(2), json!("holding"), json!(1), json!([55])),
         "{w}"
     );
-    wait_device(api, "modbus:ttyIGLOO0:2", "pump speed 55 read back", |d| {
+    api.wait_device_where("modbus:ttyIGLOO0:2", "pump speed 55 read back", |d| {
         d.has("Pump speed", "Number", &json!(55.0))
     });
     let from = server.events().len();
@@ -163,7 +143,7 @@ fn modbus_values_writes_and_availability_against_a_real_pymodbus_server() {
         (json!("coil"), json!(0)),
         "{w}"
     );
-    wait_device(api, "modbus:ttyIGLOO0:2", "heater on", |d| {
+    api.wait_device_where("modbus:ttyIGLOO0:2", "heater on", |d| {
         d.has("Heater", "Switch", &json!(true))
     });
     // Read-only registers refuse writes before anything reaches the line.
@@ -182,7 +162,7 @@ fn modbus_values_writes_and_availability_against_a_real_pymodbus_server() {
     // The server stops answering: both devices become unavailable; timeouts are counted.
     server.op(json!({"op": "stop"}));
     for key in ["modbus:ttyIGLOO0:1", "modbus:ttyIGLOO0:2"] {
-        wait_device(api, key, "unavailable", |d| {
+        api.wait_device_where(key, "unavailable", |d| {
             if d.available {
                 Err("still available".into())
             } else {
@@ -196,13 +176,13 @@ fn modbus_values_writes_and_availability_against_a_real_pymodbus_server() {
     // It comes back: available again, new values flow.
     server.op(json!({"op": "start"}));
     server.set_f32(1, "input", 0x0000, 231.0);
-    wait_device(api, "modbus:ttyIGLOO0:1", "back with a new value", |d| {
+    api.wait_device_where("modbus:ttyIGLOO0:1", "back with a new value", |d| {
         if !d.available {
             return Err("unavailable".into());
         }
         d.has("Voltage", "Voltage", &json!(231.0))
     });
-    wait_device(api, "modbus:ttyIGLOO0:2", "back", |d| {
+    api.wait_device_where("modbus:ttyIGLOO0:2", "back", |d| {
         if d.available {
             Ok(())
         } else {
@@ -321,7 +301,7 @@ fn dsmr_p1_v22_v4_v5_telegrams_and_rejections() {
     // DSMR 5.
     write_all(&a.peer, &v5("001234.567", "01.193"));
     let key5 = "dsmr:E0045004069500717";
-    let d = wait_device(api, key5, "v5 readings", |d| {
+    let d = api.wait_device_where(key5, "v5 readings", |d| {
         d.has("Energy import tariff 1", "Energy", &json!(1234.567))?;
         d.has("Energy import tariff 2", "Energy", &json!(2345.678))?;
         d.has("Energy export tariff 1", "Energy", &json!(12.345))?;
@@ -372,7 +352,7 @@ fn dsmr_p1_v22_v4_v5_telegrams_and_rejections() {
     let mut both = cut.to_vec();
     both.extend_from_slice(&good);
     write_all(&a.peer, &both);
-    wait_device(api, key5, "the good telegram after the cut one", |d| {
+    api.wait_device_where(key5, "the good telegram after the cut one", |d| {
         d.has("Energy import tariff 1", "Energy", &json!(1300.0))
     });
     let s = status(api);
@@ -407,7 +387,7 @@ fn dsmr_p1_v22_v4_v5_telegrams_and_rejections() {
         ],
     );
     write_all(&b.peer, &v4);
-    wait_device(api, "dsmr:K8EG004046395507", "v4 readings", |d| {
+    api.wait_device_where("dsmr:K8EG004046395507", "v4 readings", |d| {
         d.has("Energy import tariff 1", "Energy", &json!(12345.678))?;
         d.has("Power import", "Power", &json!(250.0))?;
         d.has("Voltage L1", "Voltage", &json!(228.0))?;
@@ -423,7 +403,7 @@ fn dsmr_p1_v22_v4_v5_telegrams_and_rejections() {
         0-1:24.1.0(3)\r\n0-1:96.1.0(3238313031353431303031333030303131)\r\n\
         0-1:24.3.0(261121100000)(00)(60)(1)(0-1:24.2.1)(m3)\r\n(00987.654)\r\n!\r\n";
     write_all(&c.peer, v22.as_bytes());
-    wait_device(api, "dsmr:KA6U001585575011", "v2.2 readings", |d| {
+    api.wait_device_where("dsmr:KA6U001585575011", "v2.2 readings", |d| {
         d.has("Energy import tariff 2", "Energy", &json!(234.567))?;
         d.has("Power import", "Power", &json!(420.0))?;
         d.has("Gas", "Gas", &json!(987.654))
@@ -536,7 +516,7 @@ fn garbage_and_line_noise_never_panic_the_provider() {
             answer(&mut peer, true);
         }
     });
-    wait_device(api, "modbus:ttyNOISE1:7", "the good answer applied", |d| {
+    api.wait_device_where("modbus:ttyNOISE1:7", "the good answer applied", |d| {
         d.has("Value", "Number", &json!(42.0))
     });
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -544,8 +524,7 @@ fn garbage_and_line_noise_never_panic_the_provider() {
 
     // A good telegram still gets through afterwards.
     write_all(&p1_pty.peer, &v5("000100.000", "00.100"));
-    wait_device(
-        api,
+    api.wait_device_where(
         "dsmr:E0045004069500717",
         "a good telegram after the noise",
         |d| d.has("Energy import tariff 1", "Energy", &json!(100.0)),

@@ -25,6 +25,7 @@ const HEADER: &str = "# Written by igloo: the Wi-Fi network (docs/image.md, \"Wi
 /// The requests the tests make of the gateway's Wi-Fi routes.
 trait WifiCalls {
     fn put(&self, body: &Value) -> (u16, Value);
+    fn delete(&self) -> (u16, Value);
     fn get(&self) -> Value;
     fn logs(&self) -> String;
 }
@@ -34,6 +35,13 @@ impl WifiCalls for WifiGateway {
         self.core
             .api()
             .send_json("PUT", "/api/v1/wifi", body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn delete(&self) -> (u16, Value) {
+        self.core
+            .api()
+            .send_json("DELETE", "/api/v1/wifi", &Value::Null)
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -187,11 +195,7 @@ fn put_writes_the_agreed_file_and_no_answer_or_log_shows_the_secret() {
     );
 
     // Forgetting removes the file.
-    let (status, reply) = gw
-        .core
-        .api()
-        .send_json("DELETE", "/api/v1/wifi", &Value::Null)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, reply) = gw.delete();
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["removed"], true);
     assert_eq!(reply["configured"], false);
@@ -352,11 +356,7 @@ fn a_file_igloo_did_not_write_is_left_alone_unless_forced() {
             .is_some_and(|e| e.contains("not written by igloo")),
         "{reply}"
     );
-    let (status, _) = gw
-        .core
-        .api()
-        .send_json("DELETE", "/api/v1/wifi", &Value::Null)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _) = gw.delete();
     assert_eq!(status, 409);
     assert_eq!(
         std::fs::read_to_string(gw.config()).unwrap_or_default(),
@@ -562,11 +562,7 @@ fn the_real_wpa_supplicant_reads_the_file_and_reloads_on_the_cores_sighup() {
         "wpa_supplicant refused the file"
     );
 
-    let (status, reply) = gw
-        .core
-        .api()
-        .send_json("DELETE", "/api/v1/wifi", &Value::Null)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, reply) = gw.delete();
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["reloaded"], true, "{reply}");
     wait_logged(&log, "CTRL-EVENT-TERMINATING");

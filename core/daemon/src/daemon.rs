@@ -224,7 +224,9 @@ async fn run(config: Config, logs: Arc<crate::logs::Logs>) -> anyhow::Result<()>
     let addr = listener.local_addr()?;
     tracing::info!(config = %config.path.display(), providers = config.providers.len(), "core ready, API on http://{addr}");
     let announcer = crate::mdns::start(&config.mdns, addr.port(), shutdown.clone());
-    let watchdog = crate::watchdog::start(&config.watchdog, addr, shutdown.clone());
+    // No /proc/cmdline (a container): no argument turns the watchdog off.
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    let watchdog = crate::watchdog::start(&config.watchdog, &cmdline, addr, shutdown.clone());
 
     tokio::spawn({
         let shutdown = shutdown.clone();

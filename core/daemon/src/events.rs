@@ -31,7 +31,8 @@ pub enum Event {
         /// New availability.
         available: bool,
     },
-    /// A device was created, renamed or came back.
+    /// A device was created, renamed or came back, or its provider removed
+    /// one of its entities (the view no longer has it).
     Device(Arc<DeviceView>),
     /// An entity was registered or its attributes changed.
     Entity {

@@ -68,6 +68,10 @@ impl History {
                         values,
                     }) => h.record(device, &entity, &values, unix_s()),
                     Ok(Event::Removed(device)) => h.forget(device),
+                    // Rare (created, renamed, moved, an entity removed).
+                    Ok(Event::Device(view)) => h.keep_entities(view.id, |name| {
+                        view.entities.iter().any(|(n, _)| **n == *name)
+                    }),
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
@@ -109,6 +113,15 @@ impl History {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|(d, _, _), _| *d != device);
+    }
+
+    /// Drops the rings of the device's entities for which `has` is false
+    /// (entities its provider removed).
+    pub fn keep_entities(&self, device: DeviceId, has: impl Fn(&str) -> bool) {
+        self.series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(d, e, _), _| *d != device || has(e));
     }
 
     /// Every followed component with its points.
@@ -186,6 +199,14 @@ mod tests {
             points.last().map(|p| p.1),
             Some(f64::from(POINTS as u32 * 2 - 1))
         );
+        // Another entity of the device, then removed: only its rings go.
+        let other: Arc<str> = Arc::from("Humidity");
+        h.record(d, &other, &[Component::Humidity(40.0)], 5000);
+        assert_eq!(h.all().len(), 2);
+        h.keep_entities(d, |name| name == "Temperature");
+        let all = h.all();
+        assert_eq!(all.len(), 1);
+        assert_eq!(&*all[0].entity, "Temperature");
         h.forget(d);
         assert!(h.all().is_empty());
     }

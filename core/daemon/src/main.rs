@@ -264,11 +264,15 @@ enum MqttAction {
     /// The user name, password and port a Zigbee2MQTT bridge uses on the
     /// gateway's broker, as lines for its configuration.yaml; with
     /// `--devices`, the account for other MQTT devices (Tasmota, Shelly,
-    /// ESPHome's MQTT component).
+    /// ESPHome's MQTT component); with `--homeassistant`, Home Assistant's.
     Credentials {
         /// The account of the LAN's other MQTT devices instead of the bridge's.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "homeassistant")]
         devices: bool,
+        /// Home Assistant's account (discovery, and Igloo's devices under
+        /// igloo/# with discovery out) instead of the bridge's.
+        #[arg(long)]
+        homeassistant: bool,
     },
 }
 
@@ -449,8 +453,16 @@ fn main() -> ExitCode {
         } => client.reset_password(),
         Command::Routes => client.routes(),
         Command::Mqtt {
-            action: MqttAction::Credentials { devices },
-        } => client.mqtt_credentials(devices),
+            action:
+                MqttAction::Credentials {
+                    devices,
+                    homeassistant,
+                },
+        } => client.mqtt_credentials(match (devices, homeassistant) {
+            (true, _) => Some("devices"),
+            (_, true) => Some("homeassistant"),
+            _ => None,
+        }),
         Command::Rooms { action } => match action {
             None => client.rooms_list(),
             Some(RoomsAction::Add { name }) => client.rooms_add(&name),

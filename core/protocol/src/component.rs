@@ -194,6 +194,26 @@ pub enum ValueError {
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 
+/// The entry of `names` that `wanted` names: the exact one, else one that
+/// differs only in ASCII case. The rule for every component chosen by name
+/// from a list the entity gives (`Select` in `options`, `Effect` in
+/// `effects`, `FanPreset`/`ClimatePreset` in `preset_modes`, `ClimateFanMode`
+/// in `fan_modes`, `ClimateSwingMode` in `swing_modes`): people type
+/// `rainbow` for `Rainbow`, and the device wants its own spelling back.
+/// `None` when no entry matches.
+pub fn find_name<'a, S: AsRef<str>>(names: &'a [S], wanted: &str) -> Option<&'a str> {
+    names
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|n| *n == wanted)
+        .or_else(|| {
+            names
+                .iter()
+                .map(AsRef::as_ref)
+                .find(|n| n.eq_ignore_ascii_case(wanted))
+        })
+}
+
 impl Component {
     /// Metadata for this component.
     pub fn info(&self) -> &'static ComponentInfo {
@@ -300,6 +320,16 @@ mod json {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_name_prefers_the_exact_spelling_then_ignores_case() {
+        let names = ["Rainbow", "rainbow", "Strobe"].map(String::from);
+        assert_eq!(find_name(&names, "rainbow"), Some("rainbow"));
+        assert_eq!(find_name(&names, "RAINBOW"), Some("Rainbow"));
+        assert_eq!(find_name(&names, "strobe"), Some("Strobe"));
+        assert_eq!(find_name(&names, "Disco"), None);
+        assert_eq!(find_name::<&str>(&[], "x"), None);
+    }
 
     #[test]
     fn table_matches_generated_ids() {

@@ -7,7 +7,7 @@
 //! message through [`Negotiated::prepare`], which never lets a component or a
 //! message above the peer's maximum ids through.
 
-use crate::component::{ComponentId, MAX_COMPONENT_ID};
+use crate::component::{Component, ComponentId, MAX_COMPONENT_ID};
 use crate::message::{Hello, MAX_MESSAGE_ID, Message, MessageId, Welcome};
 
 /// The protocol major this build speaks. A different major is refused.
@@ -16,8 +16,9 @@ pub const PROTOCOL_MAJOR: u16 = 1;
 /// [`PROTOCOL_MAJOR`] is accepted; the max ids decide what is sent).
 ///
 /// 1.0 (tag `protocol-v1`): messages 0–12, components 0–50.
-/// 1.1: adds messages `Grant` (13), `Revoke` (14) and components 51–57
-/// (`Gas` … `LockCommand`). Releases are listed in `core/protocol/releases.toml`.
+/// 1.1: adds messages `Grant` (13), `Revoke` (14), the tree observation
+/// `ObserveTree` … `TreeSynced` (15–20), `RequestChange` (21), `RemoveEntity` (22) and components
+/// 51–57 (`Gas` … `LockCommand`). Releases are listed in `core/protocol/releases.toml`.
 pub const PROTOCOL_MINOR: u16 = 1;
 
 /// A failed handshake.
@@ -111,20 +112,31 @@ impl Negotiated {
     }
 
     /// Makes `msg` safe for the peer: drops components it does not know from a
-    /// `WriteComponents` and withholds messages it does not know (and writes
-    /// left empty).
+    /// `WriteComponents`, `TreeState`, `RequestChange` and the entities of a
+    /// `TreeDevice`, and withholds messages it does not know (and writes,
+    /// states and change requests left empty).
     pub fn prepare(&self, mut msg: Message) -> Outgoing {
         if !self.knows_message(msg.id()) {
             return Outgoing::Withheld { dropped: 0 };
         }
-        let mut dropped = 0;
-        if let Message::WriteComponents(w) = &mut msg {
-            let before = w.values.len();
-            w.values.retain(|c| c.id() <= self.peer_max_component_id);
-            dropped = before - w.values.len();
-            if w.values.is_empty() && dropped > 0 {
-                return Outgoing::Withheld { dropped };
-            }
+        let max = self.peer_max_component_id;
+        let keep = |values: &mut Vec<Component>| {
+            let before = values.len();
+            values.retain(|c| c.id() <= max);
+            before - values.len()
+        };
+        let (dropped, may_empty) = match &mut msg {
+            Message::WriteComponents(w) => (keep(&mut w.values), Some(w.values.is_empty())),
+            Message::TreeState(t) => (keep(&mut t.values), Some(t.values.is_empty())),
+            Message::RequestChange(r) => (keep(&mut r.values), Some(r.values.is_empty())),
+            Message::TreeDevice(d) => (
+                d.entities.iter_mut().map(|e| keep(&mut e.values)).sum(),
+                None,
+            ),
+            _ => (0, None),
+        };
+        if dropped > 0 && may_empty == Some(true) {
+            return Outgoing::Withheld { dropped };
         }
         Outgoing::Send {
             message: msg,
@@ -148,8 +160,7 @@ fn check_major(peer: u16, peer_name: &str) -> Result<(), HandshakeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::Component;
-    use crate::message::{DeviceId, WriteComponents};
+    use crate::message::{DeviceId, TreeDevice, TreeEntity, TreeState, WriteComponents};
 
     fn hello(major: u16, max_c: u16, max_m: u16) -> Hello {
         Hello {
@@ -237,6 +248,58 @@ mod tests {
         });
         assert_eq!(n.prepare(revoke), Outgoing::Withheld { dropped: 0 });
         assert!(Negotiated::CURRENT.knows_component(57) && Negotiated::CURRENT.knows_message(14));
+    }
+
+    #[test]
+    fn tree_messages_lose_unknown_components_and_are_withheld_from_old_peers() {
+        // A 1.1 peer from before components 52+: Gas (51) is known, Gas-less
+        // ClimateAction (56) is not.
+        let n = Negotiated::from_hello(&hello(PROTOCOL_MAJOR, 51, MAX_MESSAGE_ID)).unwrap();
+        let device = Message::TreeDevice(TreeDevice {
+            device: DeviceId(4),
+            provider: "esphome".into(),
+            name: "Boiler".into(),
+            room: String::new(),
+            available: true,
+            attributes: vec![],
+            entities: vec![TreeEntity {
+                name: "Climate".into(),
+                attributes: vec![],
+                values: vec![
+                    Component::Temperature(20.0),
+                    Component::ClimateAction(crate::component::ClimateAction::Heating),
+                ],
+            }],
+        });
+        match n.prepare(device) {
+            Outgoing::Send {
+                message: Message::TreeDevice(d),
+                dropped,
+            } => {
+                assert_eq!(dropped, 1);
+                assert_eq!(d.entities[0].values, vec![Component::Temperature(20.0)]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let state = Message::TreeState(TreeState {
+            device: DeviceId(4),
+            entity: "Climate".into(),
+            values: vec![Component::ClimateAction(
+                crate::component::ClimateAction::Idle,
+            )],
+        });
+        assert_eq!(n.prepare(state.clone()), Outgoing::Withheld { dropped: 1 });
+        // A 1.0 peer never gets tree messages at all.
+        let old = Negotiated::from_hello(&hello(PROTOCOL_MAJOR, 50, 14)).unwrap();
+        let synced = Message::TreeSynced(crate::message::TreeSynced {
+            request_id: 1,
+            devices: 0,
+        });
+        assert_eq!(old.prepare(synced), Outgoing::Withheld { dropped: 0 });
+        assert!(matches!(
+            Negotiated::CURRENT.prepare(state),
+            Outgoing::Send { dropped: 0, .. }
+        ));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub mod codec;
 
 pub use component::{
     COMPONENTS, Color, Component, ComponentId, ComponentInfo, Kind, MAX_COMPONENT_ID, Value,
-    ValueError,
+    ValueError, find_name,
 };
 pub use frame::{DEFAULT_MAX_FRAME, FrameError, decode_payload, encode_frame, try_decode_frame};
 pub use handshake::{HandshakeError, Negotiated, PROTOCOL_MAJOR, PROTOCOL_MINOR};

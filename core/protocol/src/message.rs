@@ -187,6 +187,12 @@ impl ErrorCode {
     pub const UNSUPPORTED: ErrorCode = ErrorCode(7);
     /// The peer failed internally.
     pub const INTERNAL: ErrorCode = ErrorCode(8);
+    /// The sender is not allowed to do this (e.g. [`ObserveTree`] or
+    /// [`RequestChange`] without the `tree` permission in the core config).
+    pub const FORBIDDEN: ErrorCode = ErrorCode(9);
+    /// Not possible now, try again later: the device is offline, its provider
+    /// is not running or not keeping up, or the core is shutting down.
+    pub const UNAVAILABLE: ErrorCode = ErrorCode(10);
 }
 
 /// Core → provider: a device node (serial port, dongle) the core opened for
@@ -215,6 +221,115 @@ pub struct Revoke {
     pub grant: u32,
     /// Why, e.g. `unplugged`.
     pub reason: String,
+}
+
+/// Provider → core: "send me the whole device tree and then its changes"
+/// (protocol 1.1, needs `tree = "read"` or `"control"` for the provider in the
+/// core config, else an [`ErrorReply`] with [`ErrorCode::FORBIDDEN`]).
+///
+/// The core answers with one [`TreeDevice`] per live device and a
+/// [`TreeSynced`] echoing `request_id`, then streams [`TreeState`],
+/// [`TreeDevice`], [`TreeAvailability`](Message::TreeAvailability) and
+/// [`TreeRemoved`](Message::TreeRemoved) as the tree changes. When the
+/// provider falls behind, the core sends the snapshot again (with
+/// `TreeRemoved` for devices that went meanwhile) and another `TreeSynced`.
+/// Sending `ObserveTree` again restarts the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObserveTree {
+    /// Echoed in every [`TreeSynced`] of this observation, or in the refusal.
+    pub request_id: u32,
+    /// Reserved for options; none are defined (peers ignore unknown keys).
+    pub attributes: Attributes,
+}
+
+/// One entity of a [`TreeDevice`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeEntity {
+    /// Entity name, unique per device; [`TreeState`] and [`RequestChange`] use it.
+    pub name: String,
+    /// The entity's attributes as its provider registered them (`unit`,
+    /// `writable`, `options`, `device_class`…).
+    pub attributes: Attributes,
+    /// Its current confirmed values, sorted by component id (components above
+    /// the receiver's `max_component_id` are left out).
+    pub values: Vec<Component>,
+}
+
+/// Core → provider (observers only): a whole device, in a snapshot or when it
+/// was created, renamed, moved to another room, came back or gained or
+/// changed an entity. Replaces what the receiver knew about the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeDevice {
+    /// The persistent device id.
+    pub device: DeviceId,
+    /// The owning provider's name (from the core config, e.g. `mqtt`).
+    pub provider: String,
+    /// Display name (the owner's name for it, else the provider's).
+    pub name: String,
+    /// The name of the room the owner put it in; empty for none.
+    pub room: String,
+    /// Reachable now.
+    pub available: bool,
+    /// The device attributes its provider set (`manufacturer`, `model`…).
+    pub attributes: Attributes,
+    /// Its entities, in name order.
+    pub entities: Vec<TreeEntity>,
+}
+
+/// Core → provider (observers only): confirmed new values of one entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeState {
+    /// The device.
+    pub device: DeviceId,
+    /// The entity name (as in [`TreeEntity::name`]).
+    pub entity: String,
+    /// The values written (components the receiver does not know are left out).
+    pub values: Vec<Component>,
+}
+
+/// Core → provider (observers only): the end of a snapshot of the tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeSynced {
+    /// The [`ObserveTree::request_id`].
+    pub request_id: u32,
+    /// How many [`TreeDevice`]s the snapshot held.
+    pub devices: u32,
+}
+
+/// Provider → core: a change request for a device of any provider, handled
+/// exactly like a user's (the core checks the device is online and the
+/// entity's `writable` and `options`, then forwards a [`WriteComponents`] to
+/// the owning provider; the tree changes only when that provider confirms).
+/// Needs `tree = "control"` in the core config. Answered by a
+/// [`CustomReply`] with body `{}` when forwarded, or an [`ErrorReply`]
+/// ([`ErrorCode::FORBIDDEN`], `UNKNOWN_DEVICE`, `UNKNOWN_ENTITY`, `INVALID`,
+/// `UNSUPPORTED`, `UNAVAILABLE`) with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestChange {
+    /// Echoed in the reply.
+    pub request_id: u32,
+    /// The device (any provider's).
+    pub device: DeviceId,
+    /// The entity name.
+    pub entity: String,
+    /// Requested values.
+    pub values: Vec<Component>,
+}
+
+/// Provider → core (protocol 1.1): one entity of one of the provider's
+/// devices is gone for good (e.g. its Home Assistant discovery config was
+/// cleared); the device and its other entities stay. The core drops the
+/// entity with its last values, and a later [`RegisterEntity`] with the same
+/// name creates it again. Refused with an [`ErrorReply`]
+/// ([`ErrorCode::UNKNOWN_DEVICE`], `NOT_OWNER`, `UNKNOWN_ENTITY`) like a
+/// [`WriteComponents`]. Only send it to a core whose `max_message_id` covers
+/// it; an older core drops the connection on an unknown message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoveEntity {
+    /// The owning device.
+    pub device: DeviceId,
+    /// The entity number (from [`RegisterEntity`] on this connection).
+    pub entity: EntityId,
 }
 
 /// Every message of the protocol. The variant index is the message id.
@@ -250,6 +365,22 @@ pub enum Message {
     Grant(Grant),
     /// 14, C→P.
     Revoke(Revoke),
+    /// 15, P→C (1.1).
+    ObserveTree(ObserveTree),
+    /// 16, C→P (1.1), to observers.
+    TreeDevice(TreeDevice),
+    /// 17, C→P (1.1), to observers.
+    TreeState(TreeState),
+    /// 18, C→P (1.1), to observers: a device's availability changed.
+    TreeAvailability(SetAvailability),
+    /// 19, C→P (1.1), to observers: a device was removed by its provider.
+    TreeRemoved(RemoveDevice),
+    /// 20, C→P (1.1), to observers.
+    TreeSynced(TreeSynced),
+    /// 21, P→C (1.1).
+    RequestChange(RequestChange),
+    /// 22, P→C (1.1).
+    RemoveEntity(RemoveEntity),
 }
 
 /// The id of each message (its variant index, its position in
@@ -288,6 +419,22 @@ pub mod ids {
     pub const GRANT: MessageId = 13;
     /// `Revoke`.
     pub const REVOKE: MessageId = 14;
+    /// `ObserveTree`.
+    pub const OBSERVE_TREE: MessageId = 15;
+    /// `TreeDevice`.
+    pub const TREE_DEVICE: MessageId = 16;
+    /// `TreeState`.
+    pub const TREE_STATE: MessageId = 17;
+    /// `TreeAvailability`.
+    pub const TREE_AVAILABILITY: MessageId = 18;
+    /// `TreeRemoved`.
+    pub const TREE_REMOVED: MessageId = 19;
+    /// `TreeSynced`.
+    pub const TREE_SYNCED: MessageId = 20;
+    /// `RequestChange`.
+    pub const REQUEST_CHANGE: MessageId = 21;
+    /// `RemoveEntity`.
+    pub const REMOVE_ENTITY: MessageId = 22;
 }
 
 /// Variant names in wire order (index = message id).
@@ -307,10 +454,18 @@ pub const MESSAGE_NAMES: &[&str] = &[
     "Error",
     "Grant",
     "Revoke",
+    "ObserveTree",
+    "TreeDevice",
+    "TreeState",
+    "TreeAvailability",
+    "TreeRemoved",
+    "TreeSynced",
+    "RequestChange",
+    "RemoveEntity",
 ];
 
 /// The highest message id this build knows.
-pub const MAX_MESSAGE_ID: MessageId = ids::REVOKE;
+pub const MAX_MESSAGE_ID: MessageId = ids::REMOVE_ENTITY;
 
 impl Message {
     /// The message id (variant index).
@@ -331,6 +486,14 @@ impl Message {
             Message::Error(_) => ids::ERROR,
             Message::Grant(_) => ids::GRANT,
             Message::Revoke(_) => ids::REVOKE,
+            Message::ObserveTree(_) => ids::OBSERVE_TREE,
+            Message::TreeDevice(_) => ids::TREE_DEVICE,
+            Message::TreeState(_) => ids::TREE_STATE,
+            Message::TreeAvailability(_) => ids::TREE_AVAILABILITY,
+            Message::TreeRemoved(_) => ids::TREE_REMOVED,
+            Message::TreeSynced(_) => ids::TREE_SYNCED,
+            Message::RequestChange(_) => ids::REQUEST_CHANGE,
+            Message::RemoveEntity(_) => ids::REMOVE_ENTITY,
         }
     }
 
@@ -347,12 +510,12 @@ mod tests {
     #[test]
     fn names_and_ids_agree() {
         assert_eq!(MESSAGE_NAMES.len(), usize::from(MAX_MESSAGE_ID) + 1);
-        let m = Message::Revoke(Revoke {
-            grant: 1,
-            reason: String::new(),
+        let m = Message::RemoveEntity(RemoveEntity {
+            device: DeviceId(1),
+            entity: 2,
         });
         assert_eq!(m.id(), MAX_MESSAGE_ID);
-        assert_eq!(m.name(), "Revoke");
+        assert_eq!(m.name(), "RemoveEntity");
     }
 
     #[test]
@@ -363,6 +526,10 @@ mod tests {
             (ids::ERROR, "Error"),
             (ids::GRANT, "Grant"),
             (ids::REVOKE, "Revoke"),
+            (ids::OBSERVE_TREE, "ObserveTree"),
+            (ids::TREE_SYNCED, "TreeSynced"),
+            (ids::REQUEST_CHANGE, "RequestChange"),
+            (ids::REMOVE_ENTITY, "RemoveEntity"),
         ] {
             assert_eq!(MESSAGE_NAMES[usize::from(id)], name);
         }

@@ -597,6 +597,77 @@ fn message_samples() -> Vec<(String, Message)> {
                 reason: "unplugged".into(),
             }),
         ),
+        (
+            "ObserveTree".into(),
+            Message::ObserveTree(ObserveTree {
+                request_id: 11,
+                attributes: vec![],
+            }),
+        ),
+        (
+            "TreeDevice".into(),
+            Message::TreeDevice(TreeDevice {
+                device: DeviceId(300),
+                provider: "esphome".into(),
+                name: "Desk lamp".into(),
+                room: "Office".into(),
+                available: true,
+                attributes: vec![("manufacturer".into(), "Espressif".into())],
+                entities: vec![TreeEntity {
+                    name: "Light".into(),
+                    attributes: vec![("writable".into(), "Switch,Brightness".into())],
+                    values: vec![
+                        Component::Light,
+                        Component::Switch(true),
+                        Component::Brightness(40.0),
+                    ],
+                }],
+            }),
+        ),
+        (
+            "TreeState".into(),
+            Message::TreeState(TreeState {
+                device: DeviceId(300),
+                entity: "Light".into(),
+                values: vec![Component::Switch(false)],
+            }),
+        ),
+        (
+            "TreeAvailability".into(),
+            Message::TreeAvailability(SetAvailability {
+                device: DeviceId(300),
+                available: false,
+            }),
+        ),
+        (
+            "TreeRemoved".into(),
+            Message::TreeRemoved(RemoveDevice {
+                device: DeviceId(300),
+            }),
+        ),
+        (
+            "TreeSynced".into(),
+            Message::TreeSynced(TreeSynced {
+                request_id: 11,
+                devices: 1,
+            }),
+        ),
+        (
+            "RequestChange".into(),
+            Message::RequestChange(RequestChange {
+                request_id: 12,
+                device: DeviceId(300),
+                entity: "Light".into(),
+                values: vec![Component::Switch(true), Component::Brightness(80.0)],
+            }),
+        ),
+        (
+            "RemoveEntity".into(),
+            Message::RemoveEntity(RemoveEntity {
+                device: DeviceId(300),
+                entity: 7,
+            }),
+        ),
     ];
     for info in COMPONENTS {
         for c in component_samples(info) {

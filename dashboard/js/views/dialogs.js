@@ -1,10 +1,11 @@
 // The <dialog>s of index.html: #confirm (a yes/no question), #device-edit
-// (name and room of a device) and #room-edit (a room's name). Their forms
-// are handled here; nothing is submitted to the server by the browser.
+// (name and room of a device, and removing a Zigbee device from its network)
+// and #room-edit (a room's name). Their forms are handled here; nothing is
+// submitted to the server by the browser.
 
-import { patch } from '../api.js';
+import { patch, post } from '../api.js';
 import { byId, fields, h, replace, toast } from '../dom.js';
-import { putDevice, rooms, setRooms } from '../state.js';
+import { providers, putDevice, rooms, setRooms } from '../state.js';
 
 /**
  * Runs a dialog's form: resolves with the value of the button that closed it
@@ -60,9 +61,24 @@ export async function confirmDialog(title, text, okLabel = 'OK') {
 }
 
 /**
+ * Whether `name` is the provider of a Zigbee network: it holds the grant of
+ * a stick the core knows as a Zigbee coordinator (GET /api/v1/providers,
+ * `grants[].known.kind`, docs/sandbox.md).
+ * @param {string} name
+ * @returns {boolean}
+ */
+function runsZigbee(name) {
+  const p = providers.get(name);
+  return Boolean(p && (p.grants || []).some((g) => g.known && g.known.kind === 'zigbee'));
+}
+
+/**
  * Edits a device's name and room in #device-edit; saves with
  * PATCH /api/v1/devices/{id} {"name": string|null, "room": id|null}.
  * An empty name gives the device back the name its provider gave.
+ * A device of a Zigbee provider also has "Remove from network": after a
+ * confirmation, its provider's `zigbee.remove` command asks it to leave and
+ * takes it out of the tree (docs/zigbee.md "Removing a device").
  * @param {import('../state.js').Device} d
  */
 export async function editDevice(d) {
@@ -77,7 +93,8 @@ export async function editDevice(d) {
   replace(select, h('option', { value: '', text: 'No room' }),
     rooms.map((r) => h('option', { value: String(r.id), text: r.name })));
   select.value = d.room == null ? '' : String(d.room);
-  await run(dialog, async (value, data) => {
+  byId('device-edit-remove').hidden = !runsZigbee(d.provider);
+  const { value } = await run(dialog, async (value, data) => {
     if (value !== 'save') return true;
     const name = data.name.trim();
     const body = {
@@ -92,6 +109,27 @@ export async function editDevice(d) {
       return e.status === 401;
     }
   });
+  if (value === 'remove') await removeZigbeeDevice(d);
+}
+
+/**
+ * Asks, then removes a Zigbee device from its network with
+ * POST /api/v1/providers/{provider}/command {"command": "zigbee.remove",
+ * "body": {"device": id}}. The card goes when the tree's `removed` event comes.
+ * @param {import('../state.js').Device} d
+ */
+async function removeZigbeeDevice(d) {
+  const ok = await confirmDialog(`Remove “${d.name}” from the network?`,
+    'It is asked to leave the Zigbee network and disappears from Igloo. Pair it again to bring it back.',
+    'Remove');
+  if (!ok) return;
+  try {
+    await post(`/api/v1/providers/${encodeURIComponent(d.provider)}/command`,
+      { command: 'zigbee.remove', body: { device: d.id } });
+    toast(`${d.name} was removed from the Zigbee network.`, 'info');
+  } catch (e) {
+    if (e.status !== 401) toast(`${d.name} cannot be removed: ${e.message}`);
+  }
 }
 
 /**

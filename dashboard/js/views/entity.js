@@ -21,7 +21,8 @@ const ORDER = ['Lock', 'Switch', 'Brightness', 'ColorTemperature', 'Color', 'Eff
   'CoverState', 'CoverPosition', 'CoverTilt', 'CoverCommand',
   'Temperature', 'TargetTemperature', 'TargetTemperatureLow', 'TargetTemperatureHigh',
   'ClimateMode', 'ClimateAction', 'Humidity',
-  'FanSpeed', 'FanOscillating', 'FanDirection', 'Select', 'Number', 'Text', 'ButtonPress'];
+  'ClimateFanMode', 'ClimateSwingMode', 'ClimatePreset',
+  'FanSpeed', 'FanOscillating', 'FanDirection', 'FanPreset', 'Select', 'Number', 'Text', 'ButtonPress'];
 
 /** Slider ranges by component: [min, max, step]; attributes may override. */
 const RANGES = {
@@ -125,6 +126,12 @@ function pendingMark(el, on) {
   else delete el.dataset.pending;
 }
 
+/** String components chosen by name, and the entity attribute listing the names. */
+const NAMED_LISTS = {
+  Effect: 'effects', FanPreset: 'preset_modes', ClimateFanMode: 'fan_modes',
+  ClimateSwingMode: 'swing_modes', ClimatePreset: 'preset_modes',
+};
+
 function componentRow(ctx, comp) {
   const e = ctx.entity;
   const writable = canWrite(e, comp);
@@ -135,7 +142,7 @@ function componentRow(ctx, comp) {
   if (typeof v === 'boolean' || comp === 'Switch' || comp === 'FanOscillating') return toggle(ctx, comp);
   if (comp === 'Color') return colour(ctx);
   if (comp === 'Select') return choice(ctx, comp, list(e.attributes.options));
-  if (comp === 'Effect') return choice(ctx, comp, list(e.attributes.effects));
+  if (NAMED_LISTS[comp]) return choice(ctx, comp, list(e.attributes[NAMED_LISTS[comp]]));
   if (comp === 'ClimateMode') return choice(ctx, comp, climateModes(e));
   if (VARIANTS[comp]) return choice(ctx, comp, VARIANTS[comp]);
   if (comp === 'Text') return textInput(ctx);

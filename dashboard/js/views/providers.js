@@ -160,7 +160,9 @@ async function loadGrants(box) {
     h('th', { scope: 'row', text: p.devnode || p.device }),
     h('td', { 'data-label': 'Device', text: portText(p).replace(/^[^(]*\(|\)$/g, '') }),
     h('td', { 'data-label': 'USB id', text: p.usb ? `${p.usb.vid}:${p.usb.pid}` : '–' }),
-    h('td.granted', { 'data-label': 'Granted to', text: p.provider ? `${p.provider} (grant ${p.grant})` : '–' }),
+    h('td.granted', { 'data-label': 'Granted to' },
+      p.provider ? `${p.provider} (grant ${p.grant})` : '–',
+      p.provider && p.known && p.known.kind === 'zigbee' ? permitJoinButton(p.provider) : null),
     h('td', { 'data-label': 'Error', text: p.error || '' })));
   const unmatched = Object.entries(g.unmatched || {}).flatMap(([prov, list]) => list.map((t) => `${prov}: ${t}`));
   replace(box,
@@ -171,6 +173,30 @@ async function loadGrants(box) {
       : h('p.muted', { text: 'No serial ports are plugged in.' }),
     h('p.muted.small', { text: `Hot-plug: ${g.hotplug}` }),
     unmatched.map((t) => h('p.warning.small', { text: t })));
+}
+
+/** How long the dashboard opens a Zigbee network for joining, in seconds. */
+const PERMIT_JOIN_S = 120;
+
+/**
+ * The button that opens the Zigbee network of the provider holding a
+ * coordinator stick for new devices (its `zigbee.permit_join` command,
+ * docs/zigbee.md "Pairing").
+ * @param {string} provider its name
+ * @returns {HTMLElement}
+ */
+function permitJoinButton(provider) {
+  const button = h('button.permit-join', { type: 'button', text: `Pair devices (${PERMIT_JOIN_S / 60} min)` });
+  button.addEventListener('click', () => busy(button, async () => {
+    try {
+      await post(`/api/v1/providers/${encodeURIComponent(provider)}/command`,
+        { command: 'zigbee.permit_join', body: { seconds: PERMIT_JOIN_S } });
+      toast(`Zigbee devices can join through ${provider} for ${PERMIT_JOIN_S / 60} minutes: put them in pairing mode now.`, 'info');
+    } catch (e) {
+      toast(`${provider} cannot open joining: ${e.message}`);
+    }
+  }));
+  return button;
 }
 
 // ---- ESPHome -------------------------------------------------------------

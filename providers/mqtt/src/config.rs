@@ -10,6 +10,13 @@
 //! keep_alive_secs = 30          # MQTT keep-alive; 0 disables it
 //! discovery = true              # Home Assistant MQTT discovery in (default on)
 //! discovery_prefix = "homeassistant"
+//!
+//! [provider.config.publish]     # discovery out (docs/mqtt.md), off by default
+//! enabled = true
+//! prefix = "homeassistant"
+//! base_topic = "igloo"
+//! mode = "entity"               # or "device" (Home Assistant 2024.11+)
+//! providers = ["*"]             # or names from the core config
 //! ```
 //!
 //! Unknown keys are errors (a typo must not silently fall back to a default).
@@ -18,6 +25,8 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::publish::{Options, PublishConfig};
 
 /// The raw config section as written by the user. Every field has a default,
 /// so an absent section means "local broker, default Zigbee2MQTT topic".
@@ -50,6 +59,9 @@ pub struct Config {
     /// Home Assistant's discovery prefix. Default `homeassistant`.
     #[serde(default = "default_discovery_prefix")]
     pub discovery_prefix: String,
+    /// Discovery out: publish Igloo's devices as Home Assistant discovery.
+    #[serde(default)]
+    pub publish: PublishConfig,
 }
 
 impl Default for Config {
@@ -63,6 +75,7 @@ impl Default for Config {
             keep_alive_secs: default_keep_alive(),
             discovery: true,
             discovery_prefix: default_discovery_prefix(),
+            publish: PublishConfig::default(),
         }
     }
 }
@@ -78,6 +91,7 @@ impl fmt::Debug for Config {
             .field("keep_alive_secs", &self.keep_alive_secs)
             .field("discovery", &self.discovery)
             .field("discovery_prefix", &self.discovery_prefix)
+            .field("publish", &self.publish)
             .finish()
     }
 }
@@ -130,6 +144,14 @@ pub enum ConfigError {
         "discovery_prefix = {0:?}: expected a non-empty MQTT topic without wildcards (+, #) and without a leading or trailing /"
     )]
     DiscoveryPrefix(String),
+    /// `publish.prefix` or `publish.base_topic` is not a valid topic prefix.
+    #[error(
+        "publish.{0} = {1:?}: expected a non-empty MQTT topic without wildcards (+, #) and without a leading or trailing /"
+    )]
+    Publish(&'static str, String),
+    /// `publish.base_topic` is Zigbee2MQTT's base topic or the discovery prefix.
+    #[error("publish.base_topic = {0:?} must differ from base_topic and publish.prefix")]
+    PublishClash(String),
 }
 
 /// A validated config, ready to connect with.
@@ -149,6 +171,8 @@ pub struct Settings {
     pub keep_alive: Duration,
     /// Home Assistant discovery prefix, when discovery is on.
     pub discovery_prefix: Option<String>,
+    /// Discovery out, when enabled.
+    pub publish: Option<Options>,
 }
 
 impl fmt::Debug for Settings {
@@ -161,6 +185,7 @@ impl fmt::Debug for Settings {
             .field("username", &self.credentials.as_ref().map(|(u, _)| u))
             .field("keep_alive", &self.keep_alive)
             .field("discovery_prefix", &self.discovery_prefix)
+            .field("publish", &self.publish)
             .finish()
     }
 }
@@ -179,6 +204,26 @@ impl Config {
         if !valid_prefix(&self.discovery_prefix) {
             return Err(ConfigError::DiscoveryPrefix(self.discovery_prefix));
         }
+        let p = self.publish;
+        if p.enabled {
+            if !valid_prefix(&p.prefix) {
+                return Err(ConfigError::Publish("prefix", p.prefix));
+            }
+            if !valid_prefix(&p.base_topic) {
+                return Err(ConfigError::Publish("base_topic", p.base_topic));
+            }
+            if p.base_topic == self.base_topic || p.base_topic == p.prefix {
+                return Err(ConfigError::PublishClash(p.base_topic));
+            }
+        }
+        let publish = p.enabled.then(|| Options {
+            prefix: p.prefix,
+            base_topic: p.base_topic,
+            mode: p.mode,
+            providers: p.providers,
+            own: std::env::var("IGLOO_PROVIDER").ok(),
+            sw_version: env!("CARGO_PKG_VERSION").to_string(),
+        });
         let client_id = match self.client_id {
             Some(id) if id.is_empty() => return Err(ConfigError::ClientId),
             Some(id) => id,
@@ -197,6 +242,7 @@ impl Config {
             credentials,
             keep_alive: Duration::from_secs(u64::from(self.keep_alive_secs)),
             discovery_prefix: self.discovery.then_some(self.discovery_prefix),
+            publish,
         })
     }
 }
@@ -330,6 +376,35 @@ mod tests {
             Some(ConfigError::PasswordWithoutUser)
         );
         assert_eq!(bad("broker = \"mqtt.local:1883\""), None);
+    }
+
+    #[test]
+    fn publish_is_off_by_default_and_checked_when_on() {
+        let s = parse("").map(|c| c.validate(1));
+        assert!(matches!(&s, Ok(Ok(s)) if s.publish.is_none()), "{s:?}");
+        let s = parse("[publish]\nenabled = true\nmode = \"device\"\nproviders = [\"esphome\"]")
+            .map(|c| c.validate(1));
+        let Ok(Ok(s)) = s else {
+            panic!("valid publish section rejected: {s:?}")
+        };
+        let p = s.publish.unwrap_or_else(|| panic!("publish is on"));
+        assert_eq!(
+            (p.prefix.as_str(), p.base_topic.as_str()),
+            ("homeassistant", "igloo")
+        );
+        assert_eq!(p.mode, crate::publish::Mode::Device);
+        assert_eq!(p.providers, ["esphome"]);
+        let bad = |t: &str| parse(t).map(|c| c.validate(1).err());
+        assert!(matches!(
+            bad("[publish]\nenabled = true\nbase_topic = \"ig/#\""),
+            Ok(Some(ConfigError::Publish("base_topic", _)))
+        ));
+        assert!(matches!(
+            bad("[publish]\nenabled = true\nbase_topic = \"zigbee2mqtt\""),
+            Ok(Some(ConfigError::PublishClash(_)))
+        ));
+        assert!(parse("[publish]\nenable = true").is_err());
+        assert!(parse("[publish]\nmode = \"both\"").is_err());
     }
 
     #[test]

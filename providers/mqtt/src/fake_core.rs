@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use igloo_provider::Events;
 use igloo_provider::protocol::message::{DeviceCreated, ErrorReply, Welcome};
 use igloo_provider::protocol::{
-    DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, PROTOCOL_MAJOR,
-    PROTOCOL_MINOR, decode_payload, frame::to_frame_bytes,
+    DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, MessageId,
+    PROTOCOL_MAJOR, PROTOCOL_MINOR, decode_payload, frame::to_frame_bytes,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -66,6 +66,7 @@ pub fn show(m: &Message) -> String {
         Message::WriteComponents(w) => format!("write {}/{} {:?}", w.device, w.entity, w.values),
         Message::SetAvailability(a) => format!("available {} {}", a.device, a.available),
         Message::RemoveDevice(r) => format!("remove {}", r.device),
+        Message::RemoveEntity(r) => format!("remove entity {}/{}", r.device, r.entity),
         other => format!("{other:?}"),
     }
 }
@@ -76,7 +77,7 @@ async fn send(s: &mut UnixStream, m: &Message) {
 }
 
 /// A minimal core: answers Hello and CreateDevice (ids by key, from 1), forwards the rest.
-async fn core(mut s: UnixStream, tx: mpsc::UnboundedSender<Message>) {
+async fn core(mut s: UnixStream, tx: mpsc::UnboundedSender<Message>, max_message_id: MessageId) {
     let mut ids: HashMap<String, u64> = HashMap::new();
     loop {
         let mut len = [0u8; 4];
@@ -95,7 +96,7 @@ async fn core(mut s: UnixStream, tx: mpsc::UnboundedSender<Message>) {
                     protocol_minor: PROTOCOL_MINOR,
                     core_version: "test".into(),
                     max_component_id: MAX_COMPONENT_ID,
-                    max_message_id: MAX_MESSAGE_ID,
+                    max_message_id,
                     config: String::new(),
                     data_dir: "/nonexistent".into(),
                 };
@@ -132,9 +133,15 @@ async fn core(mut s: UnixStream, tx: mpsc::UnboundedSender<Message>) {
 }
 
 pub async fn start() -> (Provider, Events, FakeCore) {
+    start_knowing(MAX_MESSAGE_ID).await
+}
+
+/// Like [`start`], with a core that knows messages up to `max_message_id`
+/// (an older core).
+pub async fn start_knowing(max_message_id: MessageId) -> (Provider, Events, FakeCore) {
     let (ours, theirs) = UnixStream::pair().expect("socketpair");
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(core(theirs, tx));
+    tokio::spawn(core(theirs, tx, max_message_id));
     let (provider, events) = Provider::over(ours, "igloo-mqtt", "test")
         .await
         .expect("handshake");

@@ -15,6 +15,8 @@
 //! - [`z2m`]: Zigbee2MQTT topics and payloads ↔ devices, entities, components.
 //! - [`discovery`]: Home Assistant MQTT discovery configs ↔ devices, entities,
 //!   components; templates on MiniJinja.
+//! - [`publish`]: discovery out: Igloo's device tree → Home Assistant
+//!   discovery, Home Assistant's commands → change requests through the core.
 //! - [`color`]: CIE xy / hue-saturation → sRGB.
 //!
 //! Exit codes: 0 when the core closes the connection, 1 when the core cannot
@@ -29,6 +31,7 @@ mod config;
 mod discovery;
 #[cfg(test)]
 mod fake_core;
+mod publish;
 mod session;
 mod z2m;
 

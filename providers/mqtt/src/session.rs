@@ -25,10 +25,11 @@ use std::time::Duration;
 use igloo_provider::protocol::ErrorCode;
 use igloo_provider::{Event, Events, Provider, SdkError};
 use rumqttc::{AsyncClient, ConnectionError, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::config::Settings;
 use crate::discovery::{Discovery, Publish};
+use crate::publish::{Out, Publisher};
 use crate::z2m::Bridge;
 
 /// Largest MQTT packet accepted or sent. `bridge/devices` for a large network
@@ -37,6 +38,46 @@ pub const MAX_PACKET: usize = 16 * 1024 * 1024;
 
 /// Capacity of rumqttc's request queue (publishes, subscribes).
 const REQUEST_QUEUE: usize = 64;
+/// Most Home Assistant commands waiting for the core's answer at once; a
+/// command beyond that is dropped ([`InFlight`]), so a flood on the command
+/// topics can grow neither the provider's memory nor its log without bound.
+const HA_COMMANDS_IN_FLIGHT: usize = 64;
+/// Dropped commands are logged at the first and then every this many.
+const DROPS_PER_LOG_LINE: u64 = 1000;
+
+/// The Home Assistant commands waiting for the core's answer: each task
+/// holds one of [`HA_COMMANDS_IN_FLIGHT`] permits; a command that finds none
+/// is dropped and counted.
+struct InFlight {
+    permits: Arc<Semaphore>,
+    dropped: u64,
+}
+
+impl InFlight {
+    fn new(limit: usize) -> InFlight {
+        InFlight {
+            permits: Arc::new(Semaphore::new(limit)),
+            dropped: 0,
+        }
+    }
+
+    /// A permit for one more command, or `None` when all are taken (the
+    /// drop is counted, and logged at the first and every
+    /// [`DROPS_PER_LOG_LINE`]th).
+    fn try_start(&mut self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            return Some(permit);
+        }
+        self.dropped += 1;
+        if self.dropped % DROPS_PER_LOG_LINE == 1 {
+            tracing::warn!(
+                dropped = self.dropped,
+                "commands from Home Assistant dropped: {HA_COMMANDS_IN_FLIGHT} already wait for the core"
+            );
+        }
+        None
+    }
+}
 
 /// The custom command answered with the connection status.
 pub const STATUS_COMMAND: &str = igloo_provider::protocol::commands::mqtt::STATUS;
@@ -112,6 +153,17 @@ fn options(settings: &Settings) -> MqttOptions {
     if let Some((user, password)) = &settings.credentials {
         o.set_credentials(user, password);
     }
+    if let Some(p) = &settings.publish {
+        // Discovery out: every published entity is unavailable while this
+        // provider is away from the broker.
+        let topic = format!("{}/bridge/state", p.base_topic);
+        o.set_last_will(rumqttc::LastWill::new(
+            topic,
+            "offline",
+            QoS::AtLeastOnce,
+            true,
+        ));
+    }
     o
 }
 
@@ -132,9 +184,17 @@ pub async fn run(
         .discovery_prefix
         .as_deref()
         .map(|prefix| Discovery::new(provider.clone(), prefix, &settings.base_topic));
+    let mut publisher = settings.publish.clone().map(Publisher::new);
+    let mut in_flight = InFlight::new(HA_COMMANDS_IN_FLIGHT);
     let mut initial = vec![format!("{}/#", settings.base_topic)];
-    if let Some(d) = &discovery {
+    if let Some(d) = discovery.as_mut() {
+        if let Some(p) = &publisher {
+            d.ignore_own(&p.options().base_topic);
+        }
         initial.extend(d.all_topics());
+    }
+    if let Some(p) = &publisher {
+        initial.extend(p.topics());
     }
     let filters: Filters = Arc::new(Mutex::new(initial));
     let birth = settings
@@ -150,17 +210,39 @@ pub async fn run(
         tx,
     ));
 
+    if let Some(p) = publisher.as_mut() {
+        start_observing(&provider, p).await;
+    }
     let result = loop {
         let step = tokio::select! {
             event = events.next() => match event {
                 None => break Ok(()),
                 Some(event) => {
-                    let parts = Parts { provider: &provider, client: &client, bridge: &bridge, discovery: discovery.as_ref() };
-                    on_core_event(parts, event).await
+                    let event = match publisher.as_mut() {
+                        Some(p) => on_tree_event(p, event),
+                        None => Err(event),
+                    };
+                    match event {
+                        Ok(outs) => {
+                            publish_outs(&client, outs).await;
+                            Ok(())
+                        }
+                        Err(event) => {
+                            let parts = Parts { provider: &provider, client: &client, bridge: &bridge, discovery: discovery.as_ref(), publisher: publisher.as_mut() };
+                            on_core_event(parts, event).await
+                        }
+                    }
                 }
             },
             Some(msg) = rx.recv() => {
-                on_broker(msg, &mut bridge, discovery.as_mut(), &client, &filters).await
+                let msg = match publisher.as_mut() {
+                    Some(p) => on_published_topic(p, &provider, &client, &mut in_flight, msg).await,
+                    None => Some(msg),
+                };
+                match msg {
+                    Some(msg) => on_broker(msg, &mut bridge, discovery.as_mut(), &client, &filters).await,
+                    None => Ok(()),
+                }
             }
         };
         match step {
@@ -172,6 +254,107 @@ pub async fn run(
     pump.abort();
     let _ = client.try_disconnect();
     result
+}
+
+/// Asks the core for the tree (discovery out), or says why it cannot.
+async fn start_observing(provider: &Provider, p: &mut Publisher) {
+    if !provider.core_has_tree() {
+        let w = provider.welcome();
+        let why = format!(
+            "core {} (protocol {}.{}) cannot share its device tree (needs protocol 1.1)",
+            w.core_version, w.protocol_major, w.protocol_minor
+        );
+        tracing::error!("discovery out disabled: {why}");
+        p.set_refused(why);
+        return;
+    }
+    if let Err(e) = provider.observe_tree().await {
+        tracing::error!("discovery out disabled: {e}");
+        p.set_refused(e.to_string());
+    }
+}
+
+/// Tree events go to the publisher (`Ok`: what to publish); others are given back.
+fn on_tree_event(p: &mut Publisher, event: Event) -> Result<Vec<Out>, Event> {
+    Ok(match event {
+        Event::TreeDevice(d) => p.device(*d),
+        Event::TreeState {
+            device,
+            entity,
+            values,
+        } => p.state(device, &entity, &values),
+        Event::TreeAvailability { device, available } => p.availability(device, available),
+        Event::TreeRemoved { device } => p.removed(device),
+        Event::TreeSynced { devices } => p.synced(devices),
+        Event::Error { code, message } if code == ErrorCode::FORBIDDEN => {
+            tracing::error!(
+                "discovery out disabled: {message} (give this provider tree = \"control\" in igloo.toml)"
+            );
+            p.set_refused(message);
+            vec![]
+        }
+        other => return Err(other),
+    })
+}
+
+/// Publishes discovery-out messages (QoS 1), waiting for room in the queue.
+async fn publish_outs(client: &AsyncClient, outs: Vec<Out>) {
+    for o in outs {
+        tracing::trace!(topic = o.topic, bytes = o.payload.len(), "discovery out");
+        if let Err(e) = client
+            .publish(o.topic, QoS::AtLeastOnce, o.retain, o.payload)
+            .await
+        {
+            tracing::warn!("cannot queue a discovery-out message: {e}");
+            return;
+        }
+    }
+}
+
+/// Discovery out's share of broker messages: on connect everything is
+/// published again, Home Assistant's `online` republishes it, and commands
+/// become change requests (sent from a task: the answer comes through the
+/// same reader as the events; at most [`HA_COMMANDS_IN_FLIGHT`] wait at
+/// once: [`InFlight`]). Returns the message when it is not (only) ours.
+async fn on_published_topic(
+    p: &mut Publisher,
+    provider: &Provider,
+    client: &AsyncClient,
+    in_flight: &mut InFlight,
+    msg: FromBroker,
+) -> Option<FromBroker> {
+    let FromBroker::Message(m) = &msg else {
+        if matches!(msg, FromBroker::Connected) {
+            publish_outs(client, p.everything()).await;
+        }
+        return Some(msg);
+    };
+    if let Some(clear) = p.stale_config(&m.topic, &m.payload) {
+        publish_outs(client, vec![clear]).await;
+    }
+    if let Some(outs) = p.ha_status(&m.topic, &m.payload) {
+        tracing::info!("Home Assistant is online; publishing discovery again");
+        publish_outs(client, outs).await;
+        return None;
+    }
+    let Some(command) = p.command(&m.topic, &m.payload) else {
+        return Some(msg);
+    };
+    match command {
+        Err(why) => tracing::warn!("command from Home Assistant ignored: {why}"),
+        Ok(c) => {
+            let permit = in_flight.try_start()?;
+            let provider = provider.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let (device, entity) = (c.device, c.entity.clone());
+                if let Err(e) = provider.request_change(c.device, &c.entity, c.values).await {
+                    tracing::warn!(device = %device, entity, "command from Home Assistant refused: {e}");
+                }
+            });
+        }
+    }
+    None
 }
 
 /// One broker event for both halves; new discovery topics are subscribed.
@@ -222,6 +405,7 @@ struct Parts<'a> {
     client: &'a AsyncClient,
     bridge: &'a Bridge,
     discovery: Option<&'a Discovery>,
+    publisher: Option<&'a mut Publisher>,
 }
 
 /// Publishes a discovered entity's commands; the first failure is the refusal reason.
@@ -246,6 +430,7 @@ async fn on_core_event(parts: Parts<'_>, event: Event) -> Result<(), SdkError> {
         client,
         bridge,
         discovery,
+        publisher,
     } = parts;
     match event {
         Event::Change {
@@ -288,6 +473,9 @@ async fn on_core_event(parts: Parts<'_>, event: Event) -> Result<(), SdkError> {
                     serde_json::from_str(&bridge.status_json()).unwrap_or_default();
                 if let Some(d) = discovery {
                     status["discovery"] = d.status();
+                }
+                if let Some(p) = publisher {
+                    status["publish"] = p.status();
                 }
                 provider.reply_custom(request_id, status.to_string()).await
             } else {
@@ -408,6 +596,20 @@ fn describe(e: &ConnectionError) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn commands_beyond_the_limit_are_dropped_and_counted_until_one_ends() {
+        let mut in_flight = super::InFlight::new(2);
+        let first = in_flight.try_start();
+        let second = in_flight.try_start();
+        assert!(first.is_some() && second.is_some());
+        assert!(in_flight.try_start().is_none());
+        assert!(in_flight.try_start().is_none());
+        assert_eq!(in_flight.dropped, 2);
+        drop(first);
+        assert!(in_flight.try_start().is_some());
+        assert_eq!(in_flight.dropped, 2);
+    }
+
     use super::*;
 
     #[test]
@@ -429,6 +631,7 @@ mod tests {
             credentials: Some(("u".into(), "p".into())),
             keep_alive: Duration::from_secs(7),
             discovery_prefix: None,
+            publish: None,
         };
         let o = options(&s);
         assert_eq!(o.broker_address(), ("broker.lan".to_string(), 1884));

@@ -71,6 +71,75 @@ pub struct CoreError {
     pub message: String,
 }
 
+/// One entity of a [`TreeDevice`].
+#[pyclass(frozen, get_all, module = "igloo._igloo")]
+pub struct TreeEntity {
+    /// The entity's name, unique per device (`TreeState.entity` and
+    /// `Provider.request_change` use it).
+    pub name: String,
+    /// Its attributes as its provider registered them (`unit`, `writable`…).
+    pub attributes: Vec<(String, String)>,
+    /// Its confirmed values: component name → value.
+    pub values: Py<PyDict>,
+}
+
+/// Tree observation (`Provider.observe_tree`): a whole device of any
+/// provider, in the snapshot or when it was created, renamed, moved, came
+/// back or gained or lost an entity. Replaces what the observer knew of it.
+#[pyclass(frozen, get_all, module = "igloo._igloo")]
+pub struct TreeDevice {
+    /// The device id.
+    pub device: u64,
+    /// The owning provider's name in the core config (e.g. `mqtt`).
+    pub provider: String,
+    /// Its display name.
+    pub name: String,
+    /// The room the owner put it in; empty for none.
+    pub room: String,
+    /// Reachable now.
+    pub available: bool,
+    /// Its attributes (`manufacturer`, `model`…).
+    pub attributes: Vec<(String, String)>,
+    /// Its entities, in name order.
+    pub entities: Vec<Py<TreeEntity>>,
+}
+
+/// Tree observation: confirmed new values of one entity of any provider.
+#[pyclass(frozen, get_all, module = "igloo._igloo")]
+pub struct TreeState {
+    /// The device id.
+    pub device: u64,
+    /// The entity's name.
+    pub entity: String,
+    /// The values: component name → value.
+    pub values: Py<PyDict>,
+}
+
+/// Tree observation: a device became reachable or not.
+#[pyclass(frozen, get_all, module = "igloo._igloo")]
+pub struct TreeAvailability {
+    /// The device id.
+    pub device: u64,
+    /// `True` = online.
+    pub available: bool,
+}
+
+/// Tree observation: a device was removed by its provider.
+#[pyclass(frozen, get_all, module = "igloo._igloo")]
+pub struct TreeRemoved {
+    /// The device id.
+    pub device: u64,
+}
+
+/// Tree observation: the snapshot is complete (again, after the core sent
+/// the whole tree once more because the observer fell behind; devices it no
+/// longer has came as `TreeRemoved` before this).
+#[pyclass(frozen, get_all, module = "igloo._igloo")]
+pub struct TreeSynced {
+    /// How many devices the snapshot held.
+    pub devices: u32,
+}
+
 /// The events from the core, in order: `async for event in provider.events()`.
 /// Ends when the core closes the connection (the provider should then exit).
 /// There is one stream per connection; iterating it from two tasks splits
@@ -147,6 +216,30 @@ fn to_python(py: Python<'_>, e: Event) -> PyResult<Py<PyAny>> {
             .into_any()
         }
         Event::Revoked { grant, reason } => Py::new(py, Revoked { grant, reason })?.into_any(),
+        Event::TreeDevice(d) => tree_device(py, *d)?.into_any(),
+        Event::TreeState {
+            device,
+            entity,
+            values,
+        } => Py::new(
+            py,
+            TreeState {
+                device: device.0,
+                entity,
+                values: values::to_dict(py, &values)?.unbind(),
+            },
+        )?
+        .into_any(),
+        Event::TreeAvailability { device, available } => Py::new(
+            py,
+            TreeAvailability {
+                device: device.0,
+                available,
+            },
+        )?
+        .into_any(),
+        Event::TreeRemoved { device } => Py::new(py, TreeRemoved { device: device.0 })?.into_any(),
+        Event::TreeSynced { devices } => Py::new(py, TreeSynced { devices })?.into_any(),
         Event::Error { code, message } => Py::new(
             py,
             CoreError {
@@ -164,4 +257,36 @@ fn to_python(py: Python<'_>, e: Event) -> PyResult<Py<PyAny>> {
         )?
         .into_any(),
     })
+}
+
+fn tree_device(
+    py: Python<'_>,
+    d: igloo_provider::protocol::message::TreeDevice,
+) -> PyResult<Py<TreeDevice>> {
+    let entities = d
+        .entities
+        .into_iter()
+        .map(|e| {
+            Py::new(
+                py,
+                TreeEntity {
+                    name: e.name,
+                    attributes: e.attributes,
+                    values: values::to_dict(py, &e.values)?.unbind(),
+                },
+            )
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Py::new(
+        py,
+        TreeDevice {
+            device: d.device.0,
+            provider: d.provider,
+            name: d.name,
+            room: d.room,
+            available: d.available,
+            attributes: d.attributes,
+            entities,
+        },
+    )
 }

@@ -39,6 +39,7 @@ fn sdk_error(e: igloo_provider::SdkError) -> PyErr {
 fn _igloo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("IglooError", m.py().get_type::<IglooError>())?;
     m.add("ComponentError", m.py().get_type::<ComponentError>())?;
+    m.add("EXIT_CONFIG", igloo_provider::protocol::EXIT_CONFIG)?;
     m.add_function(wrap_pyfunction!(provider::connect, m)?)?;
     m.add_function(wrap_pyfunction!(values::components, m)?)?;
     m.add_function(wrap_pyfunction!(values::check_value, m)?)?;
@@ -50,5 +51,11 @@ fn _igloo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::Granted>()?;
     m.add_class::<events::Revoked>()?;
     m.add_class::<events::CoreError>()?;
+    m.add_class::<events::TreeDevice>()?;
+    m.add_class::<events::TreeEntity>()?;
+    m.add_class::<events::TreeState>()?;
+    m.add_class::<events::TreeAvailability>()?;
+    m.add_class::<events::TreeRemoved>()?;
+    m.add_class::<events::TreeSynced>()?;
     Ok(())
 }

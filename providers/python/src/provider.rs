@@ -163,6 +163,80 @@ impl Provider {
         awaitable(py, async move { p.remove_device(DeviceId(device)).await })
     }
 
+    /// `await remove_entity(device, entity)`: one entity of the device is
+    /// gone (the device and its other entities stay; registering the name
+    /// again brings it back). Raises `IglooError` when the core is older
+    /// than protocol 1.1.
+    fn remove_entity<'py>(
+        &self,
+        py: Python<'py>,
+        device: u64,
+        entity: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        awaitable(py, async move {
+            p.remove_entity(DeviceId(device), entity).await
+        })
+    }
+
+    /// `await observe_tree()`: from now on the events include the whole
+    /// tree, every provider's devices: a `TreeDevice` for each, then
+    /// `TreeSynced`, then `TreeState`, `TreeAvailability`, `TreeDevice` and
+    /// `TreeRemoved` as it changes. Needs `tree = "read"` (or `"control"`)
+    /// in this provider's core config; without it a `CoreError` event with
+    /// code `FORBIDDEN` (4) comes instead. Raises `IglooError` when the
+    /// core is older than protocol 1.1.
+    fn observe_tree<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        awaitable(py, async move { p.observe_tree().await })
+    }
+
+    /// `await request_change(device, entity, values)`: asks for a change to
+    /// an entity of any provider's device, by entity name, with values as
+    /// for `write`. The core checks it like a user's request (device
+    /// online, the entity's `writable` and `options`) and forwards it to
+    /// the owning provider: returning means forwarded, not done; the new
+    /// values come as a `TreeState` once the owner confirms them. Needs
+    /// `tree = "control"`. Raises `IglooError` with the core's reason when
+    /// it refuses (not allowed, unknown device or entity, read-only,
+    /// offline), `ComponentError` for a wrong component before anything
+    /// is sent.
+    fn request_change<'py>(
+        &self,
+        py: Python<'py>,
+        device: u64,
+        entity: String,
+        values: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let components = values::from_python(values)?;
+        let p = self.inner.clone();
+        awaitable(py, async move {
+            p.request_change(DeviceId(device), &entity, components)
+                .await
+        })
+    }
+
+    /// `await report_config_error(message, key=None)`: tells the core that
+    /// this provider's `[provider.config]` is wrong; `key` names the dotted
+    /// key relative to the section (`"modbus.0.baud"`) when known, and the
+    /// core shows the message with that key's file and line. Waits at most
+    /// 2 s for the core to take it; never raises. Exit with
+    /// `igloo.EXIT_CONFIG` (78) afterwards: the core then holds the provider
+    /// in `config_error` instead of restarting it (docs/providers.md).
+    #[pyo3(signature = (message, key=None))]
+    fn report_config_error<'py>(
+        &self,
+        py: Python<'py>,
+        message: String,
+        key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.inner.clone();
+        awaitable(py, async move {
+            p.report_config_error(&message, key.as_deref()).await;
+            Ok::<(), igloo_provider::SdkError>(())
+        })
+    }
+
     /// `await refuse_change(device, entity, reason)`: the device cannot do
     /// what a `Change` asked; the user sees `reason`.
     fn refuse_change<'py>(

@@ -10,8 +10,9 @@ use futures::StreamExt;
 use igloo_protocol::codec::MessageCodec;
 use igloo_protocol::handshake::Outgoing;
 use igloo_protocol::message::{
-    Attributes, CreateDevice, Custom, CustomReply, ErrorReply, Hello, RegisterEntity, RemoveDevice,
-    SetAvailability, Welcome, WriteComponents,
+    Attributes, CreateDevice, Custom, CustomReply, ErrorReply, Hello, ObserveTree, RegisterEntity,
+    RemoveDevice, RemoveEntity, RequestChange, SetAvailability, TreeDevice, Welcome,
+    WriteComponents,
 };
 use igloo_protocol::{
     Component, DEFAULT_MAX_FRAME, DeviceId, EntityId, ErrorCode, HandshakeError, MAX_COMPONENT_ID,
@@ -69,8 +70,42 @@ pub enum Event {
         /// Why, e.g. `unplugged`.
         reason: String,
     },
+    /// Tree observation ([`Provider::observe_tree`]): a whole device of any
+    /// provider, in the snapshot or when it was created, renamed, came back
+    /// or gained an entity. Replaces what the provider knew of it. (Boxed:
+    /// it is much larger than the other events.)
+    TreeDevice(Box<TreeDevice>),
+    /// Tree observation: confirmed new values of an entity of any provider.
+    TreeState {
+        /// The device.
+        device: DeviceId,
+        /// The entity name.
+        entity: String,
+        /// The values (components this SDK does not know are left out by the core).
+        values: Vec<Component>,
+    },
+    /// Tree observation: a device became reachable or not.
+    TreeAvailability {
+        /// The device.
+        device: DeviceId,
+        /// `true` = online.
+        available: bool,
+    },
+    /// Tree observation: a device was removed by its provider.
+    TreeRemoved {
+        /// The device.
+        device: DeviceId,
+    },
+    /// Tree observation: the snapshot is complete (after the first one, the
+    /// core sent the whole tree again because the provider fell behind;
+    /// devices it no longer has came as [`Event::TreeRemoved`] before this).
+    TreeSynced {
+        /// How many devices the snapshot held.
+        devices: u32,
+    },
     /// The core reported an error not tied to a pending request (e.g. a write to
-    /// an unknown entity).
+    /// an unknown entity, or an [`Provider::observe_tree`] refused with
+    /// [`ErrorCode::FORBIDDEN`]).
     Error {
         /// Error code.
         code: ErrorCode,
@@ -498,6 +533,33 @@ impl Provider {
             .await
     }
 
+    /// Whether the core knows `RemoveEntity` (protocol 1.1, message 22), so
+    /// [`Provider::remove_entity`] can be used.
+    pub fn core_can_remove_entity(&self) -> bool {
+        self.shared
+            .negotiated
+            .knows_message(igloo_protocol::ids::REMOVE_ENTITY)
+    }
+
+    /// Reports one entity of the device gone for good; the device and its
+    /// other entities stay. The core drops it (API clients and tree
+    /// observers see the device without it); registering the same name again
+    /// creates it anew. The core refuses an entity number not registered on
+    /// this connection with [`Event::Error`] (`UNKNOWN_ENTITY`), like a write.
+    ///
+    /// # Errors
+    /// [`SdkError::Refused`] with [`ErrorCode::UNSUPPORTED`] when the core is
+    /// older than it ([`Provider::core_can_remove_entity`] is `false`; nothing
+    /// is sent, the entity stays: keep it, e.g. stale, or remove the whole
+    /// device); [`SdkError::Closed`].
+    pub async fn remove_entity(&self, device: DeviceId, entity: EntityId) -> Result<(), SdkError> {
+        if !self.core_can_remove_entity() {
+            return Err(self.core_too_old("RemoveEntity"));
+        }
+        self.send(Message::RemoveEntity(RemoveEntity { device, entity }))
+            .await
+    }
+
     /// Answers a [`Event::Custom`].
     ///
     /// # Errors
@@ -523,6 +585,102 @@ impl Provider {
             message,
         }))
         .await
+    }
+
+    /// Whether the core knows the tree messages (protocol 1.1: `ObserveTree`
+    /// … `RequestChange`). An older core never sends tree events.
+    pub fn core_has_tree(&self) -> bool {
+        self.shared
+            .negotiated
+            .knows_message(igloo_protocol::ids::REQUEST_CHANGE)
+    }
+
+    /// Asks the core for the whole device tree and its changes: every device
+    /// of every provider arrives as [`Event::TreeDevice`], then
+    /// [`Event::TreeSynced`], then [`Event::TreeState`],
+    /// [`Event::TreeAvailability`], [`Event::TreeRemoved`] and further
+    /// `TreeDevice`s as the tree changes. Needs `tree = "read"` (or
+    /// `"control"`) for this provider in the core config; otherwise the core
+    /// answers with [`Event::Error`] and [`ErrorCode::FORBIDDEN`]. Calling it
+    /// again restarts the stream with a new snapshot.
+    ///
+    /// # Errors
+    /// [`SdkError::Refused`] with [`ErrorCode::UNSUPPORTED`] when the core is
+    /// older than protocol 1.1 (nothing is sent); [`SdkError::Closed`].
+    pub async fn observe_tree(&self) -> Result<(), SdkError> {
+        if !self.core_has_tree() {
+            return Err(self.core_too_old("ObserveTree"));
+        }
+        let request_id = self.shared.next_request.fetch_add(1, Ordering::Relaxed);
+        self.send(Message::ObserveTree(ObserveTree {
+            request_id,
+            attributes: vec![],
+        }))
+        .await
+    }
+
+    /// Requests a change to an entity of any provider's device, by entity
+    /// name. The core checks it like a user's request (device online, the
+    /// entity's `writable` and `options`) and forwards it to the owning
+    /// provider; `Ok` means forwarded, not done: the new values arrive as
+    /// [`Event::TreeState`] once the owner confirms them. Needs
+    /// `tree = "control"` in the core config.
+    ///
+    /// This waits for the core's answer, which the same reader delivers as
+    /// the events: call it from a task of its own (not the loop that reads
+    /// [`Events`]) when many events may be queued.
+    ///
+    /// # Errors
+    /// [`SdkError::Refused`] with the core's reason: [`ErrorCode::FORBIDDEN`],
+    /// `UNKNOWN_DEVICE`, `UNKNOWN_ENTITY`, `INVALID` (read-only, not an
+    /// option), `UNAVAILABLE` (offline, its provider down or busy),
+    /// `UNSUPPORTED` (the core or the owner does not know the components, or
+    /// the core is older than protocol 1.1); [`SdkError::Closed`].
+    pub async fn request_change(
+        &self,
+        device: DeviceId,
+        entity: &str,
+        values: Vec<Component>,
+    ) -> Result<(), SdkError> {
+        if !self.core_has_tree() {
+            return Err(self.core_too_old("RequestChange"));
+        }
+        let negotiated = self.shared.negotiated;
+        if !values.is_empty() && !values.iter().any(|c| negotiated.knows_component(c.id())) {
+            return Err(SdkError::Refused {
+                code: ErrorCode::UNSUPPORTED,
+                message: format!(
+                    "the core knows none of these components (it knows up to id {})",
+                    negotiated.peer_max_component_id
+                ),
+            });
+        }
+        let answer = self
+            .request(|request_id| {
+                Message::RequestChange(RequestChange {
+                    request_id,
+                    device,
+                    entity: entity.to_string(),
+                    values,
+                })
+            })
+            .await?;
+        match answer {
+            Answer::Custom(_) => Ok(()),
+            Answer::Device(_) => Err(SdkError::Closed),
+        }
+    }
+
+    fn core_too_old(&self, what: &str) -> SdkError {
+        SdkError::Refused {
+            code: ErrorCode::UNSUPPORTED,
+            message: format!(
+                "core {} (protocol {}.{}) does not know {what}; it needs protocol 1.1",
+                self.shared.welcome.core_version,
+                self.shared.welcome.protocol_major,
+                self.shared.welcome.protocol_minor
+            ),
+        }
     }
 
     /// Sends a raw [`Custom`] message to the core.
@@ -688,6 +846,18 @@ async fn reader(
                 grant: r.grant,
                 reason: r.reason,
             },
+            Message::TreeDevice(d) => Event::TreeDevice(Box::new(d)),
+            Message::TreeState(t) => Event::TreeState {
+                device: t.device,
+                entity: t.entity,
+                values: t.values,
+            },
+            Message::TreeAvailability(a) => Event::TreeAvailability {
+                device: a.device,
+                available: a.available,
+            },
+            Message::TreeRemoved(r) => Event::TreeRemoved { device: r.device },
+            Message::TreeSynced(s) => Event::TreeSynced { devices: s.devices },
             other => {
                 tracing::debug!(
                     msg_type = other.name(),

@@ -487,6 +487,32 @@ impl Api {
         )
     }
 
+    /// Waits (up to [`TIMEOUT`](crate::TIMEOUT)) until the device with
+    /// provider key `key` is listed and `check` accepts it (`what` says what
+    /// is awaited), and returns it.
+    ///
+    /// # Panics
+    /// On timeout, with the keys listed or `check`'s last answer and the
+    /// device's entities.
+    pub fn wait_device_where(
+        &self,
+        key: &str,
+        what: &str,
+        check: impl Fn(&Device) -> Result<(), String>,
+    ) -> Device {
+        crate::wait_for(crate::TIMEOUT, format!("device {key}: {what}"), || {
+            let d = self.device_by_key(key).ok_or_else(|| {
+                format!(
+                    "no device {key}; devices: {:?}",
+                    self.try_devices()
+                        .map(|v| v.into_iter().map(|d| d.key).collect::<Vec<_>>())
+                )
+            })?;
+            check(&d).map_err(|e| format!("{e}; entities: {:?}", d.entities))?;
+            Ok(d)
+        })
+    }
+
     /// All providers.
     pub fn providers(&self) -> Vec<Provider> {
         self.get_ok("/api/v1/providers")

@@ -34,6 +34,29 @@ impl CliOutput {
         self
     }
 
+    /// For `igloo doctor`: panics unless the section of running provider
+    /// `provider` says `yes` for each of `layers` (`uid`, `landlock`,
+    /// `seccomp`, `network`), with the whole output in the message.
+    pub fn assert_doctor_enforces(&self, provider: &str, layers: &[&str]) {
+        let head = format!("provider {provider} (running");
+        let section: Vec<&str> = self
+            .stdout
+            .lines()
+            .skip_while(|l| !l.starts_with(&head))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .collect();
+        for layer in layers {
+            assert!(
+                section
+                    .iter()
+                    .any(|l| l.starts_with(&format!("  {layer:<10} yes"))),
+                "{layer} of {provider} in igloo doctor:\n{}",
+                self.stdout
+            );
+        }
+    }
+
     /// Standard output parsed as JSON.
     ///
     /// # Panics

@@ -133,6 +133,26 @@ impl FakeDongle {
         self.kernel_event("remove");
     }
 
+    /// The stick fails without a uevent: its pty disappears (socat ends), so
+    /// the granted fd reads EIO and hangs up while the core still holds the
+    /// grant.
+    pub fn hang_up(&mut self) {
+        self.pty.hang_up();
+    }
+
+    /// A new pty for the stick (after [`FakeDongle::hang_up`]), its `/dev`
+    /// node pointed at it; no uevent ([`FakeDongle::plug`] sends one).
+    ///
+    /// # Panics
+    /// When socat fails or the node cannot be replaced.
+    pub fn reconnect(&mut self) {
+        self.pty.reopen();
+        let node = self.dev.join(&self.name);
+        std::fs::remove_file(&node).unwrap_or_else(|e| panic!("{}: {e}", node.display()));
+        std::os::unix::fs::symlink(self.pty.device_node(), &node)
+            .unwrap_or_else(|e| panic!("{}: {e}", node.display()));
+    }
+
     /// The dongle's end of the pty, opened non-blocking.
     pub fn open_peer(&self) -> File {
         std::fs::OpenOptions::new()

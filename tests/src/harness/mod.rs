@@ -16,6 +16,8 @@
 //! - [`logfile`]: searching captured logs.
 //! - [`http`]: a file server with Range support and failing routes.
 //! - [`fake`]: Python fakes of real peers (JSON events out, JSON commands in).
+//! - [`homeassistant`]: a real Home Assistant Core with its MQTT integration on a
+//!   test broker, set up and read through its own HTTP API.
 //! - [`esphome`]: the fake ESPHome device (Python, aioesphomeapi's own
 //!   message definitions) and the ESPHome provider's spec.
 //! - [`serial`]: fake UARTs (socat ptys granted through the core's sysfs
@@ -26,6 +28,8 @@
 //!   `fw_printenv` and `reboot` with their board state.
 //! - [`compat`]: binaries built from a released protocol version's source
 //!   (`core/protocol/releases.toml`), for the compatibility tests.
+//! - [`zigbee`]: the Zigbee gateway: the emulated Z-Stack stick plugged in by
+//!   a real uevent, granted by the core to the confined Zigbee provider.
 //!
 //! Everything binds to 127.0.0.1 only, and every process started here is
 //! killed when its owner is dropped.
@@ -41,6 +45,7 @@ pub mod core;
 pub mod esphome;
 pub mod events;
 pub mod fake;
+pub mod homeassistant;
 pub mod hotplug;
 pub mod http;
 pub mod logfile;
@@ -56,6 +61,7 @@ pub mod sandbox_fixture;
 pub mod serial;
 pub mod wait;
 pub mod wifi;
+pub mod zigbee;
 
 pub use api::{Api, Device, Entity, Provider};
 pub use bins::bin;

@@ -347,7 +347,11 @@ impl MqttMessage {
     fn from_sub_json(line: &str) -> Option<MqttMessage> {
         let v: serde_json::Value = serde_json::from_str(line).ok()?;
         let topic = v.get("topic")?.as_str()?.to_string();
+        // An empty message (a cleared retained one) comes as `"payload":null`
+        // with `"payloadlen":0`.
+        let empty = v.get("payloadlen").and_then(serde_json::Value::as_u64) == Some(0);
         let payload = match v.get("payload")? {
+            _ if empty => String::new(),
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
@@ -509,4 +513,42 @@ pub fn try_publish(
         ));
     }
     Ok(())
+}
+
+/// The first message on `topic` (a retained one arrives at once), read with
+/// `mosquitto_sub -C 1` logged in as `credentials`, within `timeout`
+/// (whole seconds, at least 1). `Err` with mosquitto_sub's text when it
+/// fails or nothing arrives in time.
+///
+/// # Panics
+/// If `mosquitto_sub` cannot be run.
+pub fn try_read_one(
+    port: u16,
+    credentials: Option<&Credentials>,
+    topic: &str,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, String> {
+    let mut cmd = Command::new("mosquitto_sub");
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-q", "1", "-C", "1", "-t", topic])
+        .args(["-W", &timeout.as_secs().max(1).to_string()]);
+    if let Some(c) = credentials {
+        cmd.args(["-u", &c.username, "-P", &c.password]);
+    }
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("cannot run mosquitto_sub ({e}); is mosquitto-clients installed?")
+    });
+    if !out.status.success() {
+        return Err(format!(
+            "mosquitto_sub -t {topic} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mut payload = out.stdout;
+    // mosquitto_sub ends each message with a newline.
+    if payload.last() == Some(&b'\n') {
+        payload.pop();
+    }
+    Ok(payload)
 }

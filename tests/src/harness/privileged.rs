@@ -65,6 +65,38 @@ impl PtyPair {
         }
     }
 
+    /// Ends socat: both ptys are gone, as when a stick's USB serial chip
+    /// drops off the bus; whoever holds the device end reads EIO (hang-up).
+    pub fn hang_up(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new socat pair at the same two links (after [`PtyPair::hang_up`]):
+    /// new /dev/pts nodes behind them.
+    ///
+    /// # Panics
+    /// As [`PtyPair::open`].
+    pub fn reopen(&mut self) {
+        self.hang_up();
+        let _ = std::fs::remove_file(&self.device);
+        let _ = std::fs::remove_file(&self.peer);
+        self.child = Command::new("socat")
+            .arg(format!("pty,raw,echo=0,link={}", self.device.display()))
+            .arg(format!("pty,raw,echo=0,link={}", self.peer.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start socat: {e}"));
+        let (device, peer) = (self.device.clone(), self.peer.clone());
+        wait_for(Duration::from_secs(5), "socat's new pty links", || {
+            (device.exists() && peer.exists())
+                .then_some(())
+                .ok_or_else(|| "not yet".to_string())
+        });
+    }
+
     /// The /dev/pts node behind [`PtyPair::device`].
     pub fn device_node(&self) -> PathBuf {
         std::fs::canonicalize(&self.device).unwrap_or_else(|_| self.device.clone())

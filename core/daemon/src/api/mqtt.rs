@@ -1,5 +1,6 @@
-//! `GET /api/v1/mqtt/credentials[?account=devices]` (admin): the account a
-//! Zigbee2MQTT bridge, or the LAN's other MQTT devices, use on the
+//! `GET /api/v1/mqtt/credentials[?account=devices|homeassistant]` (admin): the
+//! account a Zigbee2MQTT bridge, the LAN's other MQTT devices, or Home
+//! Assistant use on the
 //! appliance's own broker, made on first boot by the image's
 //! `mqtt-accounts` (docs/image.md). The one answer besides token creation
 //! that carries a secret, so it needs `admin` (and, like every answer,
@@ -19,10 +20,14 @@ pub const BRIDGE_USER: &str = "zigbee2mqtt";
 /// MQTT component …) on the appliance's broker: every topic but
 /// Zigbee2MQTT's (image/overlay/etc/mosquitto/acl).
 pub const DEVICES_USER: &str = "devices";
+/// Home Assistant's account on the appliance's broker: discovery, Igloo's
+/// discovery out (`igloo/#`, whose `/set` topics switch Igloo devices) and
+/// Zigbee2MQTT's topics.
+pub const HOMEASSISTANT_USER: &str = "homeassistant";
 /// The broker port when `[mdns] mqtt_port` does not name one.
 const DEFAULT_PORT: u16 = 1883;
 
-/// `?account=zigbee2mqtt|devices` (default `zigbee2mqtt`).
+/// `?account=zigbee2mqtt|devices|homeassistant` (default `zigbee2mqtt`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsQuery {
@@ -31,7 +36,8 @@ pub struct CredentialsQuery {
 
 /// `{"username", "password", "port", "base_topic"}` from
 /// `<secrets_dir>/mqtt-<account>` (`base_topic` only for the bridge);
-/// 400 for an account other than [`BRIDGE_USER`] and [`DEVICES_USER`],
+/// 400 for an account other than [`BRIDGE_USER`], [`DEVICES_USER`] and
+/// [`HOMEASSISTANT_USER`],
 /// 404 when this gateway has no such file (it does not manage a broker).
 pub async fn credentials(
     State(s): State<AppState>,
@@ -40,11 +46,12 @@ pub async fn credentials(
     let account = match q.account.as_deref() {
         None | Some(BRIDGE_USER) => BRIDGE_USER,
         Some(DEVICES_USER) => DEVICES_USER,
+        Some(HOMEASSISTANT_USER) => HOMEASSISTANT_USER,
         Some(other) => {
             return Err(ApiError(
                 StatusCode::BAD_REQUEST,
                 format!(
-                    "no broker account {other:?}: the accounts are {BRIDGE_USER:?} (a Zigbee2MQTT bridge) and {DEVICES_USER:?} (other MQTT devices)"
+                    "no broker account {other:?}: the accounts are {BRIDGE_USER:?} (a Zigbee2MQTT bridge), {DEVICES_USER:?} (other MQTT devices) and {HOMEASSISTANT_USER:?} (Home Assistant)"
                 ),
             ));
         }

@@ -238,13 +238,13 @@ impl Client {
         Ok(())
     }
 
-    /// `igloo mqtt credentials [--devices]`: the bridge's account on the
-    /// gateway's broker, or the one for other MQTT devices.
-    pub fn mqtt_credentials(&self, devices: bool) -> anyhow::Result<()> {
-        let v = self.get(if devices {
-            "/mqtt/credentials?account=devices"
-        } else {
-            "/mqtt/credentials"
+    /// `igloo mqtt credentials [--devices|--homeassistant]`: the bridge's
+    /// account on the gateway's broker (`account` `None`), or the one for
+    /// other MQTT devices (`devices`) or Home Assistant (`homeassistant`).
+    pub fn mqtt_credentials(&self, account: Option<&str>) -> anyhow::Result<()> {
+        let v = self.get(&match account {
+            Some(a) => format!("/mqtt/credentials?account={a}"),
+            None => "/mqtt/credentials".to_string(),
         })?;
         if self.json {
             Self::print_json(&v);
@@ -258,7 +258,15 @@ impl Client {
             .filter(|h| !h.is_empty() && *h != "127.0.0.1")
             .unwrap_or("igloo.local")
             .to_string();
-        if devices {
+        if account == Some("homeassistant") {
+            println!("# Home Assistant: Settings → Devices & services → MQTT → Configure:");
+            println!("broker: {host}");
+            println!("port: {}", v["port"]);
+            println!("username: {}", v["username"].as_str().unwrap_or("?"));
+            println!("password: {}", v["password"].as_str().unwrap_or("?"));
+            return Ok(());
+        }
+        if account.is_some() {
             println!("# In each device's MQTT settings (Tasmota, Shelly, ESPHome's mqtt:):");
             println!("host: {host}");
             println!("port: {}", v["port"]);

@@ -40,6 +40,9 @@ pub struct ProviderConfig {
     pub secrets: Vec<SecretRef>,
     /// `network = "lan"`: what the provider may reach (default `lan`).
     pub network: NetworkPolicy,
+    /// `tree = "none"`: what the provider may do with other providers'
+    /// devices (default `none`).
+    pub tree: TreeAccess,
     /// `untrusted = true`: never start it without Landlock, unless
     /// `sandbox.allow_without_landlock` says so.
     pub untrusted: bool,
@@ -78,6 +81,34 @@ impl ProviderConfig {
             untrusted: self.untrusted,
             sandbox: &self.sandbox,
             limits: &self.limits,
+        }
+    }
+}
+
+/// `tree = "…"` in a `[[provider]]` table: whether the provider may see and
+/// change devices it does not own (`ObserveTree`, `RequestChange`;
+/// docs/providers.md). Ownership itself never changes: a provider still
+/// writes, marks available and removes only its own devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TreeAccess {
+    /// Only its own devices (the default).
+    #[default]
+    None,
+    /// May observe every device, its values and availability.
+    Read,
+    /// May also request changes to any device, checked like a user's
+    /// request with the `control` scope.
+    Control,
+}
+
+impl TreeAccess {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TreeAccess::None => "none",
+            TreeAccess::Read => "read",
+            TreeAccess::Control => "control",
         }
     }
 }
@@ -230,6 +261,8 @@ pub struct RawProvider {
     #[serde(default)]
     network: NetworkPolicy,
     #[serde(default)]
+    tree: TreeAccess,
+    #[serde(default)]
     untrusted: bool,
     #[serde(default)]
     sandbox: RawSandbox,
@@ -328,6 +361,7 @@ impl ProviderConfig {
             config_toml,
             secrets,
             network: p.network,
+            tree: p.tree,
             untrusted: p.untrusted,
             sandbox,
             limits,

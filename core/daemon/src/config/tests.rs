@@ -403,3 +403,22 @@ fn wifi_is_managed_only_with_a_config_path_and_errors_are_at_the_key() {
     assert_eq!(e.line, Some(3), "{e}");
     assert!(e.message.starts_with("interface \"wlan0:1\""), "{e}");
 }
+
+#[test]
+fn tree_access_defaults_to_none_and_names_its_line() {
+    use super::provider::TreeAccess;
+    let c = parse("[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\n").unwrap();
+    assert_eq!(c.providers[0].tree, TreeAccess::None);
+    for (text, want) in [("read", TreeAccess::Read), ("control", TreeAccess::Control)] {
+        let c = parse(&format!(
+            "[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\ntree = \"{text}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.providers[0].tree, want);
+        assert_eq!(want.as_str(), text);
+    }
+    let e =
+        parse("[[provider]]\nname = \"m\"\nexec = \"/bin/sh\"\ntree = \"write\"\n").unwrap_err();
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(e.message.contains("control"), "{e}");
+}

@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use igloo_protocol::codec::MessageCodec;
 use igloo_protocol::commands;
-use igloo_protocol::message::{CustomReply, ErrorReply, Hello, Welcome};
+use igloo_protocol::message::{CustomReply, ErrorReply, Hello, RequestChange, Welcome};
 use igloo_protocol::{
     DEFAULT_MAX_FRAME, ErrorCode, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, Negotiated,
     PROTOCOL_MAJOR, PROTOCOL_MINOR, encode_frame,
@@ -20,9 +20,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
+use super::observe::{self, Observer, Sink};
 use super::port::{Port, ToProvider};
+use crate::config::provider::TreeAccess;
 use crate::provider_log::{ProviderLog, limited};
-use crate::tree::{Link, TreeCmd, TreeHandle};
+use crate::tree::{Link, RequestError, TreeCmd, TreeHandle};
 
 /// How long a provider has to send `Hello` after start.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -75,6 +77,8 @@ pub struct Settings {
     pub heartbeat_interval: Duration,
     /// Pong deadline.
     pub heartbeat_timeout: Duration,
+    /// `tree = …`: whether it may observe and change other providers' devices.
+    pub tree: TreeAccess,
 }
 
 /// The provider's incoming frames.
@@ -256,7 +260,14 @@ pub async fn serve(
         None => (None, None, None),
     };
     let (out_tx, out_rx) = mpsc::channel(OUTBOX);
-    let writer = tokio::spawn(writer(write, out_rx));
+    let (observed_tx, observed_rx) = mpsc::channel(observe::QUEUE);
+    let writer = tokio::spawn(writer(write, out_rx, observed_rx));
+    let sink = Sink {
+        tx: observed_tx,
+        negotiated,
+        dropped: dropped.clone(),
+    };
+    let mut observer: Option<Observer> = None;
     let link = Link::new(s.name.clone(), out_tx, negotiated, dropped);
     let _registered = Registered::new(tree, link.clone()).await;
     if let Some(p) = port.as_mut() {
@@ -268,7 +279,7 @@ pub async fn serve(
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_pong = Instant::now();
     let mut nonce = 0u64;
-    let log = ProviderLog::new(s.name.clone());
+    let log = Arc::new(ProviderLog::new(s.name.clone()));
     let end = loop {
         tokio::select! {
             frame = frames.next() => match frame {
@@ -278,7 +289,7 @@ pub async fn serve(
                     Message::Ping(n) => { let _ = link.send(Message::Pong(n)); }
                     Message::Pong(_) => last_pong = Instant::now(),
                     Message::CreateDevice(_) | Message::RegisterEntity(_) | Message::WriteComponents(_)
-                    | Message::SetAvailability(_) | Message::RemoveDevice(_) => {
+                    | Message::SetAvailability(_) | Message::RemoveDevice(_) | Message::RemoveEntity(_) => {
                         if !tree.send(TreeCmd::FromProvider { provider: s.name.clone(), msg }).await {
                             break End::Closed;
                         }
@@ -304,8 +315,22 @@ pub async fn serve(
                             limited!(log, "reported", tracing::Level::WARN, code = code.0, request = e.request_id, "provider reported: {message}");
                         }
                     }
+                    Message::ObserveTree(o) => {
+                        if permitted(s, TreeAccess::Read, "ObserveTree", o.request_id, &link, &log) {
+                            // A second ObserveTree restarts the stream.
+                            drop(observer.take());
+                            observer = Some(observe::start(tree.clone(), sink.clone(), o.request_id, log.clone()));
+                        }
+                    }
+                    Message::RequestChange(r) => {
+                        if permitted(s, TreeAccess::Control, "RequestChange", r.request_id, &link, &log) {
+                            request_change(tree, &link, &log, r).await;
+                        }
+                    }
                     other @ (Message::Hello(_) | Message::Welcome(_) | Message::DeviceCreated(_)
-                        | Message::Grant(_) | Message::Revoke(_)) => {
+                        | Message::Grant(_) | Message::Revoke(_) | Message::TreeDevice(_)
+                        | Message::TreeState(_) | Message::TreeAvailability(_)
+                        | Message::TreeRemoved(_) | Message::TreeSynced(_)) => {
                         limited!(log, "violation", tracing::Level::WARN, msg_type = other.name(), "unexpected message after the handshake");
                         let _ = link.send(Message::Error(ErrorReply { request_id: 0, code: ErrorCode::PROTOCOL, message: format!("unexpected {}", other.name()) }));
                     }
@@ -330,11 +355,92 @@ pub async fn serve(
             }
         }
     };
+    drop(observer);
     writer.abort();
     if let Some(p) = port.as_mut() {
         p.disconnected();
     }
     end
+}
+
+/// Whether the provider's `tree` permission allows `what`; if not, answers
+/// `request_id` with [`ErrorCode::FORBIDDEN`] and logs it (within budget).
+fn permitted(
+    s: &Settings,
+    needs: TreeAccess,
+    what: &str,
+    request_id: u32,
+    link: &Link,
+    log: &ProviderLog,
+) -> bool {
+    if s.tree >= needs {
+        return true;
+    }
+    limited!(
+        log,
+        "forbidden",
+        tracing::Level::WARN,
+        msg_type = what,
+        tree = s.tree.as_str(),
+        "refused {what}: the provider needs tree = \"{}\" in its [[provider]] table",
+        needs.as_str()
+    );
+    let message = format!(
+        "{what} needs tree = \"{}\" for provider {} in the core config (it has \"{}\")",
+        needs.as_str(),
+        s.name,
+        s.tree.as_str()
+    );
+    let _ = link.send(Message::Error(ErrorReply {
+        request_id,
+        code: ErrorCode::FORBIDDEN,
+        message,
+    }));
+    false
+}
+
+/// Carries out a provider's change request for any device, exactly like a
+/// user's (`TreeHandle::request`), and answers it: `CustomReply` `{}` when
+/// it was forwarded to the owning provider, else an `Error` whose code
+/// matches the [`RequestError`].
+async fn request_change(tree: &TreeHandle, link: &Link, log: &ProviderLog, r: RequestChange) {
+    let (device, entity) = (r.device, r.entity.clone());
+    let reply = match tree.request(r.device, r.entity, r.values).await {
+        Ok(()) => Message::CustomReply(CustomReply {
+            request_id: r.request_id,
+            body: "{}".into(),
+        }),
+        Err(e) => {
+            limited!(
+                log,
+                "request",
+                tracing::Level::INFO,
+                device = device.0,
+                entity,
+                "change request refused: {e}"
+            );
+            Message::Error(ErrorReply {
+                request_id: r.request_id,
+                code: request_error_code(&e),
+                message: e.to_string(),
+            })
+        }
+    };
+    let _ = link.send(reply);
+}
+
+/// The [`ErrorCode`] a [`RequestError`] is answered with.
+pub fn request_error_code(e: &RequestError) -> ErrorCode {
+    match e {
+        RequestError::UnknownDevice(_) => ErrorCode::UNKNOWN_DEVICE,
+        RequestError::UnknownEntity(..) => ErrorCode::UNKNOWN_ENTITY,
+        RequestError::ReadOnly { .. } | RequestError::NotAnOption { .. } => ErrorCode::INVALID,
+        RequestError::Unsupported(..) => ErrorCode::UNSUPPORTED,
+        RequestError::ProviderDown(_)
+        | RequestError::Busy(_)
+        | RequestError::ShuttingDown
+        | RequestError::Unavailable(_) => ErrorCode::UNAVAILABLE,
+    }
 }
 
 /// The body of [`commands::CONFIG_ERROR`].
@@ -419,12 +525,31 @@ fn core_command(
 const MAX_REPORT: usize = 1024;
 
 /// Writes queued messages in batches: everything already queued is encoded
-/// before one `write_all`, so a burst costs one syscall.
-async fn writer(mut w: OwnedWriteHalf, mut rx: mpsc::Receiver<Message>) {
+/// before one `write_all`, so a burst costs one syscall. The connection's own
+/// messages (`rx`) go first; a tree observer's (`observed`) fill in behind
+/// them, so a large snapshot never delays a change request or a `Ping`.
+async fn writer(
+    mut w: OwnedWriteHalf,
+    mut rx: mpsc::Receiver<Message>,
+    mut observed: mpsc::Receiver<Message>,
+) {
     let mut buf = BytesMut::with_capacity(8192);
     let mut batch = Vec::with_capacity(256);
-    while rx.recv_many(&mut batch, 256).await > 0 {
-        for msg in batch.drain(..) {
+    let mut batch_observed = Vec::with_capacity(256);
+    let mut observing = true;
+    loop {
+        tokio::select! {
+            biased;
+            n = rx.recv_many(&mut batch, 256) => {
+                if n == 0 {
+                    return;
+                }
+            }
+            n = observed.recv_many(&mut batch_observed, 256), if observing => {
+                observing = n > 0;
+            }
+        }
+        for msg in batch.drain(..).chain(batch_observed.drain(..)) {
             if let Err(e) = encode_frame(&msg, &mut buf, DEFAULT_MAX_FRAME) {
                 tracing::error!(
                     msg_type = msg.name(),

@@ -187,6 +187,8 @@ async fn serve_named(
         max_frame: core.max_frame,
         heartbeat_interval: core.heartbeat_interval,
         heartbeat_timeout: core.heartbeat_timeout,
+        // Hand-started providers are not in the config: no tree access.
+        tree: crate::config::provider::TreeAccess::None,
     };
     match connection::accept(hello, &mut write, &settings, log).await {
         Ok((negotiated, _peer)) => {

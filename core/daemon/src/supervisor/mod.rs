@@ -16,6 +16,7 @@ mod child;
 mod connection;
 mod external;
 mod lifecycle;
+mod observe;
 pub mod port;
 mod secrets;
 pub mod status;
@@ -303,6 +304,7 @@ fn start_one(
             max_frame: core.max_frame,
             heartbeat_interval: core.heartbeat_interval,
             heartbeat_timeout: core.heartbeat_timeout,
+            tree: cfg.tree,
         },
         data_dir,
         status,

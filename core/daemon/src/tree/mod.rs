@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use igloo_protocol::handshake::Outgoing;
 use igloo_protocol::message::{
-    CreateDevice, DeviceCreated, ErrorReply, RegisterEntity, WriteComponents,
+    CreateDevice, DeviceCreated, ErrorReply, RegisterEntity, RemoveEntity, WriteComponents,
 };
 use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -211,7 +211,8 @@ pub enum TreeCmd {
     FromProvider {
         /// Sender.
         provider: Arc<str>,
-        /// The message (CreateDevice, RegisterEntity, WriteComponents, SetAvailability, RemoveDevice).
+        /// The message (CreateDevice, RegisterEntity, WriteComponents,
+        /// RemoveEntity, SetAvailability, RemoveDevice).
         msg: Message,
     },
     /// A provider says it cannot carry out a change request
@@ -239,6 +240,10 @@ pub enum TreeCmd {
     },
     /// All live devices, ordered by id.
     Devices(oneshot::Sender<Vec<DeviceView>>),
+    /// A snapshot for an observer: all live devices and rooms, and a
+    /// receiver of every event after that snapshot (subscribed in the same
+    /// step, so nothing falls between them).
+    Observe(oneshot::Sender<Snapshot>),
     /// One device.
     Device(DeviceId, oneshot::Sender<Option<DeviceView>>),
     /// Live device count per provider.
@@ -249,6 +254,17 @@ pub enum TreeCmd {
     Arrange(Arrange, oneshot::Sender<Result<Arranged, ArrangeError>>),
     /// Persist now (shutdown).
     Flush(oneshot::Sender<()>),
+}
+
+/// What [`TreeHandle::observe`] returns: live devices (ordered by id), all
+/// rooms, and the events that follow them.
+pub struct Snapshot {
+    /// Live devices.
+    pub devices: Vec<DeviceView>,
+    /// All rooms.
+    pub rooms: Vec<RoomView>,
+    /// Every event emitted after the snapshot was taken.
+    pub events: broadcast::Receiver<Event>,
 }
 
 /// A cheap, cloneable handle on the tree task.
@@ -284,6 +300,11 @@ impl TreeHandle {
     /// All live devices, ordered by id.
     pub async fn devices(&self) -> Vec<DeviceView> {
         self.ask(TreeCmd::Devices).await.unwrap_or_default()
+    }
+
+    /// A snapshot of the tree and the events after it; `None` at shutdown.
+    pub async fn observe(&self) -> Option<Snapshot> {
+        self.ask(TreeCmd::Observe).await
     }
 
     /// One device.
@@ -476,6 +497,18 @@ impl Tree {
                         .collect(),
                 );
             }
+            TreeCmd::Observe(reply) => {
+                let _ = reply.send(Snapshot {
+                    devices: self
+                        .devices
+                        .values()
+                        .filter(|d| !d.removed)
+                        .map(Device::view)
+                        .collect(),
+                    rooms: self.room_views(),
+                    events: self.events.subscribe(),
+                });
+            }
             TreeCmd::Device(id, reply) => {
                 let _ = reply.send(
                     self.devices
@@ -583,6 +616,7 @@ impl Tree {
             Message::CreateDevice(c) => self.create_device(provider, c),
             Message::RegisterEntity(r) => self.register_entity(provider, r),
             Message::WriteComponents(w) => self.write(provider, w),
+            Message::RemoveEntity(r) => self.remove_entity(provider, r),
             Message::SetAvailability(a) => {
                 let d = self.owned(provider, a.device)?;
                 if d.available != a.available {
@@ -782,6 +816,33 @@ impl Tree {
             entity: name,
             values: w.values.into(),
         });
+        Ok(())
+    }
+
+    /// Drops one entity of the provider's device, with its values (here and
+    /// in the store at the next persist), and sends the device again
+    /// (`Event::Device`) so clients and tree observers see it without it.
+    fn remove_entity(&mut self, provider: &Arc<str>, r: RemoveEntity) -> Result<(), Refusal> {
+        let d = self.owned(provider, r.device)?;
+        let name = d.wire.remove(&r.entity).ok_or_else(|| {
+            refuse(
+                ErrorCode::UNKNOWN_ENTITY,
+                format!(
+                    "entity number {} is not registered on device {}",
+                    r.entity, r.device
+                ),
+            )
+        })?;
+        d.entities.remove(&name);
+        d.dirty = true;
+        tracing::info!(
+            provider = &**provider,
+            device = r.device.0,
+            entity = &*name,
+            "entity removed"
+        );
+        let view = Arc::new(d.view());
+        self.emit(Event::Device(view));
         Ok(())
     }
 

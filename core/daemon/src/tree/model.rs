@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use igloo_protocol::component::Value as V;
 use igloo_protocol::{Component, ComponentId, DeviceId, EntityId};
 
 use crate::store::rooms::DeviceSettings;
@@ -18,6 +19,16 @@ pub const WRITABLE: &str = "writable";
 
 /// The entity attribute listing the values a `Select` accepts, comma-separated.
 pub const OPTIONS: &str = "options";
+
+/// String components chosen by name, and the entity attribute listing the
+/// names (comma-separated; components.toml gives each component's).
+pub const NAMED_LISTS: &[(&str, &str)] = &[
+    ("Effect", "effects"),
+    ("FanPreset", "preset_modes"),
+    ("ClimateFanMode", "fan_modes"),
+    ("ClimateSwingMode", "swing_modes"),
+    ("ClimatePreset", "preset_modes"),
+];
 
 /// One device.
 #[derive(Debug)]
@@ -70,8 +81,10 @@ impl Entity {
     }
 
     /// Why a change request for `values` cannot work on this entity, when
-    /// the entity says so: a component outside its `writable` list, or a
-    /// `Select` value outside its `options`. An entity without `writable`
+    /// the entity says so: a component outside its `writable` list, a
+    /// `Select` value outside its `options`, or a name outside the list its
+    /// component's attribute gives ([`NAMED_LISTS`]; matched ignoring case,
+    /// as the providers match it). An entity without `writable`
     /// accepts every component (providers that do not declare it).
     /// Components above `known_max` (the provider's highest component id)
     /// are not checked: the provider cannot have listed them, and the
@@ -111,6 +124,25 @@ impl Entity {
                         options: options.iter().map(|o| o.to_string()).collect(),
                     });
                 }
+            }
+        }
+        for c in known() {
+            let Some((_, key)) = NAMED_LISTS.iter().find(|(n, _)| *n == c.name()) else {
+                continue;
+            };
+            let (Some(list), V::String(v)) = (self.attribute(key), c.value()) else {
+                continue;
+            };
+            let names: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect();
+            if !names.is_empty() && igloo_protocol::find_name(&names, &v).is_none() {
+                return Err(Refused::NotAnOption {
+                    value: v,
+                    options: names.iter().map(|n| n.to_string()).collect(),
+                });
             }
         }
         Ok(())
@@ -402,5 +434,23 @@ mod tests {
                 options: vec!["Eco".into(), "Comfort".into()],
             })
         );
+        // Names from a list attribute: matched ignoring case.
+        let ac = entity(&[
+            (WRITABLE, "ClimateFanMode,ClimatePreset,Effect"),
+            ("fan_modes", "auto,low,Turbo"),
+            ("preset_modes", "eco, boost"),
+        ]);
+        let check = |c: Component| ac.check_request(&[c], MAX_COMPONENT_ID);
+        assert_eq!(check(Component::ClimateFanMode("turbo".into())), Ok(()));
+        assert_eq!(check(Component::ClimatePreset("boost".into())), Ok(()));
+        assert_eq!(
+            check(Component::ClimateFanMode("high".into())),
+            Err(Refused::NotAnOption {
+                value: "high".into(),
+                options: vec!["auto".into(), "low".into(), "Turbo".into()],
+            })
+        );
+        // Without the list attribute, the provider decides.
+        assert_eq!(check(Component::Effect("Rainbow".into())), Ok(()));
     }
 }

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use igloo_protocol::message::{CreateDevice, RegisterEntity, SetAvailability, WriteComponents};
+use igloo_protocol::message::{
+    CreateDevice, RegisterEntity, RemoveEntity, SetAvailability, WriteComponents,
+};
 use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
 use tokio::sync::{broadcast, mpsc};
 
@@ -333,4 +335,145 @@ async fn oversized_texts_are_refused() {
         other => panic!("expected an Error reply, got {other:?}"),
     }
     assert!(f.tree.devices().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_entity_is_removed_by_its_owner_only_and_can_come_back() {
+    let mut f = fixture().await;
+    let (a, mut arx, _) = connect(&f.tree, "a", Negotiated::CURRENT).await;
+    let (b, mut brx, _) = connect(&f.tree, "b", Negotiated::CURRENT).await;
+    let d = create(&f.tree, &a, &mut arx, "sensor").await;
+    for (entity, name, value) in [
+        (1, "Temperature", Component::Temperature(21.5)),
+        (2, "Humidity", Component::Humidity(40.0)),
+    ] {
+        from(
+            &f.tree,
+            &a,
+            Message::RegisterEntity(RegisterEntity {
+                device: d,
+                entity,
+                name: name.into(),
+                attributes: vec![],
+            }),
+        )
+        .await;
+        from(
+            &f.tree,
+            &a,
+            Message::WriteComponents(WriteComponents {
+                device: d,
+                entity,
+                values: vec![value],
+            }),
+        )
+        .await;
+    }
+    let remove = |entity| Message::RemoveEntity(RemoveEntity { device: d, entity });
+
+    // Another provider cannot remove it; the baseline below shows the owner can.
+    from(&f.tree, &b, remove(2)).await;
+    assert_eq!(error_code(brx.recv().await), ErrorCode::NOT_OWNER);
+    // Unknown entity number and unknown device: refused, nothing changes.
+    from(&f.tree, &a, remove(9)).await;
+    assert_eq!(error_code(arx.recv().await), ErrorCode::UNKNOWN_ENTITY);
+    from(
+        &f.tree,
+        &a,
+        Message::RemoveEntity(RemoveEntity {
+            device: DeviceId(999),
+            entity: 2,
+        }),
+    )
+    .await;
+    assert_eq!(error_code(arx.recv().await), ErrorCode::UNKNOWN_DEVICE);
+    let dev = crate::api::views::device(&f.tree.device(d).await.unwrap());
+    assert_eq!(dev["entities"]["Humidity"]["components"]["Humidity"], 40.0);
+    while f.events.try_recv().is_ok() {}
+
+    from(&f.tree, &a, remove(2)).await;
+    let dev = crate::api::views::device(&f.tree.device(d).await.unwrap());
+    assert!(dev["entities"].get("Humidity").is_none(), "{dev}");
+    assert_eq!(
+        dev["entities"]["Temperature"]["components"]["Temperature"],
+        21.5
+    );
+    match f.events.try_recv() {
+        Ok(Event::Device(v)) => {
+            assert_eq!(v.id, d);
+            let names: Vec<&str> = v.entities.iter().map(|(n, _)| &**n).collect();
+            assert_eq!(names, ["Temperature"]);
+        }
+        other => panic!("expected a device event, got {other:?}"),
+    }
+    // Its number is no longer registered: writes and a second removal are refused.
+    from(&f.tree, &a, remove(2)).await;
+    assert_eq!(error_code(arx.recv().await), ErrorCode::UNKNOWN_ENTITY);
+
+    // Registering the name again creates it anew, without the old values.
+    from(
+        &f.tree,
+        &a,
+        Message::RegisterEntity(RegisterEntity {
+            device: d,
+            entity: 2,
+            name: "Humidity".into(),
+            attributes: vec![],
+        }),
+    )
+    .await;
+    let dev = crate::api::views::device(&f.tree.device(d).await.unwrap());
+    assert_eq!(
+        dev["entities"]["Humidity"]["components"],
+        serde_json::json!({})
+    );
+}
+
+#[tokio::test]
+async fn a_removed_entity_stays_removed_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.redb");
+    let d = {
+        let (tx, _rx) = broadcast::channel(64);
+        let tree = spawn(Store::open(&path).unwrap(), tx).unwrap();
+        let (a, mut arx, _) = connect(&tree, "a", Negotiated::CURRENT).await;
+        let d = create(&tree, &a, &mut arx, "sensor").await;
+        for (entity, name) in [(1, "Temperature"), (2, "Humidity")] {
+            from(
+                &tree,
+                &a,
+                Message::RegisterEntity(RegisterEntity {
+                    device: d,
+                    entity,
+                    name: name.into(),
+                    attributes: vec![],
+                }),
+            )
+            .await;
+        }
+        tree.flush().await;
+        from(
+            &tree,
+            &a,
+            Message::RemoveEntity(RemoveEntity {
+                device: d,
+                entity: 2,
+            }),
+        )
+        .await;
+        tree.flush().await;
+        d
+    };
+    // The dropped handle ends the first tree task, which then closes the store.
+    let store = loop {
+        match Store::open(&path) {
+            Ok(s) => break s,
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    };
+    let (tx, _rx) = broadcast::channel(64);
+    let tree = spawn(store, tx).unwrap();
+    let dev = crate::api::views::device(&tree.device(d).await.unwrap());
+    let names: Vec<&String> = dev["entities"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["Temperature"]);
 }

@@ -21,9 +21,17 @@ pub struct WatchdogSettings {
     /// `device = "/dev/watchdog"`: the watchdog device; `None` (the
     /// default) = no watchdog is fed.
     pub device: Option<PathBuf>,
-    /// `timeout_s = 60`: the board reboots this long after the last feed
-    /// (10..=600; the driver may round it, the core logs what it took).
+    /// `timeout_s = 60`: how long the core may fail its own health check
+    /// before the board reboots (10..=600).
     pub timeout: Duration,
+    /// `hardware_timeout_s`: the timeout asked of the device (1..=`timeout_s`;
+    /// default: `timeout_s`). For hardware whose limit is below `timeout_s`
+    /// (the Pi's BCM2835 PM watchdog: 0xfffff ticks of 65 536 Hz, just under
+    /// 16 s, so the driver takes at most 15 s): the core then feeds it every
+    /// quarter of this while its last good health check is recent enough
+    /// that the board still reboots about `timeout_s` after the core stopped
+    /// answering. The driver may round it; the core logs what it took.
+    pub hardware_timeout: Option<Duration>,
 }
 
 impl Default for WatchdogSettings {
@@ -31,6 +39,7 @@ impl Default for WatchdogSettings {
         WatchdogSettings {
             device: None,
             timeout: Duration::from_secs(60),
+            hardware_timeout: None,
         }
     }
 }
@@ -41,13 +50,15 @@ impl Default for WatchdogSettings {
 pub struct RawWatchdog {
     device: Option<String>,
     timeout_s: Option<Spanned<u64>>,
+    hardware_timeout_s: Option<Spanned<u64>>,
 }
 
 impl WatchdogSettings {
     /// Checks `raw`.
     ///
     /// # Errors
-    /// A `timeout_s` outside 10..=600, with the key's span.
+    /// A `timeout_s` outside 10..=600 or a `hardware_timeout_s` outside
+    /// 1..=`timeout_s`, with the key's span.
     pub fn from_raw(raw: RawWatchdog) -> Result<WatchdogSettings, KeyError> {
         let mut s = WatchdogSettings {
             device: raw.device.filter(|d| !d.is_empty()).map(PathBuf::from),
@@ -64,6 +75,17 @@ impl WatchdogSettings {
                 ));
             }
             s.timeout = Duration::from_secs(secs);
+        }
+        if let Some(t) = raw.hardware_timeout_s {
+            let secs = *t.get_ref();
+            let max = s.timeout.as_secs();
+            if !(1..=max).contains(&secs) {
+                return Err(Spanned::new(
+                    t.span(),
+                    format!("hardware_timeout_s {secs} is outside 1..={max} seconds (timeout_s)"),
+                ));
+            }
+            s.hardware_timeout = Some(Duration::from_secs(secs));
         }
         Ok(s)
     }
@@ -90,6 +112,20 @@ mod tests {
         for bad in [0, 9, 601] {
             let e = parse(&format!("timeout_s = {bad}")).unwrap_err();
             assert!(e.contains("outside 10..=600"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_hardware_timeout_is_at_most_the_timeout() {
+        let s = parse("device = \"/dev/watchdog\"\nhardware_timeout_s = 15").unwrap();
+        assert_eq!(s.hardware_timeout, Some(Duration::from_secs(15)));
+        assert_eq!(s.timeout, Duration::from_secs(60));
+        for bad in [
+            "hardware_timeout_s = 0",
+            "timeout_s = 20\nhardware_timeout_s = 21",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains("hardware_timeout_s"), "{e}");
         }
     }
 }

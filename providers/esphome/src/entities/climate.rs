@@ -1,12 +1,14 @@
 //! `climate`: set points (single or two-point), modes, actions, current
 //! temperature and humidity, converted from and to the device's temperature
-//! unit, and `ClimateCommandRequest`.
+//! unit, fan, swing and preset modes by name (Home Assistant's names for
+//! ESPHome's enums, plus the device's custom fan modes and presets), and
+//! `ClimateCommandRequest`.
 
 use igloo_provider::Attributes;
-use igloo_provider::protocol::Component;
 use igloo_provider::protocol::component::{
     ClimateAction as IglooClimateAction, ClimateMode as IglooClimateMode,
 };
+use igloo_provider::protocol::{Component, find_name};
 
 use super::sensor::{FAHRENHEIT, KELVIN};
 use super::{
@@ -26,8 +28,47 @@ pub(crate) struct ClimateCaps {
     pub(crate) current_humidity: bool,
     /// Supported [`proto::ClimateMode`] values.
     pub(crate) modes: Vec<i32>,
+    /// Supported [`proto::ClimateFanMode`] values.
+    pub(crate) fan_modes: Vec<i32>,
+    /// The device's own fan modes, by name.
+    pub(crate) custom_fan_modes: Vec<String>,
+    /// Supported [`proto::ClimateSwingMode`] values.
+    pub(crate) swing_modes: Vec<i32>,
+    /// Supported [`proto::ClimatePreset`] values.
+    pub(crate) presets: Vec<i32>,
+    /// The device's own presets, by name.
+    pub(crate) custom_presets: Vec<String>,
     /// Device unit → °C.
     pub(crate) unit: Conversion,
+}
+
+impl ClimateCaps {
+    /// The fan modes by name: ESPHome's listed ones, then the custom ones.
+    fn fan_mode_names(&self) -> Vec<String> {
+        named(&self.fan_modes, fan_mode_name, &self.custom_fan_modes)
+    }
+
+    fn swing_mode_names(&self) -> Vec<String> {
+        named(&self.swing_modes, swing_mode_name, &[])
+    }
+
+    fn preset_names(&self) -> Vec<String> {
+        named(&self.presets, preset_name, &self.custom_presets)
+    }
+}
+
+/// Names of the enum values `listed` (unknown values skipped), then `custom`.
+fn named<E: TryFrom<i32>>(
+    listed: &[i32],
+    name: fn(E) -> &'static str,
+    custom: &[String],
+) -> Vec<String> {
+    listed
+        .iter()
+        .filter_map(|&v| E::try_from(v).ok())
+        .map(|e| name(e).to_string())
+        .chain(custom.iter().filter(|c| !c.is_empty()).cloned())
+        .collect()
 }
 
 // Feature bits of `ListEntitiesClimateResponse::feature_flags` (aioesphomeapi's ClimateFeature).
@@ -62,6 +103,11 @@ pub(super) fn climate_info(
         action: m.supports_action || flags & CLIMATE_ACTION != 0,
         current_humidity: m.supports_current_humidity || flags & CLIMATE_CURRENT_HUMIDITY != 0,
         modes: m.supported_modes.clone(),
+        fan_modes: m.supported_fan_modes.clone(),
+        custom_fan_modes: m.supported_custom_fan_modes.clone(),
+        swing_modes: m.supported_swing_modes.clone(),
+        presets: m.supported_presets.clone(),
+        custom_presets: m.supported_custom_presets.clone(),
         unit,
     };
     let modes: Vec<&str> = caps
@@ -72,6 +118,15 @@ pub(super) fn climate_info(
         .collect();
     if !modes.is_empty() {
         attrs.push(("modes".into(), modes.join(",")));
+    }
+    for (key, names) in [
+        ("fan_modes", caps.fan_mode_names()),
+        ("swing_modes", caps.swing_mode_names()),
+        ("preset_modes", caps.preset_names()),
+    ] {
+        if !names.is_empty() {
+            attrs.push((key.into(), names.join(",")));
+        }
     }
     let min = unit.apply(widen(m.visual_min_temperature));
     let max = unit.apply(widen(m.visual_max_temperature));
@@ -96,6 +151,15 @@ pub(super) fn climate_writable(caps: &ClimateCaps, w: &mut Vec<&'static str>) {
     }
     if caps.two_point {
         w.extend(["TargetTemperatureLow", "TargetTemperatureHigh"]);
+    }
+    if !caps.fan_mode_names().is_empty() {
+        w.push("ClimateFanMode");
+    }
+    if !caps.swing_mode_names().is_empty() {
+        w.push("ClimateSwingMode");
+    }
+    if !caps.preset_names().is_empty() {
+        w.push("ClimatePreset");
     }
 }
 
@@ -136,6 +200,31 @@ pub(super) fn climate_components(
         if h.is_finite() {
             out.push(Component::Humidity(h));
         }
+    }
+    // A custom name, when set, is the active one (ESPHome sends either).
+    // Checked on the lists, not their names: this runs for every state.
+    if !(caps.fan_modes.is_empty() && caps.custom_fan_modes.is_empty()) {
+        let custom = Some(m.custom_fan_mode.clone()).filter(|c| !c.is_empty());
+        let name = custom.or_else(|| {
+            proto::ClimateFanMode::try_from(m.fan_mode)
+                .ok()
+                .map(|f| fan_mode_name(f).to_string())
+        });
+        out.extend(name.map(Component::ClimateFanMode));
+    }
+    if !caps.swing_modes.is_empty()
+        && let Ok(s) = proto::ClimateSwingMode::try_from(m.swing_mode)
+    {
+        out.push(Component::ClimateSwingMode(swing_mode_name(s).into()));
+    }
+    if !(caps.presets.is_empty() && caps.custom_presets.is_empty()) {
+        let custom = Some(m.custom_preset.clone()).filter(|c| !c.is_empty());
+        let name = custom.or_else(|| {
+            proto::ClimatePreset::try_from(m.preset)
+                .ok()
+                .map(|p| preset_name(p).to_string())
+        });
+        out.extend(name.map(Component::ClimatePreset));
     }
 }
 
@@ -182,6 +271,30 @@ pub(super) fn climate_command(
                 msg.has_target_temperature_high = true;
                 msg.target_temperature_high = to_device(v, *t)?;
             }
+            Component::ClimateFanMode(name) => {
+                match choose(&caps.fan_modes, fan_mode_name, &caps.custom_fan_modes, name) {
+                    Some(Chosen::Listed(m)) => (msg.has_fan_mode, msg.fan_mode) = (true, m),
+                    Some(Chosen::Custom(n)) => {
+                        (msg.has_custom_fan_mode, msg.custom_fan_mode) = (true, n);
+                    }
+                    None => return Err(refuse(v, "not one of the device's fan modes")),
+                }
+            }
+            Component::ClimateSwingMode(name) => {
+                match choose(&caps.swing_modes, swing_mode_name, &[], name) {
+                    Some(Chosen::Listed(m)) => (msg.has_swing_mode, msg.swing_mode) = (true, m),
+                    _ => return Err(refuse(v, "not one of the device's swing modes")),
+                }
+            }
+            Component::ClimatePreset(name) => {
+                match choose(&caps.presets, preset_name, &caps.custom_presets, name) {
+                    Some(Chosen::Listed(p)) => (msg.has_preset, msg.preset) = (true, p),
+                    Some(Chosen::Custom(n)) => {
+                        (msg.has_custom_preset, msg.custom_preset) = (true, n);
+                    }
+                    None => return Err(refuse(v, "not one of the device's presets")),
+                }
+            }
             other => return Err(refuse(other, NOT_WRITABLE)),
         }
     }
@@ -199,6 +312,74 @@ fn climate_mode_name(m: proto::ClimateMode) -> &'static str {
         M::FanOnly => "fan_only",
         M::Dry => "dry",
         M::Auto => "auto",
+    }
+}
+
+/// A name chosen for a command: one of the listed enum values, or a custom name.
+enum Chosen {
+    Listed(i32),
+    Custom(String),
+}
+
+/// `wanted` among the enum values `listed` (by `name`) and then the
+/// `custom` names, each matched exactly, else ignoring case.
+fn choose<E: TryFrom<i32>>(
+    listed: &[i32],
+    name: fn(E) -> &'static str,
+    custom: &[String],
+    wanted: &str,
+) -> Option<Chosen> {
+    let names = named(listed, name, &[]);
+    if let Some(n) = find_name(&names, wanted) {
+        let value = listed
+            .iter()
+            .copied()
+            .find(|&v| E::try_from(v).is_ok_and(|e| name(e) == n));
+        return value.map(Chosen::Listed);
+    }
+    find_name(custom, wanted).map(|n| Chosen::Custom(n.to_string()))
+}
+
+/// Home Assistant's name of an ESPHome fan mode (`homeassistant.components.climate`'s FAN_*).
+fn fan_mode_name(f: proto::ClimateFanMode) -> &'static str {
+    use proto::ClimateFanMode as F;
+    match f {
+        F::On => "on",
+        F::Off => "off",
+        F::Auto => "auto",
+        F::Low => "low",
+        F::Medium => "medium",
+        F::High => "high",
+        F::Middle => "middle",
+        F::Focus => "focus",
+        F::Diffuse => "diffuse",
+        F::Quiet => "quiet",
+    }
+}
+
+/// Home Assistant's name of an ESPHome swing mode (SWING_*).
+fn swing_mode_name(s: proto::ClimateSwingMode) -> &'static str {
+    use proto::ClimateSwingMode as S;
+    match s {
+        S::Off => "off",
+        S::Both => "both",
+        S::Vertical => "vertical",
+        S::Horizontal => "horizontal",
+    }
+}
+
+/// Home Assistant's name of an ESPHome preset (PRESET_*).
+fn preset_name(p: proto::ClimatePreset) -> &'static str {
+    use proto::ClimatePreset as P;
+    match p {
+        P::None => "none",
+        P::Home => "home",
+        P::Away => "away",
+        P::Boost => "boost",
+        P::Comfort => "comfort",
+        P::Eco => "eco",
+        P::Sleep => "sleep",
+        P::Activity => "activity",
     }
 }
 
@@ -268,6 +449,72 @@ mod tests {
         let mut s = climate_state();
         s.missing_state = true;
         assert!(state(&e, &Incoming::ClimateState(s)).is_empty());
+    }
+
+    #[test]
+    fn fan_swing_and_preset_modes_by_home_assistant_name() {
+        use proto::{ClimateFanMode as F, ClimatePreset as P, ClimateSwingMode as S};
+        let e = air_conditioner();
+        assert_eq!(attr(&e, "fan_modes"), Some("auto,low,high,Turbo"));
+        assert_eq!(attr(&e, "swing_modes"), Some("off,vertical"));
+        assert_eq!(attr(&e, "preset_modes"), Some("none,eco,Night"));
+        assert_eq!(
+            attr(&e, "writable"),
+            Some("ClimateMode,TargetTemperature,ClimateFanMode,ClimateSwingMode,ClimatePreset")
+        );
+        // State: the enum by name, a custom name when the device sets one.
+        let s = proto::ClimateStateResponse {
+            key: 99,
+            mode: proto::ClimateMode::Cool as i32,
+            fan_mode: F::Low as i32,
+            swing_mode: S::Vertical as i32,
+            preset: P::None as i32,
+            custom_preset: "Night".into(),
+            ..Default::default()
+        };
+        let got = state(&e, &Incoming::ClimateState(s));
+        for c in [
+            Component::ClimateFanMode("low".into()),
+            Component::ClimateSwingMode("vertical".into()),
+            Component::ClimatePreset("Night".into()),
+        ] {
+            assert!(got.contains(&c), "{c:?} in {got:?}");
+        }
+        // Commands: enum fields for ESPHome's names, custom fields for the
+        // device's own (matched ignoring case), refusals for the rest.
+        let m: proto::ClimateCommandRequest =
+            sent(command(&e, &[Component::ClimateFanMode("HIGH".into())]));
+        assert!(m.has_fan_mode && !m.has_custom_fan_mode);
+        assert_eq!(m.fan_mode, F::High as i32);
+        let m: proto::ClimateCommandRequest =
+            sent(command(&e, &[Component::ClimateFanMode("turbo".into())]));
+        assert!(m.has_custom_fan_mode && !m.has_fan_mode);
+        assert_eq!(m.custom_fan_mode, "Turbo");
+        let m: proto::ClimateCommandRequest = sent(command(
+            &e,
+            &[
+                Component::ClimateSwingMode("off".into()),
+                Component::ClimatePreset("eco".into()),
+            ],
+        ));
+        assert!(m.has_swing_mode && m.has_preset);
+        assert_eq!((m.swing_mode, m.preset), (S::Off as i32, P::Eco as i32));
+        let m: proto::ClimateCommandRequest =
+            sent(command(&e, &[Component::ClimatePreset("Night".into())]));
+        assert!(m.has_custom_preset && m.custom_preset == "Night");
+        for c in [
+            Component::ClimateFanMode("medium".into()),
+            Component::ClimateSwingMode("both".into()),
+            Component::ClimatePreset("away".into()),
+        ] {
+            let err = refused(command(&e, std::slice::from_ref(&c)));
+            assert_eq!(err.component, c.name(), "{err:?}");
+        }
+        // A thermostat without them offers none.
+        let t = thermostat();
+        assert_eq!(attr(&t, "fan_modes"), None);
+        let got = state(&t, &Incoming::ClimateState(climate_state()));
+        assert!(!got.iter().any(|c| c.name() == "ClimateFanMode"), "{got:?}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! set or pressed, with their attributes, states and command messages.
 
 use igloo_provider::Attributes;
-use igloo_provider::protocol::Component;
 use igloo_provider::protocol::component::{Lock, LockCommand as IglooLockCommand};
+use igloo_provider::protocol::{Component, find_name};
 
 use super::{CommandError, NOT_FINITE, NOT_WRITABLE, encode, number_text, widen};
 use crate::api::proto::{self, Outgoing};
@@ -138,12 +138,9 @@ pub(super) fn select_command(
     for &v in values {
         match v {
             Component::Select(s) => {
-                let option = options
-                    .iter()
-                    .find(|o| *o == s)
-                    .or_else(|| options.iter().find(|o| o.eq_ignore_ascii_case(s)))
+                let option = find_name(options, s)
                     .ok_or_else(|| refuse(v, &format!("{s:?} is not one of the options")))?;
-                msg.state = option.clone();
+                msg.state = option.to_string();
             }
             other => return Err(refuse(other, NOT_WRITABLE)),
         }

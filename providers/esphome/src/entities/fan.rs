@@ -1,20 +1,22 @@
-//! `fan`: on/off, speed levels as a percentage, oscillation and direction,
-//! and `FanCommandRequest`.
+//! `fan`: on/off, speed levels as a percentage, oscillation, direction and
+//! preset modes, and `FanCommandRequest`.
 
 use igloo_provider::Attributes;
-use igloo_provider::protocol::Component;
 use igloo_provider::protocol::component::FanDirection as IglooFanDirection;
+use igloo_provider::protocol::{Component, find_name};
 
 use super::{CommandError, NOT_FINITE, NOT_WRITABLE, encode, round_to};
 use crate::api::proto::{self, Outgoing};
 
 /// What a fan supports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FanCaps {
     /// Speed levels (1..=count); 0 when speed is not supported.
     pub(crate) speed_count: i32,
     pub(crate) oscillation: bool,
     pub(crate) direction: bool,
+    /// The names of its preset modes (`supported_preset_modes`).
+    pub(crate) preset_modes: Vec<String>,
 }
 
 /// The attributes (`speed_count`) and the capabilities of a
@@ -28,10 +30,20 @@ pub(super) fn fan_info(m: &proto::ListEntitiesFanResponse, attrs: &mut Attribute
     if speed_count > 0 {
         attrs.push(("speed_count".into(), speed_count.to_string()));
     }
+    let preset_modes: Vec<String> = m
+        .supported_preset_modes
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect();
+    if !preset_modes.is_empty() {
+        attrs.push(("preset_modes".into(), preset_modes.join(",")));
+    }
     FanCaps {
         speed_count,
         oscillation: m.supports_oscillation,
         direction: m.supports_direction,
+        preset_modes,
     }
 }
 
@@ -46,6 +58,9 @@ pub(super) fn fan_writable(caps: &FanCaps, w: &mut Vec<&'static str>) {
     }
     if caps.direction {
         w.push("FanDirection");
+    }
+    if !caps.preset_modes.is_empty() {
+        w.push("FanPreset");
     }
 }
 
@@ -73,6 +88,10 @@ pub(super) fn fan_components(
             }
             Err(_) => {}
         }
+    }
+    // The active preset; empty text when none is (ESPHome's empty `preset_mode`).
+    if !caps.preset_modes.is_empty() {
+        out.push(Component::FanPreset(m.preset_mode.clone()));
     }
 }
 
@@ -120,6 +139,12 @@ pub(super) fn fan_command(
                     IglooFanDirection::Forward => proto::FanDirection::Forward,
                     IglooFanDirection::Reverse => proto::FanDirection::Reverse,
                 } as i32;
+            }
+            Component::FanPreset(name) if !caps.preset_modes.is_empty() => {
+                let preset = find_name(&caps.preset_modes, name)
+                    .ok_or_else(|| refuse(v, "not one of the fan's preset modes"))?;
+                msg.has_preset_mode = true;
+                msg.preset_mode = preset.to_string();
             }
             other => return Err(refuse(other, NOT_WRITABLE)),
         }
@@ -215,5 +240,37 @@ mod tests {
         );
         refused(command(&fan(false, 0), &[Component::FanSpeed(50.0)]));
         refused(command(&e, &[Component::FanSpeed(f64::INFINITY)]));
+        // No preset modes listed: none can be set.
+        refused(command(&e, &[Component::FanPreset("Sleep".into())]));
+    }
+
+    #[test]
+    fn fan_preset_modes_by_name() {
+        let e = fan_with_presets(&["Auto", "Sleep"]);
+        assert_eq!(attr(&e, "preset_modes"), Some("Auto,Sleep"));
+        assert!(attr(&e, "writable").is_some_and(|w| w.ends_with(",FanPreset")));
+        let st = |preset: &str| {
+            Incoming::FanState(proto::FanStateResponse {
+                key: 11,
+                state: true,
+                preset_mode: preset.into(),
+                ..Default::default()
+            })
+        };
+        assert!(state(&e, &st("Sleep")).contains(&Component::FanPreset("Sleep".into())));
+        // No preset active: empty text, so the last one does not linger.
+        assert!(state(&e, &st("")).contains(&Component::FanPreset(String::new())));
+        let m: proto::FanCommandRequest =
+            sent(command(&e, &[Component::FanPreset("sleep".into())]));
+        assert!(m.has_preset_mode);
+        assert_eq!(m.preset_mode, "Sleep");
+        let err = refused(command(&e, &[Component::FanPreset("Turbo".into())]));
+        assert_eq!(err.component, "FanPreset");
+        // A fan without presets reports none.
+        assert!(
+            !state(&fan(true, 3), &st("Sleep"))
+                .iter()
+                .any(|c| c.name() == "FanPreset")
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! and the one `LightCommandRequest` a change request becomes.
 
 use igloo_provider::Attributes;
-use igloo_provider::protocol::{Color, Component};
+use igloo_provider::protocol::{Color, Component, find_name};
 
 use super::{
     CommandError, NOT_FINITE, NOT_WRITABLE, channel, encode, fraction, number_text, percent, widen,
@@ -155,14 +155,10 @@ pub(super) fn light_command(
                 ct = Some(v);
             }
             Component::Effect(name) if !caps.effects.is_empty() => {
-                let effect = caps
-                    .effects
-                    .iter()
-                    .find(|e| *e == name)
-                    .or_else(|| caps.effects.iter().find(|e| e.eq_ignore_ascii_case(name)))
+                let effect = find_name(&caps.effects, name)
                     .ok_or_else(|| refuse(v, &format!("{name:?} is not one of the effects")))?;
                 msg.has_effect = true;
-                msg.effect = effect.clone();
+                msg.effect = effect.to_string();
             }
             other => return Err(refuse(other, NOT_WRITABLE)),
         }

@@ -169,6 +169,20 @@ pub(super) fn fan(speed: bool, count: i32) -> EntityInfo {
     }))
 }
 
+/// A fan with speed levels and the preset modes `presets`.
+pub(super) fn fan_with_presets(presets: &[&str]) -> EntityInfo {
+    info(Incoming::ListFan(proto::ListEntitiesFanResponse {
+        object_id: "fan".into(),
+        key: 11,
+        name: "Fan".into(),
+        supports_speed: true,
+        supported_speed_count: 3,
+        supported_preset_modes: presets.iter().map(|p| p.to_string()).collect(),
+        device_id: 4,
+        ..Default::default()
+    }))
+}
+
 // ---- climate ----------------------------------------------------------------
 
 pub(super) fn climate(m: proto::ListEntitiesClimateResponse) -> EntityInfo {
@@ -190,6 +204,25 @@ pub(super) fn thermostat() -> EntityInfo {
         visual_min_temperature: 7.0,
         visual_max_temperature: 35.0,
         visual_target_temperature_step: 0.5,
+        ..Default::default()
+    })
+}
+
+/// An air conditioner: cool/heat, fan modes auto/low/high and "Turbo",
+/// swing off/vertical, presets none/eco and "Night".
+pub(super) fn air_conditioner() -> EntityInfo {
+    use proto::{ClimateFanMode as F, ClimateMode as M, ClimatePreset as P, ClimateSwingMode as S};
+    climate(proto::ListEntitiesClimateResponse {
+        supports_current_temperature: true,
+        supported_modes: vec![M::Off as i32, M::Cool as i32, M::Heat as i32],
+        supported_fan_modes: vec![F::Auto as i32, F::Low as i32, F::High as i32],
+        supported_custom_fan_modes: vec!["Turbo".into()],
+        supported_swing_modes: vec![S::Off as i32, S::Vertical as i32],
+        supported_presets: vec![P::None as i32, P::Eco as i32],
+        supported_custom_presets: vec!["Night".into()],
+        visual_min_temperature: 16.0,
+        visual_max_temperature: 30.0,
+        visual_target_temperature_step: 1.0,
         ..Default::default()
     })
 }

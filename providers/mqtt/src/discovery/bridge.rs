@@ -102,6 +102,9 @@ pub struct Discovery {
     prefix: String,
     /// Zigbee2MQTT's base topic: entities on it are left to the Zigbee2MQTT bridge.
     z2m_base: String,
+    /// Igloo's own discovery-out base topic (`publish.base_topic`): configs
+    /// reading it are Igloo's own and never come back in (no loops).
+    own_base: Option<String>,
     templates: Templates,
     entities: HashMap<String, Installed>,
     devices: BTreeMap<String, Device>,
@@ -124,6 +127,7 @@ impl Discovery {
             provider,
             prefix: prefix.to_string(),
             z2m_base: z2m_base.to_string(),
+            own_base: None,
             templates: Templates::new(),
             entities: HashMap::new(),
             devices: BTreeMap::new(),
@@ -134,6 +138,12 @@ impl Discovery {
             new_topics: Vec::new(),
             connected: false,
         }
+    }
+
+    /// Ignores configs whose topics lie under `base`: Igloo's own discovery
+    /// out, which must not come back in as devices.
+    pub fn ignore_own(&mut self, base: &str) {
+        self.own_base = Some(format!("{base}/"));
     }
 
     /// The discovery subscriptions plus every state and availability topic in use.
@@ -289,6 +299,17 @@ impl Discovery {
             Ok(p) => p,
             Err(skip) => return self.skip(&d.id, skip).await,
         };
+        let mut topics = plan
+            .reads
+            .iter()
+            .map(|r| &r.topic)
+            .chain(plan.writes.iter().map(|w| &w.topic));
+        if let Some(own) = &self.own_base
+            && topics.any(|t| t.starts_with(own.as_str()))
+        {
+            tracing::trace!(id = d.id, "Igloo's own discovery config; not read back");
+            return Ok(());
+        }
         let base = format!("{}/", self.z2m_base);
         let on_z2m = plan
             .reads
@@ -313,11 +334,15 @@ impl Discovery {
                 dev.attributes = known.attributes.clone();
             }
         }
-        // A changed config: forget the old installation (it may be on another device).
-        if let Some(old) = self.uninstall(&d.id)
-            && old.device_key != dev.key
-        {
-            self.detach(&d.id, &old.device_key).await?;
+        // A changed config: forget the old installation (it may be on
+        // another device, or under another entity name on this one).
+        let mut renamed_from = None;
+        if let Some(old) = self.uninstall(&d.id) {
+            if old.device_key != dev.key {
+                self.detach(&d.id, &old.device_key, old.entity).await?;
+            } else {
+                renamed_from = Some(old.entity);
+            }
         }
         self.skipped.remove(&d.id);
         let device_id = match self
@@ -344,6 +369,12 @@ impl Discovery {
             .provider
             .register_entity(device_id, &plan.name, plan.attributes.clone())
             .await?;
+        if let Some(old) = renamed_from
+            && old != entity
+        {
+            self.remove_entity_unless_shared(&dev.key, &d.id, device_id, old, "renamed")
+                .await?;
+        }
         if let Some(m) = &plan.marker {
             self.provider
                 .write(device_id, entity, vec![m.clone()])
@@ -484,8 +515,12 @@ impl Discovery {
         Some(old)
     }
 
-    /// Takes entity `id` off device `key`; removes the device when it was the last.
-    async fn detach(&mut self, id: &str, key: &str) -> Result<(), SdkError> {
+    /// Takes entity `id` (number `entity`) off device `key`: removes the
+    /// device when it was the last, else removes the entity from the core's
+    /// tree unless another discovered entity shares it (device triggers share
+    /// `Action`). A core without `RemoveEntity` (before protocol 1.1) keeps it
+    /// with its last values, stale.
+    async fn detach(&mut self, id: &str, key: &str, entity: EntityId) -> Result<(), SdkError> {
         let Some(dev) = self.devices.get_mut(key) else {
             return Ok(());
         };
@@ -495,18 +530,57 @@ impl Discovery {
             self.devices.remove(key);
             self.aliases.remove_device(key);
             tracing::info!(device = %device, key, "discovered device removed");
-            self.provider.remove_device(device).await?;
-        } else {
-            // The protocol has no entity removal: the entity stays in the tree
-            // with its last values, but nothing updates or commands it any more.
+            return self.provider.remove_device(device).await;
+        }
+        let device = dev.id;
+        self.remove_entity_unless_shared(key, id, device, entity, "removed")
+            .await?;
+        self.report_availability(key).await
+    }
+
+    /// Entity `entity` of device `key` (number `device` in the core) lost
+    /// discovered entity `id` (`what`: removed, renamed): it goes from the
+    /// tree unless another discovered entity of the device shares it (device
+    /// triggers share `Action`). A core without `RemoveEntity` (before
+    /// protocol 1.1) keeps it with its last values.
+    async fn remove_entity_unless_shared(
+        &mut self,
+        key: &str,
+        id: &str,
+        device: DeviceId,
+        entity: EntityId,
+        what: &str,
+    ) -> Result<(), SdkError> {
+        let shared = self.devices.get(key).is_some_and(|dev| {
+            dev.entities
+                .iter()
+                .filter(|other| *other != id)
+                .filter_map(|other| self.entities.get(other))
+                .any(|e| e.entity == entity)
+        });
+        if shared {
             tracing::info!(
                 key,
                 id,
-                "discovered entity removed; its device keeps its other entities"
+                "discovered entity {what}; another one shares its entity"
             );
-            self.report_availability(key).await?;
+            Ok(())
+        } else if self.provider.core_can_remove_entity() {
+            tracing::info!(
+                key,
+                id,
+                "discovered entity {what}; its old entity is removed"
+            );
+            self.provider.remove_entity(device, entity).await
+        } else {
+            tracing::info!(
+                key,
+                id,
+                "discovered entity {what}; the core is too old to remove one entity \
+                 (RemoveEntity, protocol 1.1), so it stays with its last values"
+            );
+            Ok(())
         }
-        Ok(())
     }
 
     async fn remove(&mut self, id: &str, why: &str) -> Result<(), SdkError> {
@@ -518,7 +592,7 @@ impl Discovery {
             entity = old.plan.name,
             "removing discovered entity: {why}"
         );
-        self.detach(id, &old.device_key).await
+        self.detach(id, &old.device_key, old.entity).await
     }
 
     async fn read(

@@ -12,7 +12,7 @@
 //! A `command_template` receives the payload as `value` (and `red`, `green`,
 //! `blue`, `brightness`, `position`, `tilt_position`, `x`, `y`, `h`, `s` where they apply).
 
-use igloo_provider::protocol::{Component, Value as V};
+use igloo_provider::protocol::{Component, Value as V, find_name};
 use minijinja::Value;
 use serde_json::{Map, Value as J, json};
 
@@ -105,6 +105,10 @@ pub fn encode(conv: &WriteConv, value: &Component) -> Result<Command, &'static s
             V::String(s) => simple(s),
             _ => return Err("the value is not text"),
         },
+        WriteConv::Choice { options } => match value.value() {
+            V::String(s) => simple(choose(options, &s)?.to_string()),
+            _ => return Err("the value is not text"),
+        },
         WriteConv::Enum { table } => {
             let variant = match value.value() {
                 V::Enum(name) => name,
@@ -150,6 +154,16 @@ pub fn encode(conv: &WriteConv, value: &Component) -> Result<Command, &'static s
     })
 }
 
+/// `wanted` as `options` spell it: the exact match, else one that differs
+/// only in case (Home Assistant matches effect and mode names exactly;
+/// people type `rainbow` for `Rainbow`).
+///
+/// # Errors
+/// `wanted` is none of them.
+fn choose<'a>(options: &'a [String], wanted: &str) -> Result<&'a str, &'static str> {
+    find_name(options, wanted).ok_or("not one of the names the device lists (its effects or modes)")
+}
+
 fn round(v: f64, digits: i32) -> f64 {
     let p = 10f64.powi(digits);
     (v * p).round() / p
@@ -168,6 +182,7 @@ pub fn light_json(
         scale,
         kelvin,
         color,
+        effects,
     } = conv
     else {
         return Err("not a JSON-schema light");
@@ -208,7 +223,14 @@ pub fn light_json(
             };
             out.insert("color".into(), obj);
         }
-        _ => return Err("a JSON-schema light takes Switch, Brightness, ColorTemperature, Color"),
+        Component::Effect(name) => {
+            out.insert("effect".into(), J::from(choose(effects, name)?));
+        }
+        _ => {
+            return Err(
+                "a JSON-schema light takes Switch, Brightness, ColorTemperature, Color, Effect",
+            );
+        }
     }
     Ok(())
 }

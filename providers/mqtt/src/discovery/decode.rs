@@ -232,6 +232,9 @@ fn light_json(text: &str, scale: f64, kelvin: bool) -> Result<Vec<Component>, Un
             out.push(Component::Color(c));
         }
     }
+    if let Some(effect) = obj.get("effect").and_then(J::as_str) {
+        out.push(Component::Effect(effect.to_string()));
+    }
     Ok(out)
 }
 

@@ -134,7 +134,15 @@ impl ReadConv {
             | ReadConv::Enum { component, .. } => vec![component.name],
             ReadConv::Mired { .. } => vec!["ColorTemperature"],
             ReadConv::Rgb | ReadConv::Hs | ReadConv::Xy => vec!["Color"],
-            ReadConv::LightJson { .. } => vec!["Switch", "Brightness", "ColorTemperature", "Color"],
+            ReadConv::LightJson { .. } => {
+                vec![
+                    "Switch",
+                    "Brightness",
+                    "ColorTemperature",
+                    "Color",
+                    "Effect",
+                ]
+            }
             ReadConv::Trigger { .. } | ReadConv::Event => vec!["Action"],
         }
     }
@@ -188,6 +196,13 @@ pub enum WriteConv {
     },
     /// The text itself.
     Text,
+    /// One of `options` (matched exactly, else ignoring case) → that option
+    /// as the device spells it (a light's `effect_list`, a fan's
+    /// `preset_modes`, a climate device's `fan_modes` …).
+    Choice {
+        /// What the device accepts.
+        options: Vec<String>,
+    },
     /// Enum variant → payload.
     Enum {
         /// `(variant name, payload)`.
@@ -212,6 +227,8 @@ pub enum WriteConv {
         kelvin: bool,
         /// How colour is sent: `rgb`, `hs` or `xy`.
         color: ColorSpace,
+        /// `effect_list`: the effects `effect` may name (empty: none).
+        effects: Vec<String>,
     },
 }
 

@@ -301,6 +301,12 @@ fn light(b: &mut Builder) -> Result<Option<Component>, Skip> {
     let c = b.c;
     let scale = c.brightness_scale.filter(|s| *s > 0.0).unwrap_or(255.0);
     let kelvin = c.color_temp_kelvin.unwrap_or(false);
+    let effects: Vec<String> = c
+        .effect_list
+        .iter()
+        .flatten()
+        .map(crate::z2m::exposes::json_text)
+        .collect();
     match c.schema.as_deref().unwrap_or("default") {
         "json" => {
             let modes = c.supported_color_modes.clone().unwrap_or_default();
@@ -320,6 +326,7 @@ fn light(b: &mut Builder) -> Result<Option<Component>, Skip> {
                 scale,
                 kelvin,
                 color: space,
+                effects: effects.clone(),
             };
             let space = color.unwrap_or(ColorSpace::Rgb);
             b.write("Switch", &c.command_topic, &None, conv(space));
@@ -332,6 +339,10 @@ fn light(b: &mut Builder) -> Result<Option<Component>, Skip> {
             }
             if color.is_some() {
                 b.write("Color", &c.command_topic, &None, conv(space));
+            }
+            // Home Assistant: `effect: true` with an `effect_list`.
+            if c.effect == Some(true) && !effects.is_empty() {
+                b.write("Effect", &c.command_topic, &None, conv(space));
             }
             if !modes.is_empty() {
                 b.attr("color_modes", modes.join(","));
@@ -388,6 +399,23 @@ fn light(b: &mut Builder) -> Result<Option<Component>, Skip> {
                     b.write("Color", &c.xy_command_topic, &None, WriteConv::Xy);
                 }
             }
+            b.read(
+                &c.effect_state_topic,
+                &c.effect_value_template,
+                ReadConv::Text {
+                    component: info(Component::Effect(String::new())),
+                },
+            );
+            if !effects.is_empty() {
+                b.write(
+                    "Effect",
+                    &c.effect_command_topic,
+                    &c.effect_command_template,
+                    WriteConv::Choice {
+                        options: effects.clone(),
+                    },
+                );
+            }
         }
         other => {
             return Err(Skip::Variant(format!(
@@ -395,9 +423,8 @@ fn light(b: &mut Builder) -> Result<Option<Component>, Skip> {
             )));
         }
     }
-    if let Some(list) = &c.effect_list {
-        let names: Vec<String> = list.iter().map(crate::z2m::exposes::json_text).collect();
-        b.attr("effects", names.join(","));
+    if !effects.is_empty() {
+        b.attr("effects", effects.join(","));
     }
     Ok(Some(Component::Light))
 }

@@ -85,6 +85,8 @@ impl Templates {
         let mut env = Environment::new();
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(32);
+        // `value.split(',')`, `.lower()`, `.replace(…)`, `.items()` … as in Python.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_filter("from_json", from_json);
         env.add_filter("to_json", minijinja::filters::tojson);
         env.add_filter("is_defined", is_defined);

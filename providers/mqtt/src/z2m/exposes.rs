@@ -23,7 +23,10 @@
 //!     (both 0..`value_max`, default 100, as 0–100 %, written as integers).
 //!   - `climate`: marker `Climate`; `local_temperature` → `Temperature`;
 //!     `occupied_heating_setpoint` or `current_heating_setpoint` (else
-//!     `occupied_cooling_setpoint`) → `TargetTemperature`; `system_mode` → `ClimateMode`.
+//!     `occupied_cooling_setpoint`) → `TargetTemperature`; `system_mode` → `ClimateMode`;
+//!     `preset`, `fan_mode`, `swing_mode` → `ClimatePreset`, `ClimateFanMode`,
+//!     `ClimateSwingMode` as text, their values in `preset_modes`, `fan_modes`,
+//!     `swing_modes`.
 //!   - `lock`: `state` → `Lock` (`value_on` = Locked, `value_off` = Unlocked).
 //!   - `fan`: marker `Fan`; `state` → `Switch`; `mode` → `FanSpeed` through the
 //!     levels `low`/`medium`/`high` present in its values (`off` = 0 %); a numeric
@@ -449,6 +452,37 @@ fn specific(e: &Expose) -> Result<EntityPlan, SkipReason> {
                     f.writable(),
                     conv,
                 );
+            }
+            // Zigbee2MQTT's climate `withPreset`, `withFanMode`, `withSwingMode`:
+            // the names as the device lists them.
+            for (feature, component, list) in [
+                (
+                    "preset",
+                    Component::ClimatePreset(String::new()),
+                    "preset_modes",
+                ),
+                (
+                    "fan_mode",
+                    Component::ClimateFanMode(String::new()),
+                    "fan_modes",
+                ),
+                (
+                    "swing_mode",
+                    Component::ClimateSwingMode(String::new()),
+                    "swing_modes",
+                ),
+            ] {
+                if let Some(f) = find(feature) {
+                    let names = f.values_text();
+                    if !names.is_empty() {
+                        attributes.push((list.into(), names.join(",")));
+                    }
+                    let conv = Conv::Text {
+                        skip_empty: false,
+                        numeric: false,
+                    };
+                    bind(component, f, f.writable(), conv);
+                }
             }
             ("Climate", Some(Component::Climate))
         }

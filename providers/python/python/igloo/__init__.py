@@ -24,6 +24,7 @@ also be given as a dict of component name → value (`{"Switch": False}`).
 """
 
 from igloo._igloo import (
+    EXIT_CONFIG,
     Change,
     ComponentError,
     CoreError,
@@ -33,12 +34,19 @@ from igloo._igloo import (
     IglooError,
     Provider,
     Revoked,
+    TreeAvailability,
+    TreeDevice,
+    TreeEntity,
+    TreeRemoved,
+    TreeState,
+    TreeSynced,
     check_value,
     components,
     connect,
 )
 
 __all__ = [
+    "EXIT_CONFIG",
     "Change",
     "ComponentError",
     "CoreError",
@@ -49,14 +57,31 @@ __all__ = [
     "IglooError",
     "Provider",
     "Revoked",
+    "TreeAvailability",
+    "TreeDevice",
+    "TreeEntity",
+    "TreeRemoved",
+    "TreeState",
+    "TreeSynced",
     "Value",
     "check_value",
     "components",
     "connect",
 ]
 
-Event = Change | Custom | Granted | Revoked | CoreError
-"""Anything `Provider.events()` yields."""
+Event = (
+    Change
+    | Custom
+    | Granted
+    | Revoked
+    | CoreError
+    | TreeDevice
+    | TreeState
+    | TreeAvailability
+    | TreeRemoved
+    | TreeSynced
+)
+"""Anything `Provider.events()` yields (the `Tree*` ones after `observe_tree()`)."""
 
 Value = bool | int | float | str
 """A component value: marker → True, colour → "#rrggbb", enum → its variant name."""

@@ -9,6 +9,7 @@ from igloo._component import Component
 from igloo.registry import Values
 
 __all__ = [
+    "EXIT_CONFIG",
     "Change",
     "ComponentError",
     "CoreError",
@@ -18,11 +19,20 @@ __all__ = [
     "IglooError",
     "Provider",
     "Revoked",
+    "TreeAvailability",
+    "TreeDevice",
+    "TreeEntity",
+    "TreeRemoved",
+    "TreeState",
+    "TreeSynced",
     "_registry_source",
     "check_value",
     "components",
     "connect",
 ]
+
+EXIT_CONFIG: int
+"""The exit status for a wrong `[provider.config]` (78, `EX_CONFIG`)."""
 
 class IglooError(Exception):
     """The core refused a request, or the connection to it failed or ended."""
@@ -79,10 +89,81 @@ class CoreError:
     def message(self) -> str: ...
 
 @final
+class TreeEntity:
+    """One entity of a `TreeDevice`."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def attributes(self) -> list[tuple[str, str]]: ...
+    @property
+    def values(self) -> dict[str, bool | int | float | str]: ...
+
+@final
+class TreeDevice:
+    """Tree observation: a whole device of any provider (replaces what was known of it)."""
+    @property
+    def device(self) -> int: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def room(self) -> str: ...
+    @property
+    def available(self) -> bool: ...
+    @property
+    def attributes(self) -> list[tuple[str, str]]: ...
+    @property
+    def entities(self) -> list[TreeEntity]: ...
+
+@final
+class TreeState:
+    """Tree observation: confirmed new values of one entity of any provider."""
+    @property
+    def device(self) -> int: ...
+    @property
+    def entity(self) -> str: ...
+    @property
+    def values(self) -> dict[str, bool | int | float | str]: ...
+
+@final
+class TreeAvailability:
+    """Tree observation: a device became reachable or not."""
+    @property
+    def device(self) -> int: ...
+    @property
+    def available(self) -> bool: ...
+
+@final
+class TreeRemoved:
+    """Tree observation: a device was removed by its provider."""
+    @property
+    def device(self) -> int: ...
+
+@final
+class TreeSynced:
+    """Tree observation: the snapshot is complete."""
+    @property
+    def devices(self) -> int: ...
+
+@final
 class Events:
     """The events from the core, in order; ends when the core closes the connection."""
     def __aiter__(self) -> Events: ...
-    def __anext__(self) -> Awaitable[Change | Custom | Granted | Revoked | CoreError]: ...
+    def __anext__(
+        self,
+    ) -> Awaitable[
+        Change
+        | Custom
+        | Granted
+        | Revoked
+        | CoreError
+        | TreeDevice
+        | TreeState
+        | TreeAvailability
+        | TreeRemoved
+        | TreeSynced
+    ]: ...
 
 @final
 class Provider:
@@ -110,6 +191,15 @@ class Provider:
     ) -> Awaitable[None]: ...
     def set_available(self, device: int, available: bool) -> Awaitable[None]: ...
     def remove_device(self, device: int) -> Awaitable[None]: ...
+    def remove_entity(self, device: int, entity: int) -> Awaitable[None]: ...
+    def observe_tree(self) -> Awaitable[None]: ...
+    def request_change(
+        self,
+        device: int,
+        entity: str,
+        values: Values | Mapping[str, bool | int | float | str] | Iterable[Component[Any]],
+    ) -> Awaitable[None]: ...
+    def report_config_error(self, message: str, key: str | None = None) -> Awaitable[None]: ...
     def refuse_change(self, device: int, entity: int, reason: str) -> Awaitable[None]: ...
     def reply_custom(self, request_id: int, body: str) -> Awaitable[None]: ...
     def reply_error(self, request_id: int, message: str) -> Awaitable[None]: ...

@@ -32,8 +32,11 @@ __all__ = [
     "Climate",
     "ClimateAction",
     "ClimateActionVariant",
+    "ClimateFanMode",
     "ClimateMode",
     "ClimateModeVariant",
+    "ClimatePreset",
+    "ClimateSwingMode",
     "Co2",
     "Color",
     "ColorTemperature",
@@ -53,6 +56,7 @@ __all__ = [
     "FanDirection",
     "FanDirectionVariant",
     "FanOscillating",
+    "FanPreset",
     "FanSpeed",
     "Frequency",
     "Gas",
@@ -952,6 +956,62 @@ class LockCommand(Component[LockCommandVariant]):
     )
 
 
+class FanPreset(Component[str]):
+    """A fan's preset mode by name (Home Assistant preset_mode, ESPHome preset_mode); the entity's
+    `preset_modes` attribute lists them.
+
+    Id 58; kind string.
+    """
+
+    name = "FanPreset"
+    id = 58
+    kind = "string"
+    unit = None
+    variants = ()
+
+
+class ClimateFanMode(Component[str]):
+    """A climate device's fan mode by name (Home Assistant fan_mode: auto, low, medium, high …); the
+    entity's `fan_modes` attribute lists them.
+
+    Id 59; kind string.
+    """
+
+    name = "ClimateFanMode"
+    id = 59
+    kind = "string"
+    unit = None
+    variants = ()
+
+
+class ClimateSwingMode(Component[str]):
+    """A climate device's swing mode by name (Home Assistant swing_mode: on, off, vertical …); the
+    entity's `swing_modes` attribute lists them.
+
+    Id 60; kind string.
+    """
+
+    name = "ClimateSwingMode"
+    id = 60
+    kind = "string"
+    unit = None
+    variants = ()
+
+
+class ClimatePreset(Component[str]):
+    """A climate device's preset by name (Home Assistant preset_mode: eco, away, boost …); the
+    entity's `preset_modes` attribute lists them.
+
+    Id 61; kind string.
+    """
+
+    name = "ClimatePreset"
+    id = 61
+    kind = "string"
+    unit = None
+    variants = ()
+
+
 class Values(TypedDict, total=False):
     """Component name → the type of its value: a dict of values that mypy checks."""
 
@@ -1013,6 +1073,10 @@ class Values(TypedDict, total=False):
     TargetTemperatureHigh: float
     ClimateAction: ClimateActionVariant
     LockCommand: LockCommandVariant
+    FanPreset: str
+    ClimateFanMode: str
+    ClimateSwingMode: str
+    ClimatePreset: str
 
 
 ALL: tuple[type[Component[Any]], ...] = (
@@ -1074,5 +1138,9 @@ ALL: tuple[type[Component[Any]], ...] = (
     TargetTemperatureHigh,
     ClimateAction,
     LockCommand,
+    FanPreset,
+    ClimateFanMode,
+    ClimateSwingMode,
+    ClimatePreset,
 )
 """Every component class, in id order: ``ALL[id]``."""

@@ -127,11 +127,52 @@ async fn tasmota_plug_becomes_one_device_with_state_commands_and_removal() {
         r#"{"ENERGY":{"Power":43}}"#,
     )
     .await;
+    assert_eq!(core.drain(&provider).await, ["remove entity 1/1"]);
     msg(&mut d, "homeassistant/switch/5CCF7F_RL_1/config", "").await;
     msg(&mut d, "homeassistant/sensor/5CCF7F_status/config", "").await;
-    assert_eq!(core.drain(&provider).await, ["remove 1"]);
+    assert_eq!(
+        core.drain(&provider).await,
+        ["remove entity 1/0", "remove 1"]
+    );
     assert_eq!(d.status()["devices"], 0);
     assert_eq!(d.status()["templates"], 0);
+}
+
+#[tokio::test]
+async fn an_older_core_keeps_a_removed_entity_and_only_loses_the_device() {
+    // A 1.1 core before RemoveEntity knows messages up to RequestChange.
+    let (provider, _events, mut core) =
+        start_knowing(igloo_provider::protocol::ids::REQUEST_CHANGE).await;
+    let mut d = Discovery::new(provider.clone(), PREFIX, "zigbee2mqtt-native");
+    d.set_connected(true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    msg(
+        &mut d,
+        "homeassistant/switch/5CCF7F_RL_1/config",
+        TASMOTA_RELAY,
+    )
+    .await;
+    msg(
+        &mut d,
+        "homeassistant/sensor/5CCF7F_ENERGY_Power/config",
+        TASMOTA_POWER,
+    )
+    .await;
+    core.drain(&provider).await;
+    msg(
+        &mut d,
+        "homeassistant/sensor/5CCF7F_ENERGY_Power/config",
+        "",
+    )
+    .await;
+    assert!(core.drain(&provider).await.is_empty());
+    assert!(matches!(
+        provider.remove_entity(DeviceId(1), 1).await,
+        Err(SdkError::Refused { .. })
+    ));
+    msg(&mut d, "homeassistant/switch/5CCF7F_RL_1/config", "").await;
+    assert_eq!(core.drain(&provider).await, ["remove 1"]);
 }
 
 #[tokio::test]
@@ -154,6 +195,11 @@ async fn changed_config_re_plans_and_same_config_is_a_no_op() {
     let lines = core.drain(&provider).await;
     assert!(
         lines.contains(&"entity 1/1 Outside".to_string()),
+        "{lines:?}"
+    );
+    // The entity under its old name is gone from the device.
+    assert!(
+        lines.contains(&"remove entity 1/0".to_string()),
         "{lines:?}"
     );
     assert!(

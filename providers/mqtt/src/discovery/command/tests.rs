@@ -104,6 +104,7 @@ fn json_light_object() {
         scale: 255.0,
         kelvin: false,
         color: ColorSpace::Xy,
+        effects: Vec::new(),
     };
     let mut m = Map::new();
     for v in [
@@ -119,4 +120,29 @@ fn json_light_object() {
         r#"{"brightness":128,"color":{"x":0.6401,"y":0.33},"color_temp":300,"state":"ON"}"#
     );
     assert!(light_json(&conv, &Component::Number(1.0), &mut Map::new()).is_err());
+    // No effect_list: no effect can be named.
+    assert!(light_json(&conv, &Component::Effect("Rainbow".into()), &mut Map::new()).is_err());
+}
+
+#[test]
+fn effects_are_sent_as_the_device_spells_them() {
+    let effects: Vec<String> = ["Rainbow", "Strobe", "None"].map(String::from).to_vec();
+    let json = WriteConv::LightJson {
+        scale: 255.0,
+        kelvin: false,
+        color: ColorSpace::Rgb,
+        effects: effects.clone(),
+    };
+    let mut m = Map::new();
+    light_json(&json, &Component::Effect("rainbow".into()), &mut m)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(light_json_text(m), r#"{"effect":"Rainbow"}"#);
+    assert!(light_json(&json, &Component::Effect("Disco".into()), &mut Map::new()).is_err());
+
+    let choice = WriteConv::Choice { options: effects };
+    let effect = |name: &str| payload(&choice, &Component::Effect(name.into()));
+    assert_eq!(effect("Strobe").as_deref(), Ok("Strobe"));
+    assert_eq!(effect("STROBE").as_deref(), Ok("Strobe"));
+    assert!(effect("Disco").is_err());
+    assert!(payload(&choice, &Component::Switch(true)).is_err());
 }

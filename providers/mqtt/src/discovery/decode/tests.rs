@@ -122,6 +122,15 @@ fn json_light_state() {
         ])
     );
     assert!(decode(&conv, "ON").is_err());
+    // ESPHome's state names the running effect ("None" when there is none).
+    let fx = decode(&conv, r#"{"state":"ON","effect":"Rainbow"}"#);
+    assert_eq!(
+        fx,
+        Ok(vec![
+            Component::Switch(true),
+            Component::Effect("Rainbow".into())
+        ])
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use igloo_provider::protocol::component::{
 
 use super::{Builder, info, on_off_read, on_off_write, payload, text};
 use crate::discovery::classes::{FAHRENHEIT, Linear};
-use crate::discovery::config::Text;
+use crate::discovery::config::{EntityConfig, Text};
 use crate::discovery::plan::{ReadConv, WriteConv};
 
 pub(super) fn cover(b: &mut Builder) -> Option<Component> {
@@ -166,7 +166,70 @@ pub(super) fn fan(b: &mut Builder) -> Option<Component> {
             ],
         },
     );
+    named_modes(b, Component::FanPreset(String::new()), presets(c));
     Some(Component::Fan)
+}
+
+/// Where a named mode (a fan's preset, a climate device's fan, swing or
+/// preset mode) is read and sent, and which names it has.
+struct Modes<'a> {
+    state_topic: &'a Option<String>,
+    state_template: &'a Option<String>,
+    command_topic: &'a Option<String>,
+    command_template: &'a Option<String>,
+    /// The config's list (`preset_modes`, `fan_modes`, `swing_modes`).
+    list: &'a Option<Vec<serde_json::Value>>,
+    /// Home Assistant's default list when the config has none.
+    default: &'a [&'a str],
+    /// The entity attribute listing the names (Home Assistant's key).
+    attribute: &'static str,
+}
+
+/// The `preset_mode_*` keys, the same for fans and climate devices (no
+/// default list).
+fn presets(c: &EntityConfig) -> Modes<'_> {
+    Modes {
+        state_topic: &c.preset_mode_state_topic,
+        state_template: &c.preset_mode_value_template,
+        command_topic: &c.preset_mode_command_topic,
+        command_template: &c.preset_mode_command_template,
+        list: &c.preset_modes,
+        default: &[],
+        attribute: "preset_modes",
+    }
+}
+
+/// A named mode as `component` (a string component): read as the text
+/// itself, sent as one of the listed names (matched ignoring case), the
+/// names in the `attribute` attribute. Nothing when the config has neither
+/// topic.
+fn named_modes(b: &mut Builder, component: Component, m: Modes) {
+    if m.state_topic.is_none() && m.command_topic.is_none() {
+        return;
+    }
+    let names: Vec<String> = match m.list {
+        Some(list) => list.iter().map(crate::z2m::exposes::json_text).collect(),
+        None => m.default.iter().map(|s| s.to_string()).collect(),
+    };
+    let name = component.name();
+    b.read(
+        m.state_topic,
+        m.state_template,
+        ReadConv::Text {
+            component: info(component),
+        },
+    );
+    if !names.is_empty() {
+        b.write(
+            name,
+            m.command_topic,
+            m.command_template,
+            WriteConv::Choice {
+                options: names.clone(),
+            },
+        );
+        b.attr(m.attribute, names.join(","));
+    }
 }
 
 /// Home Assistant climate modes → `ClimateMode` variants.
@@ -283,6 +346,34 @@ pub(super) fn climate(b: &mut Builder) -> Option<Component> {
         },
     );
     b.attr("modes", modes.join(","));
+    // Home Assistant's defaults: fan modes auto/low/medium/high, swing on/off.
+    named_modes(
+        b,
+        Component::ClimateFanMode(String::new()),
+        Modes {
+            state_topic: &c.fan_mode_state_topic,
+            state_template: &c.fan_mode_state_template,
+            command_topic: &c.fan_mode_command_topic,
+            command_template: &c.fan_mode_command_template,
+            list: &c.fan_modes,
+            default: &["auto", "low", "medium", "high"],
+            attribute: "fan_modes",
+        },
+    );
+    named_modes(
+        b,
+        Component::ClimateSwingMode(String::new()),
+        Modes {
+            state_topic: &c.swing_mode_state_topic,
+            state_template: &c.swing_mode_state_template,
+            command_topic: &c.swing_mode_command_topic,
+            command_template: &c.swing_mode_command_template,
+            list: &c.swing_modes,
+            default: &["on", "off"],
+            attribute: "swing_modes",
+        },
+    );
+    named_modes(b, Component::ClimatePreset(String::new()), presets(c));
     let (min, max) = match linear == FAHRENHEIT {
         true => (
             c.min_temp.map(|v| FAHRENHEIT.apply(v)),

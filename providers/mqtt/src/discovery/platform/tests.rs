@@ -47,10 +47,95 @@ fn esphome_sensor_and_json_light() {
     assert_eq!(attr(&t, "state_class"), Some("measurement"));
     let l = planned("light", ESPHOME_LIGHT);
     assert_eq!(l.marker, Some(Component::Light));
-    assert_eq!(attr(&l, "writable"), Some("Switch,Brightness,Color"));
+    assert_eq!(attr(&l, "writable"), Some("Switch,Brightness,Color,Effect"));
+    assert_eq!(attr(&l, "effects"), Some("Rainbow,Strobe,None"));
     assert!(
         matches!(l.reads[0].conv, ReadConv::LightJson { scale, kelvin: false } if scale == 255.0)
     );
+}
+
+#[test]
+fn tasmota_light_schemes_are_its_effects() {
+    let l = planned("light", TASMOTA_LIGHT);
+    assert_eq!(l.marker, Some(Component::Light));
+    assert_eq!(attr(&l, "effects"), Some("0,1,2,3,4"));
+    let effect = l
+        .reads
+        .iter()
+        .find(|r| r.conv.component_names() == ["Effect"])
+        .expect("an effect read");
+    assert_eq!(effect.topic, "desk_light/tele/STATE");
+    assert_eq!(effect.template.as_deref(), Some("{{value_json.Scheme}}"));
+    let w = l.writes.iter().find(|w| w.component == "Effect");
+    let w = w.expect("an effect write");
+    assert_eq!(w.topic, "desk_light/cmnd/Scheme");
+    assert_eq!(
+        w.conv,
+        WriteConv::Choice {
+            options: ["0", "1", "2", "3", "4"].map(String::from).to_vec()
+        }
+    );
+    assert!(attr(&l, "writable").is_some_and(|w| w.split(',').any(|c| c == "Effect")));
+}
+
+#[test]
+fn climate_fan_swing_and_preset_modes_are_named_modes() {
+    let ac = planned("climate", ESPHOME_CLIMATE);
+    assert_eq!(
+        ac.component_names(),
+        [
+            "Climate",
+            "Temperature",
+            "TargetTemperature",
+            "ClimateMode",
+            "ClimateAction",
+            "ClimateFanMode",
+            "ClimateSwingMode",
+            "ClimatePreset"
+        ]
+    );
+    assert_eq!(attr(&ac, "fan_modes"), Some("auto,low,medium,high,quiet"));
+    assert_eq!(attr(&ac, "swing_modes"), Some("off,vertical"));
+    assert_eq!(attr(&ac, "preset_modes"), Some("none,eco,boost,sleep"));
+    let write = |name: &str| {
+        ac.writes
+            .iter()
+            .find(|w| w.component == name)
+            .unwrap_or_else(|| panic!("no {name} write"))
+    };
+    assert_eq!(
+        write("ClimateFanMode").topic,
+        "bedroom/climate/ac/fan_mode/command"
+    );
+    assert_eq!(
+        write("ClimatePreset").topic,
+        "bedroom/climate/ac/preset/command"
+    );
+    assert!(
+        matches!(&write("ClimateSwingMode").conv, WriteConv::Choice { options } if options == &["off", "vertical"])
+    );
+    // Without lists, Home Assistant's defaults; without topics, nothing.
+    let plain = planned(
+        "climate",
+        r#"{"mode_stat_t":"c/m","fan_mode_stat_t":"c/f","fan_mode_cmd_t":"c/fc"}"#,
+    );
+    assert_eq!(attr(&plain, "fan_modes"), Some("auto,low,medium,high"));
+    assert_eq!(attr(&plain, "swing_modes"), None);
+    assert!(!plain.component_names().contains(&"ClimatePreset"));
+
+    let fan = planned("fan", PURIFIER_FAN);
+    assert_eq!(
+        fan.component_names(),
+        ["Fan", "Switch", "FanSpeed", "FanPreset"]
+    );
+    assert_eq!(attr(&fan, "preset_modes"), Some("Auto,Sleep,Favorite"));
+    let preset = fan
+        .reads
+        .iter()
+        .find(|r| r.conv.component_names() == ["FanPreset"])
+        .expect("a preset read");
+    assert_eq!(preset.topic, "purifier/fan/preset/state");
+    assert_eq!(preset.template.as_deref(), Some("{{ value_json.mode }}"));
 }
 
 #[test]

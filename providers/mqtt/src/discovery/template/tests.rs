@@ -39,6 +39,32 @@ fn value_and_value_json_as_devices_use_them() {
 }
 
 #[test]
+fn python_methods_as_home_assistant_templates_use_them() {
+    // Tasmota's light colour: the first three of "R,G,B,CW,WW".
+    let state = r#"{"POWER":"ON","Color":"255,128,0,0,0"}"#;
+    assert_eq!(
+        ok("{{value_json.Color.split(',')[0:3]|join(',')}}", state),
+        "255,128,0"
+    );
+    assert_eq!(ok("{{ value.lower() }}", "ON"), "on");
+    assert_eq!(ok("{{ value.upper() }}", "off"), "OFF");
+    assert_eq!(
+        ok("{{ value.replace('_', ' ') }}", "heat_pump"),
+        "heat pump"
+    );
+    assert_eq!(ok("{{ value.startswith('Run') }}", "Running"), "True");
+    assert_eq!(
+        ok(
+            "{% for k, v in value_json.items() %}{{k}}={{v}};{% endfor %}",
+            r#"{"a":1,"b":2}"#
+        ),
+        "a=1;b=2;"
+    );
+    // Still a clear error for a method no one has.
+    assert!(render("{{ value.frobnicate() }}", "x").is_err());
+}
+
+#[test]
 fn number_filters() {
     assert_eq!(ok("{{ value | float }}", "21.25"), "21.25");
     assert_eq!(ok("{{ value | float(0) }}", "n/a"), "0");
@@ -117,8 +143,8 @@ fn timestamps_in_utc() {
 fn broken_templates_are_errors_not_panics() {
     assert!(Templates::new().add("{{ value_json. }}").is_err());
     assert!(Templates::new().add("{% if %}").is_err());
-    // Python string methods are not available.
-    assert!(render("{{ value.split(',')[0] }}", "a,b").is_err());
+    // A method of the wrong type (pycompat's are per type).
+    assert!(render("{{ value_json.split(',') }}", "[1]").is_err());
     // A runaway loop runs out of fuel.
     assert!(render("{% for i in range(100000) %}{{ i }}{% endfor %}", "").is_err());
 }

@@ -306,6 +306,55 @@ fn occupied_heating_setpoint_is_the_target_when_present() {
 }
 
 #[test]
+fn climate_presets_fan_and_swing_modes_are_named_modes() {
+    // Zigbee2MQTT's climate `withPreset`, `withFanMode`, `withSwingMode` (an
+    // air conditioner's exposes).
+    let e = plan_entities(&[json!({"type": "climate", "features": [
+        {"type": "numeric", "name": "occupied_cooling_setpoint",
+         "property": "occupied_cooling_setpoint", "access": 7, "unit": "°C"},
+        {"type": "enum", "name": "system_mode", "property": "system_mode", "access": 7,
+         "values": ["off", "cool", "heat", "fan_only"]},
+        {"type": "enum", "name": "preset", "property": "preset", "access": 3,
+         "values": ["comfort", "eco", "boost"]},
+        {"type": "enum", "name": "fan_mode", "property": "fan_mode", "access": 7,
+         "values": ["auto", "low", "medium", "high"]},
+        {"type": "enum", "name": "swing_mode", "property": "swing_mode", "access": 1,
+         "values": ["off", "on"]}
+    ]})]);
+    let ac = &e.entities[0];
+    assert_eq!(
+        ac.component_names(),
+        [
+            "Climate",
+            "TargetTemperature",
+            "ClimateMode",
+            "ClimatePreset",
+            "ClimateFanMode",
+            "ClimateSwingMode"
+        ]
+    );
+    let attr = |k: &str| {
+        ac.attributes
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(attr("preset_modes"), Some("comfort,eco,boost"));
+    assert_eq!(attr("fan_modes"), Some("auto,low,medium,high"));
+    assert_eq!(attr("swing_modes"), Some("off,on"));
+    // Swing is reported only (access 1): not writable.
+    let writable = attr("writable").unwrap_or_default();
+    assert!(writable.contains("ClimatePreset") && writable.contains("ClimateFanMode"));
+    assert!(!writable.contains("ClimateSwingMode"), "{writable}");
+    let fan = ac
+        .bindings
+        .iter()
+        .find(|b| b.property == "fan_mode")
+        .expect("a fan_mode binding");
+    assert_eq!(fan.component.name, "ClimateFanMode");
+}
+
+#[test]
 fn colour_light_gets_one_color_component() {
     let p = plan(hue_color_bulb());
     let light = entity(&p, "Light");
