@@ -309,8 +309,12 @@ fn cargo_build(r: &Release, dir: &Path) -> PathBuf {
     }
     // The release is built as it was released: not with today's flags (a newer
     // compiler's warnings must not fail it under `-D warnings`), and never
-    // into today's target dir.
+    // into today's target dir. Without debug info or incremental state: the
+    // binaries are only run, and a whole second build's debug info is
+    // gigabytes on a CI machine's disk.
     cmd.env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_INCREMENTAL", "0")
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
