@@ -268,6 +268,9 @@ pub struct EntityConfig {
     pub preset_mode_command_topic: Option<String>,
     pub preset_mode_command_template: Option<String>,
     pub preset_modes: Option<Vec<J>>,
+    /// A fan's state payload meaning "no preset" (Home Assistant's default
+    /// `None`).
+    pub payload_reset_preset_mode: Option<Text>,
     // Climate.
     pub current_temperature_topic: Option<String>,
     pub current_temperature_template: Option<String>,

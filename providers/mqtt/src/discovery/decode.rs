@@ -106,6 +106,25 @@ pub fn decode(conv: &ReadConv, rendered: &str) -> Result<Vec<Component>, Unusabl
             one(make(component, Value::Bool(v != *invert)))
         }
         ReadConv::Text { component } => one(make(component, Value::String(rendered.to_string()))),
+        ReadConv::Mode {
+            component,
+            names,
+            none,
+        } => {
+            if let Some(name) = igloo_provider::protocol::find_name(names, rendered) {
+                return one(make(component, Value::String(name.to_string())));
+            }
+            if none.iter().any(|t| t.matches(rendered)) {
+                return one(make(component, Value::String(String::new())));
+            }
+            match rendered.trim().is_empty() {
+                true => Ok(vec![]),
+                false => Err(unusable(format!(
+                    "{rendered:?} is not one of {}",
+                    names.join(", ")
+                ))),
+            }
+        }
         ReadConv::Enum { component, table } => {
             match table.iter().find(|(t, _)| t.matches(rendered)) {
                 Some((_, variant)) => one(make(component, Value::Enum(variant))),

@@ -92,6 +92,21 @@ pub enum ReadConv {
         /// The component.
         component: &'static ComponentInfo,
     },
+    /// A named mode (a fan's preset, a climate device's fan, swing or
+    /// preset mode): one of `names`, matched ignoring case and stored in the
+    /// list's spelling; else a `none` payload is "no mode", stored as the empty
+    /// text (as the ESPHome provider does). An empty payload gives nothing,
+    /// a name outside the list an error, as Home Assistant's MQTT fan and
+    /// climate skip them (`homeassistant/components/mqtt/fan.py`,
+    /// `climate.py`).
+    Mode {
+        /// The component (a string component).
+        component: &'static ComponentInfo,
+        /// The config's list (never empty).
+        names: Vec<String>,
+        /// Payloads meaning "no mode".
+        none: Vec<Text>,
+    },
     /// Payload → enum variant by table; other payloads are skipped.
     Enum {
         /// The component.
@@ -131,6 +146,7 @@ impl ReadConv {
             | ReadConv::Percent { component, .. }
             | ReadConv::OnOff { component, .. }
             | ReadConv::Text { component }
+            | ReadConv::Mode { component, .. }
             | ReadConv::Enum { component, .. } => vec![component.name],
             ReadConv::Mired { .. } => vec!["ColorTemperature"],
             ReadConv::Rgb | ReadConv::Hs | ReadConv::Xy => vec!["Color"],

@@ -150,3 +150,29 @@ fn triggers_and_events() {
     );
     assert!(decode(&ReadConv::Event, "{}").is_err());
 }
+
+#[test]
+fn named_modes_take_the_lists_spelling_and_a_reset_payload_clears_them() {
+    let preset = ReadConv::Mode {
+        component: info(Component::FanPreset(String::new())),
+        names: ["Auto", "Sleep"].map(String::from).to_vec(),
+        none: vec![Text::new("None")],
+    };
+    let p = |s: &str| Ok(vec![Component::FanPreset(s.into())]);
+    assert_eq!(decode(&preset, "Sleep"), p("Sleep"));
+    assert_eq!(decode(&preset, "sleep"), p("Sleep"), "the list's spelling");
+    assert_eq!(decode(&preset, "None"), p(""), "the reset payload");
+    assert_eq!(decode(&preset, ""), Ok(vec![]), "an empty payload");
+    let err = decode(&preset, "Turbo").expect_err("not in the list");
+    assert!(err.0.contains("Auto, Sleep"), "{err}");
+    // A listed name wins over a reset payload of the same text.
+    let climate = ReadConv::Mode {
+        component: info(Component::ClimatePreset(String::new())),
+        names: ["none", "eco"].map(String::from).to_vec(),
+        none: vec![Text::new("none"), Text::new("None")],
+    };
+    assert_eq!(
+        decode(&climate, "none"),
+        Ok(vec![Component::ClimatePreset("none".into())])
+    );
+}

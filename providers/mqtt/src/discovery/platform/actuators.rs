@@ -166,7 +166,17 @@ pub(super) fn fan(b: &mut Builder) -> Option<Component> {
             ],
         },
     );
-    named_modes(b, Component::FanPreset(String::new()), presets(c));
+    // Home Assistant's MQTT fan: the state `payload_reset_preset_mode`
+    // (default `None`) clears the preset.
+    let reset = c
+        .payload_reset_preset_mode
+        .clone()
+        .unwrap_or_else(|| Text::new("None"));
+    named_modes(
+        b,
+        Component::FanPreset(String::new()),
+        presets(c, vec![reset]),
+    );
     Some(Component::Fan)
 }
 
@@ -183,11 +193,13 @@ struct Modes<'a> {
     default: &'a [&'a str],
     /// The entity attribute listing the names (Home Assistant's key).
     attribute: &'static str,
+    /// State payloads meaning "no mode".
+    none: Vec<Text>,
 }
 
 /// The `preset_mode_*` keys, the same for fans and climate devices (no
-/// default list).
-fn presets(c: &EntityConfig) -> Modes<'_> {
+/// default list); `none` are the states meaning "no preset".
+fn presets(c: &EntityConfig, none: Vec<Text>) -> Modes<'_> {
     Modes {
         state_topic: &c.preset_mode_state_topic,
         state_template: &c.preset_mode_value_template,
@@ -196,13 +208,14 @@ fn presets(c: &EntityConfig) -> Modes<'_> {
         list: &c.preset_modes,
         default: &[],
         attribute: "preset_modes",
+        none,
     }
 }
 
-/// A named mode as `component` (a string component): read as the text
-/// itself, sent as one of the listed names (matched ignoring case), the
+/// A named mode as `component` (a string component): read and sent as one
+/// of the listed names (matched ignoring case; [`ReadConv::Mode`]), the
 /// names in the `attribute` attribute. Nothing when the config has neither
-/// topic.
+/// topic, or no names (Home Assistant then offers no such mode either).
 fn named_modes(b: &mut Builder, component: Component, m: Modes) {
     if m.state_topic.is_none() && m.command_topic.is_none() {
         return;
@@ -211,25 +224,28 @@ fn named_modes(b: &mut Builder, component: Component, m: Modes) {
         Some(list) => list.iter().map(crate::z2m::exposes::json_text).collect(),
         None => m.default.iter().map(|s| s.to_string()).collect(),
     };
+    if names.is_empty() {
+        return;
+    }
     let name = component.name();
     b.read(
         m.state_topic,
         m.state_template,
-        ReadConv::Text {
+        ReadConv::Mode {
             component: info(component),
+            names: names.clone(),
+            none: m.none,
         },
     );
-    if !names.is_empty() {
-        b.write(
-            name,
-            m.command_topic,
-            m.command_template,
-            WriteConv::Choice {
-                options: names.clone(),
-            },
-        );
-        b.attr(m.attribute, names.join(","));
-    }
+    b.write(
+        name,
+        m.command_topic,
+        m.command_template,
+        WriteConv::Choice {
+            options: names.clone(),
+        },
+    );
+    b.attr(m.attribute, names.join(","));
 }
 
 /// Home Assistant climate modes → `ClimateMode` variants.
@@ -358,6 +374,7 @@ pub(super) fn climate(b: &mut Builder) -> Option<Component> {
             list: &c.fan_modes,
             default: &["auto", "low", "medium", "high"],
             attribute: "fan_modes",
+            none: vec![],
         },
     );
     named_modes(
@@ -371,9 +388,16 @@ pub(super) fn climate(b: &mut Builder) -> Option<Component> {
             list: &c.swing_modes,
             default: &["on", "off"],
             attribute: "swing_modes",
+            none: vec![],
         },
     );
-    named_modes(b, Component::ClimatePreset(String::new()), presets(c));
+    // Home Assistant's MQTT climate: `none` (its PRESET_NONE) and `None`
+    // clear the preset.
+    named_modes(
+        b,
+        Component::ClimatePreset(String::new()),
+        presets(c, vec![Text::new("none"), Text::new("None")]),
+    );
     let (min, max) = match linear == FAHRENHEIT {
         true => (
             c.min_temp.map(|v| FAHRENHEIT.apply(v)),

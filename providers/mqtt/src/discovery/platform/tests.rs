@@ -136,6 +136,24 @@ fn climate_fan_swing_and_preset_modes_are_named_modes() {
         .expect("a preset read");
     assert_eq!(preset.topic, "purifier/fan/preset/state");
     assert_eq!(preset.template.as_deref(), Some("{{ value_json.mode }}"));
+    assert!(
+        matches!(&preset.conv, ReadConv::Mode { names, none, .. } if names == &["Auto", "Sleep", "Favorite"] && none == &[Text::new("None")]),
+        "{:?}",
+        preset.conv
+    );
+    // The fan's own reset payload; a preset without a list is no preset.
+    let reset = planned(
+        "fan",
+        r#"{"cmd_t":"f/s","pr_mode_stat_t":"f/p","pr_modes":["eco"],"pl_rst_pr_mode":"off"}"#,
+    );
+    assert!(
+        reset
+            .reads
+            .iter()
+            .any(|r| matches!(&r.conv, ReadConv::Mode { none, .. } if none == &[Text::new("off")]))
+    );
+    let unlisted = planned("fan", r#"{"cmd_t":"f/s","pr_mode_stat_t":"f/p"}"#);
+    assert!(!unlisted.component_names().contains(&"FanPreset"));
 }
 
 #[test]
