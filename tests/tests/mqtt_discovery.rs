@@ -653,3 +653,65 @@ fn broker_restart_resubscribes_discovered_state_topics() {
         "reconnected, not restarted"
     );
 }
+
+/// A template-schema light (`schema: template`), as Home Assistant's MQTT
+/// light docs describe it: one state topic read by a template per value, one
+/// command topic written by the on or the off template. This one speaks
+/// `state|brightness|r,g,b|effect` text.
+const TEMPLATE_LIGHT: &str = r#"{"name":"Strip","schema":"template","cmd_t":"strip/set","stat_t":"strip/state",
+ "cmd_on_tpl":"on|{{ brightness | default('') }}|{% if red is defined %}{{ red }},{{ green }},{{ blue }}{% endif %}|{{ effect | default('') }}",
+ "cmd_off_tpl":"off","stat_tpl":"{{ value.split('|')[0] }}","bri_tpl":"{{ value.split('|')[1] }}",
+ "r_tpl":"{{ value.split('|')[2].split(',')[0] }}","g_tpl":"{{ value.split('|')[2].split(',')[1] }}",
+ "b_tpl":"{{ value.split('|')[2].split(',')[2] }}","fx_tpl":"{{ value.split('|')[3] }}",
+ "fx_list":["Rainbow","Fire"],"uniq_id":"strip1","dev":{"ids":"strip-1","name":"Strip"}}"#;
+
+#[test]
+fn a_template_light_is_read_by_its_templates_and_driven_by_its_command_templates() {
+    const STRIP: &str = "ha:strip-1";
+    let broker = Mosquitto::start();
+    broker.publish_str("homeassistant/light/strip1/config", TEMPLATE_LIGHT, true);
+    let core = Core::start(&providers_toml(&[ProviderSpec::mqtt("mqtt", &broker)]));
+    let api = core.api().clone();
+    let id = api.wait_device_ids(&[STRIP])[STRIP];
+    // The light reports; every template reads its part of the one message.
+    wait_for(TIMEOUT, "the strip's state", || {
+        broker.publish_str("strip/state", "on|51|255,0,0|rainbow", false);
+        std::thread::sleep(Duration::from_millis(100));
+        let d = api.device(id);
+        all(&[
+            d.has("Strip", "Switch", &json!(true)),
+            d.has("Strip", "Brightness", &json!(20.0)),
+            d.has("Strip", "Color", &json!("#ff0000")),
+            d.has("Strip", "Effect", &json!("Rainbow")),
+        ])
+    });
+    let mut sub = broker.subscribe(&["strip/set"]);
+    // One command per request, from the on template with what was asked.
+    let (code, body) = api.set(id, "Strip", &json!({"Brightness": 100, "Color": "#0000ff"}));
+    assert!(code < 300, "{code} {body}");
+    let m = sub.wait_message(SHORT, "the on command", |m| m.topic == "strip/set");
+    assert_eq!(m.payload, "on|255|0,0,255|");
+    let (code, body) = api.set(id, "Strip", &json!({"Effect": "fire"}));
+    assert!(code < 300, "{code} {body}");
+    let m = sub.wait_message(SHORT, "the effect", |m| m.topic == "strip/set");
+    assert_eq!(m.payload, "on|||Fire");
+    let (code, body) = api.set(id, "Strip", &json!({"Switch": false}));
+    assert!(code < 300, "{code} {body}");
+    let m = sub.wait_message(SHORT, "the off command", |m| m.topic == "strip/set");
+    assert_eq!(m.payload, "off");
+    // The light confirms; an effect it does not list is refused unsent.
+    broker.publish_str("strip/state", "off|255|0,0,255|Fire", false);
+    wait_for(SHORT, "the strip off", || {
+        let d = api.device(id);
+        all(&[
+            d.has("Strip", "Switch", &json!(false)),
+            d.has("Strip", "Color", &json!("#0000ff")),
+            d.has("Strip", "Effect", &json!("Fire")),
+        ])
+    });
+    let path = format!("/api/v1/devices/{id}/entities/Strip?wait_ms=2000");
+    let (code, body) = api.post(&path, &json!({"Effect": "Disco"})).expect("set");
+    assert_eq!(code, 422, "{body}");
+    let sent = sub.try_wait_message(Duration::from_millis(500), |m| m.topic == "strip/set");
+    assert!(sent.is_none(), "sent for a refused effect: {sent:?}");
+}

@@ -8,9 +8,13 @@
 //! `payload_open`/`payload_close`/`payload_stop` (cover), `payload_lock`/
 //! `payload_unlock`/`payload_open` (lock), the mode (climate),
 //! `payload_press` (button), and one JSON object per request for JSON-schema
-//! lights: `{"state":"ON","brightness":128,"color_temp":370,"color":{…}}`.
+//! lights: `{"state":"ON","brightness":128,"color_temp":370,"color":{…}}`;
+//! template-schema lights render their command templates with the
+//! request's values ([`light_template`]).
 //! A `command_template` receives the payload as `value` (and `red`, `green`,
 //! `blue`, `brightness`, `position`, `tilt_position`, `x`, `y`, `h`, `s` where they apply).
+
+use std::collections::BTreeMap;
 
 use igloo_provider::protocol::{Component, Value as V, find_name};
 use minijinja::Value;
@@ -151,6 +155,9 @@ pub fn encode(conv: &WriteConv, value: &Component) -> Result<Command, &'static s
         WriteConv::LightJson { .. } => {
             return Err("JSON-schema light members go through light_json");
         }
+        WriteConv::LightTemplate { .. } => {
+            return Err("template-schema light values go through light_template");
+        }
     })
 }
 
@@ -229,6 +236,59 @@ pub fn light_json(
         _ => {
             return Err(
                 "a JSON-schema light takes Switch, Brightness, ColorTemperature, Color, Effect",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Adds `value` to the names a template-schema light's command template
+/// gets, as Home Assistant's `schema_template.py` passes them: `state`
+/// (bool), `brightness` (0–255), `color_temp` (mired), `red`, `green`,
+/// `blue` (0–255), `hue` (degrees), `sat` (%), `effect` (as `effect_list`
+/// spells it).
+///
+/// # Errors
+/// Why it cannot be sent.
+pub fn light_template(
+    conv: &WriteConv,
+    value: &Component,
+    out: &mut BTreeMap<&'static str, Value>,
+) -> Result<(), &'static str> {
+    let WriteConv::LightTemplate { effects } = conv else {
+        return Err("not a template-schema light");
+    };
+    match value {
+        Component::Switch(on) => {
+            out.insert("state", Value::from(*on));
+        }
+        Component::Brightness(_) => {
+            let pct = as_float(value)?.clamp(0.0, 100.0);
+            out.insert(
+                "brightness",
+                Value::from((pct / 100.0 * 255.0).round() as i64),
+            );
+        }
+        Component::ColorTemperature(m) => {
+            if *m <= 0 {
+                return Err("colour temperature must be positive");
+            }
+            out.insert("color_temp", Value::from(*m));
+        }
+        Component::Color(c) => {
+            let (h, s) = rgb_to_hs(*c);
+            out.insert("red", Value::from(c.r));
+            out.insert("green", Value::from(c.g));
+            out.insert("blue", Value::from(c.b));
+            out.insert("hue", Value::from(round(h, 1)));
+            out.insert("sat", Value::from(round(s, 1)));
+        }
+        Component::Effect(name) => {
+            out.insert("effect", Value::from(choose(effects, name)?));
+        }
+        _ => {
+            return Err(
+                "a template-schema light takes Switch, Brightness, ColorTemperature, Color, Effect",
             );
         }
     }

@@ -224,6 +224,17 @@ pub struct EntityConfig {
     pub effect_command_topic: Option<String>,
     pub effect_value_template: Option<String>,
     pub effect_command_template: Option<String>,
+    // Template-schema light: one state topic read by a template per value,
+    // one command topic written by the on or the off template.
+    pub command_on_template: Option<String>,
+    pub command_off_template: Option<String>,
+    pub state_template: Option<String>,
+    pub brightness_template: Option<String>,
+    pub color_temp_template: Option<String>,
+    pub red_template: Option<String>,
+    pub green_template: Option<String>,
+    pub blue_template: Option<String>,
+    pub effect_template: Option<String>,
     // Cover.
     pub position_topic: Option<String>,
     pub position_template: Option<String>,

@@ -35,3 +35,7 @@ pub const ESPHOME_CLIMATE: &str = r#"{"name":"Bedroom AC","~":"bedroom/climate/a
 
 /// A fan with a percentage and preset modes (an air purifier).
 pub const PURIFIER_FAN: &str = r#"{"name":"Purifier","~":"purifier/fan","cmd_t":"~/set","stat_t":"~/state","pct_cmd_t":"~/percentage/set","pct_stat_t":"~/percentage/state","pr_mode_cmd_t":"~/preset/set","pr_mode_stat_t":"~/preset/state","pr_mode_val_tpl":"{{ value_json.mode }}","pr_modes":["Auto","Sleep","Favorite"],"uniq_id":"purifier_fan","dev":{"ids":"purifier-1","name":"Purifier"}}"#;
+
+/// A template-schema light (Home Assistant's `schema: template`) speaking
+/// `state|brightness|r,g,b|effect` text both ways.
+pub const TEMPLATE_STRIP: &str = r#"{"name":"Strip","schema":"template","cmd_t":"strip/set","stat_t":"strip/state","cmd_on_tpl":"on|{{ brightness | default('') }}|{% if red is defined %}{{ red }},{{ green }},{{ blue }}{% endif %}|{{ effect | default('') }}","cmd_off_tpl":"off","stat_tpl":"{{ value.split('|')[0] }}","bri_tpl":"{{ value.split('|')[1] }}","r_tpl":"{{ value.split('|')[2].split(',')[0] }}","g_tpl":"{{ value.split('|')[2].split(',')[1] }}","b_tpl":"{{ value.split('|')[2].split(',')[2] }}","fx_tpl":"{{ value.split('|')[3] }}","fx_list":["Rainbow","Fire"],"uniq_id":"strip1","dev":{"ids":"strip-1","name":"Strip"}}"#;

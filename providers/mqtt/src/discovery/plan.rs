@@ -246,6 +246,15 @@ pub enum WriteConv {
         /// `effect_list`: the effects `effect` may name (empty: none).
         effects: Vec<String>,
     },
+    /// One value of a template-schema light's command: the write's template
+    /// (the light's `command_on_template` and `command_off_template` in one,
+    /// chosen by `state`) is rendered once per request with every value of
+    /// it (`state`, `brightness` 0–255, `color_temp` in mired, `red`,
+    /// `green`, `blue`, `hue`, `sat`, `effect`).
+    LightTemplate {
+        /// `effect_list`: the effects `effect` may name (empty: none).
+        effects: Vec<String>,
+    },
 }
 
 /// The colour representation a JSON light takes.

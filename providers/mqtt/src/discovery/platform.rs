@@ -1,7 +1,7 @@
 //! Discovery platforms → [`EntityPlan`]s.
 //!
 //! Supported (Home Assistant's MQTT platform docs for the keys and defaults):
-//! `binary_sensor`, `sensor`, `switch`, `light` (default and `json` schema),
+//! `binary_sensor`, `sensor`, `switch`, `light` (default, `json` and `template` schema),
 //! `cover`, `fan`, `climate`, `lock`, `number`, `select`, `button`, `text`,
 //! `event` and `device_automation` triggers. Everything else is skipped with
 //! a [`Skip`] reason (logged and listed in `mqtt.status`).
@@ -417,9 +417,10 @@ fn light(b: &mut Builder) -> Result<Option<Component>, Skip> {
                 );
             }
         }
+        "template" => template_light::plan(b, &effects)?,
         other => {
             return Err(Skip::Variant(format!(
-                "light schema {other:?} is not supported (only default and json)"
+                "light schema {other:?} is not supported (only default, json and template)"
             )));
         }
     }
@@ -559,6 +560,7 @@ fn trigger(b: &mut Builder) -> Result<Option<Component>, Skip> {
 }
 
 mod actuators;
+mod template_light;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use igloo_provider::{Component, DeviceId, EntityId};
+use minijinja::Value;
 use serde_json::Map;
 
 use super::{Compiled, Discovery, Installed, Publish};
@@ -34,6 +35,9 @@ impl Discovery {
         let mut last: Vec<Publish> = Vec::new();
         let mut json: BTreeMap<String, (Map<String, serde_json::Value>, u8, bool)> =
             BTreeMap::new();
+        // Template-schema lights: per command topic, the values for its one
+        // render (`state` true unless the request turns the light off).
+        let mut templated: BTreeMap<String, Templated> = BTreeMap::new();
         let mut problems: Vec<String> = Vec::new();
         for value in values {
             let found = installed.iter().find_map(|(id, e)| {
@@ -58,6 +62,24 @@ impl Discovery {
                     .or_insert_with(|| (Map::new(), w.qos, w.retain));
                 if let Err(why) = command::light_json(&w.conv, value, &mut entry.0) {
                     problems.push(format!("{}: {why}", value.name()));
+                }
+                continue;
+            }
+            if matches!(w.conv, WriteConv::LightTemplate { .. }) {
+                let entry = templated
+                    .entry(w.topic.clone())
+                    .or_insert_with(|| Templated {
+                        values: BTreeMap::from([("state", Value::from(true))]),
+                        any: false,
+                        template: &e.writes[i],
+                        qos: w.qos,
+                        retain: w.retain,
+                        id,
+                        entity: &e.plan.name,
+                    });
+                match command::light_template(&w.conv, value, &mut entry.values) {
+                    Ok(()) => entry.any = true,
+                    Err(why) => problems.push(format!("{}: {why}", value.name())),
                 }
                 continue;
             }
@@ -102,6 +124,34 @@ impl Discovery {
                 });
             }
         }
+        for (topic, t) in templated {
+            if !t.any {
+                // Every value of it failed above: nothing to send.
+                continue;
+            }
+            let ctx = Value::from_pairs(t.values);
+            let rendered = match t.template {
+                Ok(Some(id)) => self.templates.render(id, &ctx),
+                Ok(None) => continue,
+                Err(e) => Err(e.clone()),
+            };
+            match rendered {
+                Ok(payload) => out.push(Publish {
+                    topic,
+                    payload,
+                    qos: t.qos,
+                    retain: t.retain,
+                }),
+                Err(err) => {
+                    tracing::warn!(
+                        id = t.id,
+                        entity = t.entity,
+                        "command template failed: {err}"
+                    );
+                    problems.push(format!("the command template failed: {err}"));
+                }
+            }
+        }
         out.extend(last);
         if out.is_empty() {
             let why = if problems.is_empty() {
@@ -130,6 +180,19 @@ impl Discovery {
             Err(e) => Err(e.clone()),
         }
     }
+}
+
+/// A template-schema light's command being gathered from a request.
+struct Templated<'a> {
+    /// The names its command template gets.
+    values: BTreeMap<&'static str, Value>,
+    /// Some value of the request is in `values`.
+    any: bool,
+    template: &'a Compiled,
+    qos: u8,
+    retain: bool,
+    id: &'a str,
+    entity: &'a str,
 }
 
 /// Writing an entity's own marker (other than a button's) is accepted and ignored.

@@ -309,3 +309,63 @@ async fn device_based_discovery_and_the_zigbee2mqtt_base_topic() {
         d.status()
     );
 }
+
+#[tokio::test]
+async fn a_template_light_reads_each_value_by_its_template_and_sends_one_command() {
+    let (mut d, provider, mut core) = discovery().await;
+    msg(&mut d, "homeassistant/light/strip1/config", TEMPLATE_STRIP).await;
+    let lines = core.drain(&provider).await;
+    assert!(lines.contains(&"entity 1/0 Strip".to_string()), "{lines:?}");
+    assert_eq!(d.take_new_topics(), ["strip/state"]);
+    msg(&mut d, "strip/state", "on|51|255,0,0|rainbow").await;
+    let lines = core.drain(&provider).await;
+    for want in [
+        "Switch(true)",
+        "Brightness(20.0)",
+        "Color(Color { r: 255, g: 0, b: 0 })",
+        "Effect(\"Rainbow\")",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(want)),
+            "{want} in {lines:?}"
+        );
+    }
+    let sent = |values: &[Component]| match d.change(DeviceId(1), 0, values) {
+        Some(Ok(p)) => p
+            .into_iter()
+            .map(|p| format!("{} {}", p.topic, p.payload))
+            .collect::<Vec<_>>(),
+        other => panic!("{values:?}: {other:?}"),
+    };
+    // One publish per request, from the on template with what was asked.
+    assert_eq!(
+        sent(&[
+            Component::Brightness(20.0),
+            Component::Color(igloo_provider::protocol::Color { r: 0, g: 0, b: 255 })
+        ]),
+        ["strip/set on|51|0,0,255|"]
+    );
+    assert_eq!(
+        sent(&[Component::Effect("fire".into())]),
+        ["strip/set on|||Fire"]
+    );
+    assert_eq!(sent(&[Component::Switch(true)]), ["strip/set on|||"]);
+    // Off is the off template, whatever else the request holds.
+    assert_eq!(
+        sent(&[Component::Switch(false), Component::Brightness(50.0)]),
+        ["strip/set off"]
+    );
+    // An effect the light does not list sends nothing.
+    assert!(matches!(
+        d.change(DeviceId(1), 0, &[Component::Effect("Disco".into())]),
+        Some(Err(why)) if why.contains("Effect")
+    ));
+    // The off state and an unlisted effect: the state is read, the effect skipped.
+    msg(&mut d, "strip/state", "off|51|255,0,0|Disco").await;
+    let lines = core.drain(&provider).await;
+    assert!(
+        lines.iter().any(|l| l.contains("Switch(false)")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("Disco")), "{lines:?}");
+}

@@ -146,3 +146,38 @@ fn effects_are_sent_as_the_device_spells_them() {
     assert!(effect("Disco").is_err());
     assert!(payload(&choice, &Component::Switch(true)).is_err());
 }
+
+#[test]
+fn template_light_values_are_home_assistants_names_and_units() {
+    let conv = WriteConv::LightTemplate {
+        effects: vec!["Fire".into()],
+    };
+    let mut m = BTreeMap::new();
+    for v in [
+        Component::Switch(true),
+        Component::Brightness(100.0),
+        Component::ColorTemperature(370),
+        Component::Color(Color { r: 0, g: 255, b: 0 }),
+        Component::Effect("FIRE".into()),
+    ] {
+        light_template(&conv, &v, &mut m).unwrap_or_else(|e| panic!("{v:?}: {e}"));
+    }
+    let got: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    assert_eq!(
+        got,
+        [
+            "blue=0",
+            "brightness=255",
+            "color_temp=370",
+            "effect=Fire",
+            "green=255",
+            "hue=120.0",
+            "red=0",
+            "sat=100.0",
+            "state=True"
+        ]
+    );
+    assert!(light_template(&conv, &Component::ColorTemperature(0), &mut m).is_err());
+    assert!(light_template(&conv, &Component::Number(1.0), &mut m).is_err());
+    assert!(encode(&conv, &Component::Switch(true)).is_err());
+}

@@ -275,9 +275,17 @@ fn unsupported_platforms_and_variants_say_why() {
         Some(Skip::Platform("vacuum".into()))
     );
     assert!(matches!(
-        skip("light", r#"{"schema":"template","cmd_t":"l"}"#),
+        skip("light", r#"{"schema":"lamp","cmd_t":"l"}"#),
         Some(Skip::Variant(_))
     ));
+    // A template light needs both command templates (Home Assistant's schema).
+    assert_eq!(
+        skip(
+            "light",
+            r#"{"schema":"template","cmd_t":"l","cmd_on_tpl":"on"}"#
+        ),
+        Some(Skip::Missing("command_off_template"))
+    );
     assert_eq!(skip("button", "{}"), Some(Skip::Missing("command_topic")));
     assert!(skip("sensor", "{}").is_some());
 }
@@ -304,4 +312,47 @@ fn sensor_units_convert_or_fall_back_to_number() {
     assert_eq!(attr(&odd, "unit"), Some("furlongs"));
     let txt = planned("sensor", r#"{"stat_t":"s","name":"Firmware"}"#);
     assert_eq!(txt.component_names(), ["Sensor", "Text"]);
+}
+
+#[test]
+fn a_template_light_reads_every_value_from_its_state_topic() {
+    let l = planned("light", TEMPLATE_STRIP);
+    assert_eq!(l.marker, Some(Component::Light));
+    assert_eq!(
+        l.component_names(),
+        ["Light", "Switch", "Brightness", "Color", "Effect"]
+    );
+    assert!(l.reads.iter().all(|r| r.topic == "strip/state"));
+    assert_eq!(attr(&l, "writable"), Some("Switch,Brightness,Color,Effect"));
+    assert_eq!(attr(&l, "effects"), Some("Rainbow,Fire"));
+    let rgb = l.reads.iter().find(|r| r.conv == ReadConv::Rgb);
+    assert_eq!(
+        rgb.and_then(|r| r.template.as_deref()),
+        Some(
+            "{{ value.split('|')[2].split(',')[0] }},{{ value.split('|')[2].split(',')[1] }},{{ value.split('|')[2].split(',')[2] }}"
+        )
+    );
+    // Every write renders the same template: on and off under one `if`.
+    let w = &l.writes[0];
+    assert_eq!(w.topic, "strip/set");
+    assert!(
+        w.template.as_deref().is_some_and(
+            |t| t.starts_with("{% if state %}on|") && t.ends_with("{% else %}off{% endif %}")
+        ),
+        "{:?}",
+        w.template
+    );
+    assert!(l.writes.iter().all(|x| x.template == w.template));
+    // Without colour templates a colour temperature, with the mired range.
+    let ct = planned(
+        "light",
+        r#"{"schema":"template","cmd_t":"c","stat_t":"s","cmd_on_tpl":"on","cmd_off_tpl":"off","clr_temp_tpl":"{{ value }}","max_mirs":400}"#,
+    );
+    assert_eq!(
+        ct.component_names(),
+        ["Light", "ColorTemperature"],
+        "no state template: no Switch read"
+    );
+    assert_eq!(attr(&ct, "writable"), Some("Switch,ColorTemperature"));
+    assert_eq!(attr(&ct, "max_mireds"), Some("400"));
 }
