@@ -657,10 +657,11 @@ fn broker_restart_resubscribes_discovered_state_topics() {
 /// A template-schema light (`schema: template`), as Home Assistant's MQTT
 /// light docs describe it: one state topic read by a template per value, one
 /// command topic written by the on or the off template. This one speaks
-/// `state|brightness|r,g,b|effect` text.
+/// `state|brightness|r,g,b|effect` text; its brightness is read with a
+/// regular expression (Home Assistant's `regex_findall_index`).
 const TEMPLATE_LIGHT: &str = r#"{"name":"Strip","schema":"template","cmd_t":"strip/set","stat_t":"strip/state",
  "cmd_on_tpl":"on|{{ brightness | default('') }}|{% if red is defined %}{{ red }},{{ green }},{{ blue }}{% endif %}|{{ effect | default('') }}",
- "cmd_off_tpl":"off","stat_tpl":"{{ value.split('|')[0] }}","bri_tpl":"{{ value.split('|')[1] }}",
+ "cmd_off_tpl":"off","stat_tpl":"{{ value.split('|')[0] }}","bri_tpl":"{{ value | regex_findall_index('^[a-z]+[|]([0-9]*)') }}",
  "r_tpl":"{{ value.split('|')[2].split(',')[0] }}","g_tpl":"{{ value.split('|')[2].split(',')[1] }}",
  "b_tpl":"{{ value.split('|')[2].split(',')[2] }}","fx_tpl":"{{ value.split('|')[3] }}",
  "fx_list":["Rainbow","Fire"],"uniq_id":"strip1","dev":{"ids":"strip-1","name":"Strip"}}"#;

@@ -23,9 +23,14 @@
 //!   `timestamp_local` (filters): Unix seconds → text. The gateway runs in
 //!   UTC, so local time is UTC. Supported `strftime` codes: `%Y %y %m %d %e
 //!   %H %I %M %S %p %j %a %A %b %B %f %z %Z %%`.
+//! - `regex_match`, `regex_search`, `regex_replace`, `regex_findall`,
+//!   `regex_findall_index` (filters), `match`, `search` (tests): see
+//!   [`regex`].
+//! - Python's string methods (`value.split(',')`, `.lower()`, `.replace(…)`,
+//!   `.startswith(…)`, `.items()` …), by minijinja-contrib's `pycompat`.
 //!
 //! Undefined names render as empty text (Home Assistant's behaviour for a
-//! missing JSON key); Python-only methods (`value.split(…)`) are errors. A
+//! missing JSON key); a Python method pycompat does not know is an error. A
 //! failing render is an `Err` with the engine's message: the caller skips that
 //! one value and logs it. Each render has a fuel budget, so a template with a
 //! huge loop fails instead of stalling the provider.
@@ -97,6 +102,13 @@ impl Templates {
         env.add_filter("bitwise_and", |a: i64, b: i64| a & b);
         env.add_filter("bitwise_or", |a: i64, b: i64| a | b);
         env.add_filter("bitwise_xor", |a: i64, b: i64| a ^ b);
+        env.add_filter("regex_match", regex::regex_match);
+        env.add_filter("regex_search", regex::regex_search);
+        env.add_filter("regex_replace", regex::regex_replace);
+        env.add_filter("regex_findall", regex::regex_findall);
+        env.add_filter("regex_findall_index", regex::regex_findall_index);
+        env.add_test("match", regex::regex_match);
+        env.add_test("search", regex::regex_search);
         env.add_filter("timestamp_custom", timestamp_custom);
         env.add_filter("timestamp_utc", |v: Value, d: Option<Value>| {
             timestamp(v, "%Y-%m-%dT%H:%M:%S+00:00", d)
@@ -352,7 +364,10 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-// An explicit path, so the bench that compiles this file by path finds it too.
+// Explicit paths, so the bench that compiles this file by path finds them too.
+#[path = "template/regex.rs"]
+pub mod regex;
+
 #[cfg(test)]
 #[path = "template/tests.rs"]
 mod tests;

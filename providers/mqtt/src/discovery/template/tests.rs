@@ -198,3 +198,86 @@ fn command_context_has_value_and_extras() {
     );
     assert_eq!(t.render(&id, &ctx).as_deref(), Ok("255,0,10|50"));
 }
+
+#[test]
+fn regex_filters_and_tests_as_home_assistant_documents_them() {
+    // Positional and keyword arguments.
+    assert_eq!(
+        ok("{{ value | regex_replace('[^0-9.]', '') }}", "21.5 °C"),
+        "21.5"
+    );
+    assert_eq!(
+        ok(
+            "{{ value | regex_replace(find='(\\\\w+)=(\\\\d+)', replace='\\\\2:\\\\1') }}",
+            "a=1 b=22"
+        ),
+        "1:a 22:b"
+    );
+    assert_eq!(
+        ok(
+            "{{ value | regex_replace('(?P<n>\\\\d+)', '<\\\\g<n>>$') }}",
+            "x7"
+        ),
+        "x<7>$"
+    );
+    // match is anchored, search is not; ignorecase.
+    // Booleans render as Python's, as in Home Assistant.
+    assert_eq!(ok("{{ value | regex_match('on') }}", "xon"), "False");
+    assert_eq!(ok("{{ value | regex_search('on') }}", "xon"), "True");
+    assert_eq!(
+        ok("{{ value | regex_match('ON', ignorecase=True) }}", "online"),
+        "True"
+    );
+    assert_eq!(
+        ok("{{ 'yes' if value is match('err') else 'no' }}", "error 5"),
+        "yes"
+    );
+    assert_eq!(
+        ok("{{ 'yes' if value is search('\\\\d') else 'no' }}", "none"),
+        "no"
+    );
+    // findall: the matches, the one group, or the groups.
+    assert_eq!(
+        ok(
+            "{{ value | regex_findall('\\\\d+') | tojson }}",
+            "t=21 h=40"
+        ),
+        r#"["21", "40"]"#
+    );
+    assert_eq!(
+        ok(
+            "{{ value | regex_findall('(\\\\w)=(\\\\d+)') | tojson }}",
+            "t=21 h=40"
+        ),
+        r#"[["t", "21"], ["h", "40"]]"#
+    );
+    assert_eq!(
+        ok(
+            "{{ value | regex_findall_index('=(\\\\d+)', 1) }}",
+            "t=21 h=40"
+        ),
+        "40"
+    );
+    assert_eq!(
+        ok(
+            "{{ value | regex_findall_index('=(\\\\d+)', index=-1) }}",
+            "t=21 h=40"
+        ),
+        "40"
+    );
+    // No such match, a pattern regex-lite cannot run, an unknown keyword:
+    // the render fails (the value is skipped), nothing panics.
+    assert!(render("{{ value | regex_findall_index('x', 3) }}", "x").is_err());
+    assert!(render("{{ value | regex_search('(?=a)') }}", "a").is_err());
+    assert!(render("{{ value | regex_search(find='a', flags=2) }}", "a").is_err());
+    assert!(render("{{ value | regex_search('(') }}", "a").is_err());
+}
+
+#[test]
+fn python_replacements_become_regex_lite_ones() {
+    use super::regex::python_replacement as p;
+    assert_eq!(p(r"\1-\12"), "${1}-${12}");
+    assert_eq!(p(r"\g<name>\g<2>"), "${name}${2}");
+    assert_eq!(p(r"a\nb\\c$d\q"), "a\nb\\c$$d\\q");
+    assert_eq!(p("trailing\\"), "trailing\\");
+}
