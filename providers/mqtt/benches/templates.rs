@@ -36,6 +36,14 @@ fn benches(c: &mut Criterion) {
         .add("{{ 'ON' if value_json.humidity | float > 50 else 'OFF' }}")
         .unwrap_or_else(|e| panic!("{e}"));
     let plain = t.add("{{ value }}").unwrap_or_else(|e| panic!("{e}"));
+    // A template-schema light's brightness out of `on|51|255,0,0|Fire`: a
+    // regex (compiled per render) against Python's split.
+    let regex = t
+        .add("{{ value | regex_findall_index('^[a-z]+[|]([0-9]*)') }}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let split = t
+        .add("{{ value.split('|')[1] }}")
+        .unwrap_or_else(|e| panic!("{e}"));
 
     c.bench_function("compile a value template", |b| {
         b.iter(|| {
@@ -65,6 +73,13 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("render {{ value }}", |b| {
         b.iter(|| black_box(t.render(&plain, &z2m)))
+    });
+    let strip = payload_context("on|51|255,0,0|Fire");
+    c.bench_function("render regex_findall_index", |b| {
+        b.iter(|| black_box(t.render(&regex, &strip)))
+    });
+    c.bench_function("render value.split('|')[1]", |b| {
+        b.iter(|| black_box(t.render(&split, &strip)))
     });
     c.bench_function("Zigbee2MQTT message: context + 6 renders", |b| {
         b.iter(|| {
