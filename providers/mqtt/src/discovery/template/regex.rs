@@ -14,6 +14,9 @@
 //! linear in the payload, whatever the pattern. A replacement is Python's:
 //! `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use minijinja::value::Kwargs;
 use minijinja::{Error, ErrorKind, Value};
 use regex_lite::{Regex, RegexBuilder};
@@ -21,6 +24,15 @@ use regex_lite::{Regex, RegexBuilder};
 /// Compiled program size bound for one pattern (bytes): config patterns are
 /// short; a huge one fails instead of taking memory.
 const SIZE_LIMIT: usize = 1 << 20;
+
+/// Compiled patterns kept per thread; all are dropped when it is full (a
+/// config's patterns are few, a hostile stream of new ones cannot grow it).
+const CACHE_SIZE: usize = 64;
+
+thread_local! {
+    /// `(pattern as compiled, ignorecase)` → its compiled form.
+    static CACHE: RefCell<HashMap<(String, bool), Regex>> = RefCell::new(HashMap::new());
+}
 
 fn err(what: String) -> Error {
     Error::new(ErrorKind::InvalidOperation, what)
@@ -46,11 +58,25 @@ fn pattern(
     } else {
         find.clone()
     };
-    RegexBuilder::new(&source)
+    // A template renders per message with the same patterns: each is
+    // compiled once (per thread), as Python's `re` caches them.
+    let key = (source, ignorecase);
+    if let Some(re) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(re);
+    }
+    let re = RegexBuilder::new(&key.0)
         .case_insensitive(ignorecase)
         .size_limit(SIZE_LIMIT)
         .build()
-        .map_err(|e| err(format!("regex {find:?}: {e}")))
+        .map_err(|e| err(format!("regex {find:?}: {e}")))?;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(key, re.clone());
+    });
+    Ok(re)
 }
 
 /// `regex_match(find, ignorecase)` and the `match` test: a match at the start.
