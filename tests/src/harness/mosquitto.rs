@@ -157,6 +157,25 @@ impl Mosquitto {
                 self.log.tail(30)
             );
         }
+        // A port that accepts is not yet a broker that answers: the first
+        // test to publish at once saw `The connection was lost.` in CI. One
+        // QoS 1 publish (CONNACK and PUBACK) proves it.
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            match try_publish(self.port, None, "igloo-test/ready", b"", false) {
+                Ok(()) => break,
+                Err(e) if Instant::now() >= deadline => panic!(
+                    "mosquitto on 127.0.0.1:{} did not answer an MQTT publish within {:?}: {e}; log:\n{}",
+                    self.port,
+                    TIMEOUT,
+                    self.log.tail(30)
+                ),
+                Err(e) => {
+                    eprintln!("mosquitto on 127.0.0.1:{} not ready yet: {e}", self.port);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
     }
 
     /// The broker's port on 127.0.0.1.

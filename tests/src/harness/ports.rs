@@ -25,13 +25,18 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// Waits until 127.0.0.1:`port` accepts a TCP connection; `false` on timeout.
+/// Waits until 127.0.0.1:`port` accepts a TCP connection from another port
+/// (a socket connected to itself does not count); `false` on timeout.
 pub fn wait_port(port: u16, timeout: Duration) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return true;
+        if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            // With nothing listening, a connect from an ephemeral port equal to
+            // `port` meets itself (TCP simultaneous open) and "succeeds".
+            if stream.local_addr().ok() != Some(addr) {
+                return true;
+            }
         }
         std::thread::sleep(Duration::from_millis(20));
     }
