@@ -232,6 +232,7 @@ fn leave_unplug_replug_and_a_provider_restart_keep_the_network_and_ids() {
 
     // Killed: restarted on the grant it keeps, same network and ids.
     let pid = b.core.wait_provider_running("zigbee", TIMEOUT);
+    let mut events = b.core.events();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGKILL,
@@ -255,6 +256,24 @@ fn leave_unplug_replug_and_a_provider_restart_keep_the_network_and_ids() {
     assert!(
         !again.available,
         "the plug that left is available again after the restart"
+    );
+    // Not even for a moment: it was announced unavailable
+    // (`CreateDeviceWithAvailability`), while the bulb, announced available,
+    // says so on the same stream (the baseline).
+    events.wait_event(TIMEOUT, "the bulb available again", |e| {
+        is_availability(e, bulb.id, true)
+    });
+    // The tree emitted every event of the announcements before it answered
+    // `device_by_key` above; this lets the stream deliver those still on
+    // their way.
+    events.collect_for(Duration::from_secs(1));
+    assert!(
+        !events
+            .seen()
+            .iter()
+            .any(|e| is_availability(e, plug.id, true)),
+        "the plug that left was shown available during the restart: {:?}",
+        events.seen()
     );
 }
 

@@ -17,7 +17,8 @@ pub const PROTOCOL_MAJOR: u16 = 1;
 ///
 /// 1.0 (tag `protocol-v1`): messages 0–12, components 0–50.
 /// 1.1: adds messages `Grant` (13), `Revoke` (14), the tree observation
-/// `ObserveTree` … `TreeSynced` (15–20), `RequestChange` (21), `RemoveEntity` (22) and components
+/// `ObserveTree` … `TreeSynced` (15–20), `RequestChange` (21), `RemoveEntity` (22),
+/// `CreateDeviceWithAvailability` (23) and components
 /// 51–57 (`Gas` … `LockCommand`). Releases are listed in `core/protocol/releases.toml`.
 pub const PROTOCOL_MINOR: u16 = 1;
 

@@ -332,6 +332,23 @@ pub struct RemoveEntity {
     pub entity: EntityId,
 }
 
+/// Provider → core (protocol 1.1): [`CreateDevice`] with the device's
+/// availability. A plain `CreateDevice` makes the device available; this one
+/// sets what the provider knows, so a device known to be unreachable (a
+/// Zigbee device that left the network, announced again after a restart) is
+/// never shown available, not even for the moment between a `CreateDevice`
+/// and a [`SetAvailability`]. Answered like `CreateDevice`, with
+/// [`DeviceCreated`] or an [`ErrorReply`] carrying `request_id`. Only send it
+/// to a core whose `max_message_id` covers it; an older core drops the
+/// connection on an unknown message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateDeviceWithAvailability {
+    /// The device, as in a `CreateDevice`.
+    pub create: CreateDevice,
+    /// `true` = online, as in a [`SetAvailability`].
+    pub available: bool,
+}
+
 /// Every message of the protocol. The variant index is the message id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Message {
@@ -381,6 +398,8 @@ pub enum Message {
     RequestChange(RequestChange),
     /// 22, P→C (1.1).
     RemoveEntity(RemoveEntity),
+    /// 23, P→C (1.1).
+    CreateDeviceWithAvailability(CreateDeviceWithAvailability),
 }
 
 /// The id of each message (its variant index, its position in
@@ -435,6 +454,8 @@ pub mod ids {
     pub const REQUEST_CHANGE: MessageId = 21;
     /// `RemoveEntity`.
     pub const REMOVE_ENTITY: MessageId = 22;
+    /// `CreateDeviceWithAvailability`.
+    pub const CREATE_DEVICE_WITH_AVAILABILITY: MessageId = 23;
 }
 
 /// Variant names in wire order (index = message id).
@@ -462,10 +483,11 @@ pub const MESSAGE_NAMES: &[&str] = &[
     "TreeSynced",
     "RequestChange",
     "RemoveEntity",
+    "CreateDeviceWithAvailability",
 ];
 
 /// The highest message id this build knows.
-pub const MAX_MESSAGE_ID: MessageId = ids::REMOVE_ENTITY;
+pub const MAX_MESSAGE_ID: MessageId = ids::CREATE_DEVICE_WITH_AVAILABILITY;
 
 impl Message {
     /// The message id (variant index).
@@ -494,6 +516,7 @@ impl Message {
             Message::TreeSynced(_) => ids::TREE_SYNCED,
             Message::RequestChange(_) => ids::REQUEST_CHANGE,
             Message::RemoveEntity(_) => ids::REMOVE_ENTITY,
+            Message::CreateDeviceWithAvailability(_) => ids::CREATE_DEVICE_WITH_AVAILABILITY,
         }
     }
 
@@ -510,12 +533,17 @@ mod tests {
     #[test]
     fn names_and_ids_agree() {
         assert_eq!(MESSAGE_NAMES.len(), usize::from(MAX_MESSAGE_ID) + 1);
-        let m = Message::RemoveEntity(RemoveEntity {
-            device: DeviceId(1),
-            entity: 2,
+        let m = Message::CreateDeviceWithAvailability(CreateDeviceWithAvailability {
+            create: CreateDevice {
+                request_id: 1,
+                key: "k".into(),
+                name: "n".into(),
+                attributes: Vec::new(),
+            },
+            available: false,
         });
         assert_eq!(m.id(), MAX_MESSAGE_ID);
-        assert_eq!(m.name(), "RemoveEntity");
+        assert_eq!(m.name(), "CreateDeviceWithAvailability");
     }
 
     #[test]
@@ -530,6 +558,10 @@ mod tests {
             (ids::TREE_SYNCED, "TreeSynced"),
             (ids::REQUEST_CHANGE, "RequestChange"),
             (ids::REMOVE_ENTITY, "RemoveEntity"),
+            (
+                ids::CREATE_DEVICE_WITH_AVAILABILITY,
+                "CreateDeviceWithAvailability",
+            ),
         ] {
             assert_eq!(MESSAGE_NAMES[usize::from(id)], name);
         }

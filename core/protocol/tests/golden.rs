@@ -668,6 +668,18 @@ fn message_samples() -> Vec<(String, Message)> {
                 entity: 7,
             }),
         ),
+        (
+            "CreateDeviceWithAvailability".into(),
+            Message::CreateDeviceWithAvailability(CreateDeviceWithAvailability {
+                create: CreateDevice {
+                    request_id: 13,
+                    key: "00:12:4b:00:1c:a1:b2:c3".into(),
+                    name: "IKEA of Sweden TRADFRI control outlet".into(),
+                    attributes: vec![("power_source".into(), "mains".into())],
+                },
+                available: false,
+            }),
+        ),
     ];
     for info in COMPONENTS {
         for c in component_samples(info) {

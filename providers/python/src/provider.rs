@@ -85,21 +85,31 @@ impl Provider {
         }
     }
 
-    /// `await create_device(key, name, attributes)` → the device id (int),
-    /// the same for the same `key` across restarts. `attributes`: pairs such
-    /// as `("model", "TRADFRI")`.
-    #[pyo3(signature = (key, name, attributes=None))]
+    /// `await create_device(key, name, attributes, available=True)` → the
+    /// device id (int), the same for the same `key` across restarts.
+    /// `attributes`: pairs such as `("model", "TRADFRI")`. `available=False`
+    /// announces a device known to be unreachable (one that left its
+    /// network) without it ever being shown available (message
+    /// `CreateDeviceWithAvailability`; an older core gets `CreateDevice` and
+    /// then `set_available(False)`).
+    #[pyo3(signature = (key, name, attributes=None, available=true))]
     fn create_device<'py>(
         &self,
         py: Python<'py>,
         key: String,
         name: String,
         attributes: Attributes,
+        available: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.inner.clone();
         awaitable(py, async move {
             let id = p
-                .create_device(&key, &name, attributes.unwrap_or_default())
+                .create_device_with_availability(
+                    &key,
+                    &name,
+                    attributes.unwrap_or_default(),
+                    available,
+                )
                 .await?;
             Ok(id.0)
         })

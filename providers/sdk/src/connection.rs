@@ -10,9 +10,9 @@ use futures::StreamExt;
 use igloo_protocol::codec::MessageCodec;
 use igloo_protocol::handshake::Outgoing;
 use igloo_protocol::message::{
-    Attributes, CreateDevice, Custom, CustomReply, ErrorReply, Hello, ObserveTree, RegisterEntity,
-    RemoveDevice, RemoveEntity, RequestChange, SetAvailability, TreeDevice, Welcome,
-    WriteComponents,
+    Attributes, CreateDevice, CreateDeviceWithAvailability, Custom, CustomReply, ErrorReply, Hello,
+    ObserveTree, RegisterEntity, RemoveDevice, RemoveEntity, RequestChange, SetAvailability,
+    TreeDevice, Welcome, WriteComponents,
 };
 use igloo_protocol::{
     Component, DEFAULT_MAX_FRAME, DeviceId, EntityId, ErrorCode, HandshakeError, MAX_COMPONENT_ID,
@@ -377,6 +377,60 @@ impl Provider {
                     key: key.to_string(),
                     name: name.to_string(),
                     attributes,
+                })
+            })
+            .await?;
+        match answer {
+            Answer::Device(id) => Ok(id),
+            Answer::Custom(_) => Err(SdkError::Closed),
+        }
+    }
+
+    /// Whether the core knows `CreateDeviceWithAvailability` (protocol 1.1,
+    /// message 23), so [`Provider::create_device_with_availability`] announces
+    /// an unavailable device without it ever being shown available.
+    pub fn core_can_create_unavailable(&self) -> bool {
+        self.shared
+            .negotiated
+            .knows_message(igloo_protocol::ids::CREATE_DEVICE_WITH_AVAILABILITY)
+    }
+
+    /// [`Provider::create_device`] with the availability the provider knows:
+    /// `available` = `false` announces a device known to be unreachable (e.g.
+    /// one that left its network) without a moment of being available. With
+    /// `true` it is exactly `create_device`.
+    ///
+    /// A core older than the message
+    /// ([`Provider::core_can_create_unavailable`] is `false`) gets a
+    /// `CreateDevice` and then a `SetAvailability(false)`: the same end state,
+    /// with the device available in between.
+    ///
+    /// # Errors
+    /// As [`Provider::create_device`].
+    pub async fn create_device_with_availability(
+        &self,
+        key: &str,
+        name: &str,
+        attributes: Attributes,
+        available: bool,
+    ) -> Result<DeviceId, SdkError> {
+        if available || !self.core_can_create_unavailable() {
+            let id = self.create_device(key, name, attributes).await?;
+            if !available {
+                self.set_available(id, false).await?;
+            }
+            return Ok(id);
+        }
+        let answer = self
+            .request(|request_id| {
+                Message::CreateDeviceWithAvailability(CreateDeviceWithAvailability {
+                    create: CreateDevice {
+                        request_id,
+                        key: key.to_string(),
+                        name: name.to_string(),
+                        attributes,
+                    },
+                    available,
                 })
             })
             .await?;

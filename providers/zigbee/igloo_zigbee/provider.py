@@ -423,15 +423,13 @@ class ZigbeeProvider:
             ("power_source", availability.power_source(zdev)),
         ]
         await self.read_zone_types(zdev)
-        device_id = await self.provider.create_device(key, name, attributes)
         if fresh:
             # Interviewed: it has just joined.
             self.left.discard(key)
         left = key in self.left
-        if left:
-            # Announcing a device makes it available in the core: one that
-            # left is set back at once, before its entities are announced.
-            await self.provider.set_available(device_id, False)
+        # A device that left is announced unavailable: it is never shown
+        # available, not even for a moment after a restart.
+        device_id = await self.provider.create_device(key, name, attributes, available=not left)
         mirrored = Mirrored(zdev=zdev, id=device_id, available=not left, left=left)
         for spec in entities.entities_of(zdev):
             attrs = [("writable", ",".join(spec.writable))] if spec.writable else []

@@ -44,7 +44,8 @@ class FakeCore:
     entities: dict[int, dict[str, int]] = field(default_factory=dict)
     values: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     available: dict[int, bool] = field(default_factory=dict)
-    #: Every set_available, in order: (device, available).
+    #: Every change of availability (an announcement or a set_available),
+    #: in order: (device, available).
     availability: list[tuple[int, bool]] = field(default_factory=list)
     refused: list[tuple[int, int, str]] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
@@ -53,9 +54,15 @@ class FakeCore:
     def _poke(self) -> None:
         self.changed.set()
 
-    async def create_device(self, key: str, name: str, attributes: Any = None) -> int:
+    async def create_device(
+        self, key: str, name: str, attributes: Any = None, available: bool = True
+    ) -> int:
+        """As the core: announcing a device sets its availability."""
         device = self.devices.setdefault(key, len(self.devices) + 1)
         self.entities.setdefault(device, {})
+        if self.available.get(device) != available:
+            self.available[device] = available
+            self.availability.append((device, available))
         self._poke()
         return device
 
@@ -356,6 +363,8 @@ async def _left_devices_stay_left(radio_name: str, data_dir: str) -> None:
     await restarted.attach(app)
     bulb, climate = again.devices[BULB], again.devices[CLIMATE]
     assert again.available == {bulb: False, climate: True}, again.available
+    # Never shown available on the way: it was announced unavailable.
+    assert (bulb, True) not in again.availability, again.availability
     # Its Device_annce ends the leave, for this run and the next.
     air.announce("bulb")
     await again.until("the bulb rejoined", lambda: again.available.get(bulb) is True)

@@ -288,7 +288,8 @@ pub async fn serve(
                 Some(Ok(msg)) => match msg {
                     Message::Ping(n) => { let _ = link.send(Message::Pong(n)); }
                     Message::Pong(_) => last_pong = Instant::now(),
-                    Message::CreateDevice(_) | Message::RegisterEntity(_) | Message::WriteComponents(_)
+                    Message::CreateDevice(_) | Message::CreateDeviceWithAvailability(_)
+                    | Message::RegisterEntity(_) | Message::WriteComponents(_)
                     | Message::SetAvailability(_) | Message::RemoveDevice(_) | Message::RemoveEntity(_) => {
                         if !tree.send(TreeCmd::FromProvider { provider: s.name.clone(), msg }).await {
                             break End::Closed;

@@ -211,8 +211,9 @@ pub enum TreeCmd {
     FromProvider {
         /// Sender.
         provider: Arc<str>,
-        /// The message (CreateDevice, RegisterEntity, WriteComponents,
-        /// RemoveEntity, SetAvailability, RemoveDevice).
+        /// The message (CreateDevice, CreateDeviceWithAvailability,
+        /// RegisterEntity, WriteComponents, RemoveEntity, SetAvailability,
+        /// RemoveDevice).
         msg: Message,
     },
     /// A provider says it cannot carry out a change request
@@ -613,7 +614,10 @@ impl Tree {
 
     fn provider_message(&mut self, provider: &Arc<str>, msg: Message) -> Result<(), Refusal> {
         match msg {
-            Message::CreateDevice(c) => self.create_device(provider, c),
+            Message::CreateDevice(c) => self.create_device(provider, c, true),
+            Message::CreateDeviceWithAvailability(c) => {
+                self.create_device(provider, c.create, c.available)
+            }
             Message::RegisterEntity(r) => self.register_entity(provider, r),
             Message::WriteComponents(w) => self.write(provider, w),
             Message::RemoveEntity(r) => self.remove_entity(provider, r),
@@ -643,7 +647,15 @@ impl Tree {
         }
     }
 
-    fn create_device(&mut self, provider: &Arc<str>, c: CreateDevice) -> Result<(), Refusal> {
+    /// `CreateDevice` (`available` = `true`) and `CreateDeviceWithAvailability`:
+    /// finds or allocates the device by its key and sets its availability,
+    /// emitting an availability event only when it changes.
+    fn create_device(
+        &mut self,
+        provider: &Arc<str>,
+        c: CreateDevice,
+        available: bool,
+    ) -> Result<(), Refusal> {
         let rid = c.request_id;
         let with_id = |(_, code, m): Refusal| (rid, code, m);
         check_text("key", &c.key).map_err(with_id)?;
@@ -720,16 +732,16 @@ impl Tree {
             ErrorCode::INTERNAL,
             "device vanished".to_string(),
         ))?;
-        let became_available = !d.available;
-        d.available = true;
+        let flipped = d.available != available;
+        d.available = available;
         let view = changed.then(|| d.view());
         if let Some(view) = view {
             self.emit(Event::Device(Arc::new(view)));
         }
-        if became_available {
+        if flipped {
             self.emit(Event::Availability {
                 device: id,
-                available: true,
+                available,
             });
         }
         if let Some(link) = self.links.get(provider) {

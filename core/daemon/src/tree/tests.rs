@@ -2,7 +2,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use igloo_protocol::message::{
-    CreateDevice, RegisterEntity, RemoveEntity, SetAvailability, WriteComponents,
+    CreateDevice, CreateDeviceWithAvailability, RegisterEntity, RemoveEntity, SetAvailability,
+    WriteComponents,
 };
 use igloo_protocol::{Component, DeviceId, ErrorCode, Message, Negotiated};
 use tokio::sync::{broadcast, mpsc};
@@ -476,4 +477,85 @@ async fn a_removed_entity_stays_removed_in_the_store() {
     let dev = crate::api::views::device(&tree.device(d).await.unwrap());
     let names: Vec<&String> = dev["entities"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["Temperature"]);
+}
+
+/// The availability events of `device` still queued in `events`, in order.
+fn availability_events(events: &mut broadcast::Receiver<Event>, device: DeviceId) -> Vec<bool> {
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let Event::Availability {
+            device: d,
+            available,
+        } = e
+            && d == device
+        {
+            seen.push(available);
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_device_created_unavailable_is_never_shown_available() {
+    let mut f = fixture().await;
+    let (a, mut arx, conn) = connect(&f.tree, "a", Negotiated::CURRENT).await;
+    let create_as = |request_id, available| {
+        Message::CreateDeviceWithAvailability(CreateDeviceWithAvailability {
+            create: CreateDevice {
+                request_id,
+                key: "plug".into(),
+                name: "Plug".into(),
+                attributes: vec![],
+            },
+            available,
+        })
+    };
+    // Baseline: a plain CreateDevice makes the device available.
+    let d = create(&f.tree, &a, &mut arx, "plug").await;
+    assert_eq!(availability_events(&mut f.events, d), [true]);
+    assert!(f.tree.device(d).await.is_some_and(|v| v.available));
+    // The provider goes away and comes back; the device is announced again
+    // as unavailable: the same id, and no event says it is available.
+    f.tree
+        .send(TreeCmd::ProviderDown {
+            provider: a.clone(),
+            connection: conn,
+        })
+        .await;
+    let (a, mut arx, _) = connect(&f.tree, "a", Negotiated::CURRENT).await;
+    from(&f.tree, &a, create_as(6, false)).await;
+    match arx.recv().await {
+        Some(Message::DeviceCreated(c)) => {
+            assert_eq!((c.request_id, c.device), (6, d));
+        }
+        other => panic!("expected DeviceCreated, got {other:?}"),
+    }
+    assert!(f.tree.device(d).await.is_some_and(|v| !v.available));
+    assert_eq!(availability_events(&mut f.events, d), [false]);
+    // Announced again as available: one event.
+    from(&f.tree, &a, create_as(7, true)).await;
+    assert!(matches!(arx.recv().await, Some(Message::DeviceCreated(_))));
+    assert!(f.tree.device(d).await.is_some_and(|v| v.available));
+    assert_eq!(availability_events(&mut f.events, d), [true]);
+    // A bad key is refused with the request's id, as for CreateDevice.
+    from(
+        &f.tree,
+        &a,
+        Message::CreateDeviceWithAvailability(CreateDeviceWithAvailability {
+            create: CreateDevice {
+                request_id: 8,
+                key: String::new(),
+                name: "x".into(),
+                attributes: vec![],
+            },
+            available: false,
+        }),
+    )
+    .await;
+    match arx.recv().await {
+        Some(Message::Error(e)) => {
+            assert_eq!((e.request_id, e.code), (8, ErrorCode::INVALID));
+        }
+        other => panic!("expected an Error reply, got {other:?}"),
+    }
 }

@@ -178,7 +178,11 @@ class Provider:
     def dropped_components(self) -> int: ...
     def events(self) -> Events: ...
     def create_device(
-        self, key: str, name: str, attributes: list[tuple[str, str]] | None = None
+        self,
+        key: str,
+        name: str,
+        attributes: list[tuple[str, str]] | None = None,
+        available: bool = True,
     ) -> Awaitable[int]: ...
     def register_entity(
         self, device: int, name: str, attributes: list[tuple[str, str]] | None = None
