@@ -3,29 +3,22 @@
 //! (a protocol 1.0 core, messages 0–12): what goes on the wire.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a broken socketpair is a broken test
 
+use futures::{SinkExt, StreamExt};
+use igloo_provider::protocol::codec::MessageCodec;
 use igloo_provider::protocol::message::{DeviceCreated, Welcome};
 use igloo_provider::protocol::{
-    DEFAULT_MAX_FRAME, MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, MessageId, PROTOCOL_MAJOR,
-    decode_payload, frame::to_frame_bytes, ids,
+    MAX_COMPONENT_ID, MAX_MESSAGE_ID, Message, MessageId, PROTOCOL_MAJOR, ids,
 };
 use igloo_provider::{DeviceId, Provider};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
+use tokio_util::codec::Framed;
 
 /// A core that welcomes the provider with `max_message_id`, answers both
 /// device creations with id 7 and forwards everything it receives.
-async fn core(mut s: UnixStream, max_message_id: MessageId, tx: mpsc::UnboundedSender<Message>) {
-    loop {
-        let mut len = [0u8; 4];
-        if s.read_exact(&mut len).await.is_err() {
-            return;
-        }
-        let mut payload = vec![0; u32::from_le_bytes(len) as usize];
-        if s.read_exact(&mut payload).await.is_err() {
-            return;
-        }
-        let msg = decode_payload(&payload).expect("a valid frame from the provider");
+async fn core(s: UnixStream, max_message_id: MessageId, tx: mpsc::UnboundedSender<Message>) {
+    let mut frames = Framed::new(s, MessageCodec::default());
+    while let Some(Ok(msg)) = frames.next().await {
         let reply = match &msg {
             Message::Hello(_) => Some(Message::Welcome(Welcome {
                 protocol_major: PROTOCOL_MAJOR,
@@ -49,8 +42,7 @@ async fn core(mut s: UnixStream, max_message_id: MessageId, tx: mpsc::UnboundedS
             _ => None,
         };
         if let Some(r) = reply {
-            let bytes = to_frame_bytes(&r, DEFAULT_MAX_FRAME).expect("encode");
-            s.write_all(&bytes).await.expect("write");
+            frames.send(r).await.expect("write");
         }
         if !matches!(msg, Message::Hello(_)) && tx.send(msg).is_err() {
             return;
