@@ -79,6 +79,12 @@ pub fn decode(conv: &ReadConv, rendered: &str) -> Result<Vec<Component>, Unusabl
             let pct = ((number(rendered)? - min) * 100.0 / span).clamp(0.0, 100.0);
             one(float_value(component, pct))
         }
+        ReadConv::Brightness { max } => {
+            if is_no_value(rendered) {
+                return Ok(vec![]);
+            }
+            brightness(number(rendered)?, *max)
+        }
         ReadConv::Mired { kelvin } => {
             if is_no_value(rendered) {
                 return Ok(vec![]);
@@ -204,7 +210,21 @@ fn pair(s: &str) -> Result<[f64; 2], Unusable> {
     numbers::<2>(s)
 }
 
-/// A JSON-schema light state: `state`, `brightness` (0..scale), `color_temp`,
+/// A light's brightness `value` of `0..=max` as a percentage; nothing for a
+/// zero ([`ReadConv::Brightness`]).
+fn brightness(value: f64, max: f64) -> Result<Vec<Component>, Unusable> {
+    if max <= 0.0 {
+        return Err(unusable("brightness_scale is not positive"));
+    }
+    if value == 0.0 {
+        return Ok(vec![]);
+    }
+    Ok(vec![Component::Brightness(
+        (value * 100.0 / max).clamp(0.0, 100.0),
+    )])
+}
+
+/// A JSON-schema light state: `state`, `brightness` (0..scale, a zero ignored), `color_temp`,
 /// `color` (`r,g,b` / `h,s` / `x,y`, chosen by `color_mode` when given).
 fn light_json(text: &str, scale: f64, kelvin: bool) -> Result<Vec<Component>, Unusable> {
     let j: J = serde_json::from_str(text)
@@ -220,7 +240,7 @@ fn light_json(text: &str, scale: f64, kelvin: bool) -> Result<Vec<Component>, Un
     }
     let num = |v: Option<&J>| v.and_then(J::as_f64).filter(|f| f.is_finite());
     if let Some(b) = num(obj.get("brightness")) {
-        out.push(Component::Brightness((b * 100.0 / scale).clamp(0.0, 100.0)));
+        out.extend(brightness(b, scale)?);
     }
     let mode = obj.get("color_mode").and_then(J::as_str).unwrap_or("");
     if let Some(t) = num(obj.get("color_temp"))

@@ -71,6 +71,15 @@ pub enum ReadConv {
         /// Device value meaning 100 %.
         max: f64,
     },
+    /// A light's brightness in `1..=max` → 1–100 %. A zero gives nothing: Home
+    /// Assistant's three MQTT light schemas ignore a zero brightness and keep
+    /// the last one (`homeassistant/components/mqtt/light/schema_basic.py`,
+    /// `schema_json.py`, `schema_template.py`), since the light's state says
+    /// whether it is off.
+    Brightness {
+        /// `brightness_scale` (255 for a template light).
+        max: f64,
+    },
     /// Mired, or kelvin converted to mired.
     Mired {
         /// The payload is in kelvin.
@@ -148,6 +157,7 @@ impl ReadConv {
             | ReadConv::Text { component }
             | ReadConv::Mode { component, .. }
             | ReadConv::Enum { component, .. } => vec![component.name],
+            ReadConv::Brightness { .. } => vec!["Brightness"],
             ReadConv::Mired { .. } => vec!["ColorTemperature"],
             ReadConv::Rgb | ReadConv::Hs | ReadConv::Xy => vec!["Color"],
             ReadConv::LightJson { .. } => {

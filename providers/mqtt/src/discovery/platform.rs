@@ -351,15 +351,10 @@ fn light(b: &mut Builder) -> Result<Option<Component>, Skip> {
         "default" | "basic" => {
             b.read(&c.state_topic, &c.value_template, on_off_read(c));
             b.write("Switch", &c.command_topic, &None, on_off_write(c));
-            let pct = |scale| ReadConv::Percent {
-                component: info(Component::Brightness(0.0)),
-                min: 0.0,
-                max: scale,
-            };
             b.read(
                 &c.brightness_state_topic,
                 &c.brightness_value_template,
-                pct(scale),
+                ReadConv::Brightness { max: scale },
             );
             b.write(
                 "Brightness",

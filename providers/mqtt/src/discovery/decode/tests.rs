@@ -134,6 +134,52 @@ fn json_light_state() {
 }
 
 #[test]
+fn a_lights_zero_brightness_is_ignored_as_home_assistant_does() {
+    // The default and template schemas: a value of `0..=max`.
+    let conv = ReadConv::Brightness { max: 255.0 };
+    assert_eq!(decode(&conv, "51"), Ok(vec![Component::Brightness(20.0)]));
+    assert_eq!(
+        decode(&conv, "1"),
+        Ok(vec![Component::Brightness(100.0 / 255.0)])
+    );
+    assert_eq!(decode(&conv, "0"), Ok(vec![]));
+    assert_eq!(decode(&conv, "0.0"), Ok(vec![]));
+    assert_eq!(decode(&conv, ""), Ok(vec![]));
+    assert!(decode(&conv, "dim").is_err());
+    let percent = ReadConv::Brightness { max: 100.0 };
+    assert_eq!(
+        decode(&percent, "100"),
+        Ok(vec![Component::Brightness(100.0)])
+    );
+    // The JSON schema: the state is read, the zero brightness is not.
+    let json = ReadConv::LightJson {
+        scale: 255.0,
+        kelvin: false,
+    };
+    assert_eq!(
+        decode(&json, r#"{"state":"OFF","brightness":0}"#),
+        Ok(vec![Component::Switch(false)])
+    );
+    assert_eq!(
+        decode(&json, r#"{"state":"ON","brightness":128}"#),
+        Ok(vec![
+            Component::Switch(true),
+            Component::Brightness(128.0 * 100.0 / 255.0)
+        ])
+    );
+    // A cover's position of 0 is a value (closed): only lights skip zeros.
+    let position = ReadConv::Percent {
+        component: info(Component::CoverPosition(0.0)),
+        min: 0.0,
+        max: 100.0,
+    };
+    assert_eq!(
+        decode(&position, "0"),
+        Ok(vec![Component::CoverPosition(0.0)])
+    );
+}
+
+#[test]
 fn triggers_and_events() {
     let t = ReadConv::Trigger {
         payload: Some(Text::new("single")),

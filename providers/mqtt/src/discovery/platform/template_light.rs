@@ -64,11 +64,7 @@ pub(super) fn plan(b: &mut Builder, effects: &[String]) -> Result<(), Skip> {
         b.read(
             topic,
             &c.brightness_template,
-            ReadConv::Percent {
-                component: info(Component::Brightness(0.0)),
-                min: 0.0,
-                max: 255.0,
-            },
+            ReadConv::Brightness { max: 255.0 },
         );
         b.write("Brightness", &c.command_topic, &command, conv());
     }
