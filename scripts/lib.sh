@@ -58,23 +58,23 @@ ensure_python_venv() {
     apt_install python3-venv
 }
 
-# ensure_pinned_venv VENV REQS MODULES: a Python venv with the pinned
+# ensure_pinned_venv VENV REQS MODULES [PYTHON]: a Python venv with the pinned
 # requirements file REQS installed, made again when it is missing or broken
 # (python cannot import MODULES, a comma-separated list), or REQS changed
-# since (a copy of it is kept in VENV). Never the system's Python packages.
-# Playwright gets no browser of its own: the browser driver runs Debian's
-# chromium.
+# since (a copy of it is kept in VENV). Made with PYTHON (default: Debian's
+# python3). Never the system's Python packages. Playwright gets no browser of
+# its own: the browser driver runs Debian's chromium.
 ensure_pinned_venv() {
-    local venv=$1 reqs=$2 modules=$3
+    local venv=$1 reqs=$2 modules=$3 python=${4:-}
     if "$venv/bin/python" -c "import $modules" 2>/dev/null && cmp -s "$reqs" "$venv/requirements.txt"; then
         return 0
     fi
     # Everything on stderr: callers print paths on stdout (build-python-wheel).
     {
-        echo "==> creating the Python venv in $venv from $reqs"
-        ensure_python_venv
+        echo "==> creating the Python venv in $venv from $reqs${python:+ with $python}"
+        [ -n "$python" ] || { ensure_python_venv; python=python3; }
         rm -rf "$venv"
-        python3 -m venv "$venv"
+        "$python" -m venv "$venv"
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
             "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
     } >&2
@@ -94,6 +94,35 @@ ensure_test_venv() {
 ensure_ha_venv() {
     ensure_pinned_venv "$2" "$1/tests/homeassistant/requirements.txt" \
         "homeassistant, paho.mqtt, hass_frontend"
+}
+
+# find_python313: prints the path of a CPython 3.13 that runs and can make a
+# venv (python3.13 on PATH, else pyenv's newest 3.13.x), or nothing. Debian 12
+# has none of its own. A pyenv shim on PATH that is not selected fails the
+# check and is passed over.
+find_python313() {
+    local p root candidates=()
+    p=$(command -v python3.13 2>/dev/null) && candidates+=("$p")
+    for root in "$(pyenv root 2>/dev/null)" "${HOME:-/root}/.pyenv" /root/.pyenv; do
+        [ -n "$root" ] || continue
+        while IFS= read -r p; do
+            candidates+=("$p/bin/python3")
+        done < <(ls -d "$root"/versions/3.13.* 2>/dev/null | sort -V -r)
+    done
+    for p in "${candidates[@]}"; do
+        if "$p" -c 'import sys, ensurepip, venv; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+}
+
+# ensure_ha2025_venv ROOT VENV PYTHON: the venv with Home Assistant Core
+# 2025.4.4 (ROOT/tests/homeassistant/requirements-2025.txt) for the
+# device-based discovery test, made with PYTHON (a CPython 3.13).
+ensure_ha2025_venv() {
+    ensure_pinned_venv "$2" "$1/tests/homeassistant/requirements-2025.txt" \
+        "homeassistant, paho.mqtt, hass_frontend" "$3"
 }
 
 # ensure_cargo: fails with instructions when the Rust toolchain is missing.

@@ -1,12 +1,14 @@
-//! Igloo's devices in a real Home Assistant Core (2024.3.3, the newest that
-//! installs on this machine's Python 3.11: tests/homeassistant/requirements.txt)
-//! through MQTT discovery (docs/mqtt.md, "Discovery out"), with Home
-//! Assistant's MQTT integration on the test's Mosquitto.
+//! Igloo's devices in a real Home Assistant Core through MQTT discovery
+//! (docs/mqtt.md, "Discovery out"), with Home Assistant's MQTT integration on
+//! the test's Mosquitto: 2024.3.3, the newest that installs on Debian 12's
+//! Python 3.11 (tests/homeassistant/requirements.txt), for per-entity
+//! discovery; and 2025.4.4 on a Python 3.13
+//! (tests/homeassistant/requirements-2025.txt) for device-based discovery.
 
 use std::time::{Duration, Instant};
 
 use igloo_tests::bins::bin_dir;
-use igloo_tests::harness::homeassistant::HomeAssistant;
+use igloo_tests::harness::homeassistant::{HomeAssistant, venv_2025};
 use igloo_tests::harness::mosquitto::Mosquitto;
 use igloo_tests::harness::python::{Package, test_script};
 use igloo_tests::{Core, ProviderSpec, providers_toml, wait_for};
@@ -78,9 +80,63 @@ fn the_harness_home_assistant_follows_a_hand_written_discovery_config() {
 fn igloo_devices_appear_in_home_assistant_and_its_commands_come_back_confirmed() {
     let broker = Mosquitto::start();
     let ha = HomeAssistant::start(broker.port());
-    let mqtt = ProviderSpec::mqtt("mqtt", &broker)
+    assert_eq!(ha.version(), "2024.3.3");
+    lamp_round_trip(&ha, &broker, "");
+}
+
+/// The same with device-based discovery (`mode = "device"`: one config per
+/// device on `homeassistant/device/<id>/config`, no per-entity configs)
+/// into Home Assistant 2025.4.4, which reads it (2024.11 and later do).
+/// It needs a Python 3.13 (Debian 12 has 3.11); scripts/test installs it
+/// when the machine has one and sets `IGLOO_HA2025_VENV`, else this test
+/// says it is skipped.
+#[test]
+fn device_based_discovery_drives_home_assistant_2025() {
+    let Some(venv) = venv_2025() else {
+        eprintln!(
+            "skipped: device_based_discovery_drives_home_assistant_2025 needs Home Assistant \
+             2025.4.4 on a Python 3.13 (IGLOO_HA2025_VENV, set by scripts/test when there is one)"
+        );
+        return;
+    };
+    let broker = Mosquitto::start();
+    let ha = HomeAssistant::start_in(&venv, broker.port());
+    assert_eq!(ha.version(), "2025.4.4");
+    let mut configs = broker.subscribe(&["homeassistant/+/+/config", "homeassistant/+/+/+/config"]);
+    let lamp = lamp_round_trip(&ha, &broker, "mode = \"device\"\n");
+    // What Home Assistant read came from the device config alone.
+    let topic = format!("homeassistant/device/igloo_{lamp}/config");
+    // (Published again as the lamp's entities are registered.)
+    let device = configs.wait_message(Duration::from_secs(5), "the lamp's device config", |m| {
+        m.topic == topic
+            && serde_json::from_str::<serde_json::Value>(&m.payload)
+                .is_ok_and(|c| c["components"]["light"].is_object())
+    });
+    let components = device.json()["components"].clone();
+    assert_eq!(components["light"]["platform"], "light", "{components}");
+    assert_eq!(
+        components["temperature"]["platform"], "sensor",
+        "{components}"
+    );
+    let other = configs.try_wait_message(Duration::from_millis(500), |m| {
+        !m.topic.starts_with("homeassistant/device/") && !m.payload.is_empty()
+    });
+    assert!(
+        other.is_none(),
+        "a per-entity config in device mode: {other:?}"
+    );
+}
+
+/// The lamp's round trip through `ha` (above): the example provider
+/// (`providers/sdk/examples/echo_light.rs`) and `igloo-mqtt` with
+/// `[provider.config.publish]` enabled plus `publish` (more keys of that
+/// table, e.g. `mode`). Returns the lamp's Igloo device id.
+fn lamp_round_trip(ha: &HomeAssistant, broker: &Mosquitto, publish: &str) -> u64 {
+    let mqtt = ProviderSpec::mqtt("mqtt", broker)
         .line("tree = \"control\"")
-        .table("[provider.config.publish]\nenabled = true");
+        .table(&format!(
+            "[provider.config.publish]\nenabled = true\n{publish}"
+        ));
     let echo = ProviderSpec::new("echo", bin_dir().join("examples/echo_light"))
         .config("name", "Hall lamp");
     let started = Instant::now();
@@ -173,6 +229,7 @@ fn igloo_devices_appear_in_home_assistant_and_its_commands_come_back_confirmed()
     drop(core);
     ha.wait_state(&light_id, TIMEOUT, |s| s["state"] == "unavailable");
     ha.wait_state(&sensor_id, TIMEOUT, |s| s["state"] == "unavailable");
+    lamp
 }
 
 /// A fan and a lock owned by a Python provider, in Home Assistant through

@@ -12,9 +12,11 @@
 //! and call. Home Assistant runs with `--skip-pip` (everything it loads is in
 //! the venv) and its configuration directory is a private temporary one.
 //!
-//! The venv: `$IGLOO_HA_VENV`, else `<target>/ha-venv`.
+//! The venvs: `$IGLOO_HA_VENV`, else `<target>/ha-venv` (Home Assistant
+//! 2024.3.3 on Debian's Python 3.11); `$IGLOO_HA2025_VENV` (2025.4.4 on a
+//! Python 3.13, for device-based discovery; [`venv_2025`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -50,15 +52,40 @@ pub fn venv() -> PathBuf {
         .unwrap_or_else(|| target_dir().join("ha-venv"))
 }
 
+/// The venv with Home Assistant 2025.4.4 (`$IGLOO_HA2025_VENV`, which
+/// scripts/test sets when the machine has a Python 3.13 to make it with), or
+/// `None` when it is not set or empty.
+///
+/// # Panics
+/// If it is set but holds no `hass`.
+pub fn venv_2025() -> Option<PathBuf> {
+    let venv = PathBuf::from(std::env::var_os("IGLOO_HA2025_VENV").filter(|v| !v.is_empty())?);
+    assert!(
+        venv.join("bin/hass").is_file(),
+        "IGLOO_HA2025_VENV={} holds no Home Assistant: run scripts/test, or \
+         `. scripts/lib.sh; ensure_ha2025_venv . target/ha-2025-venv \"$(find_python313)\"`",
+        venv.display()
+    );
+    Some(venv)
+}
+
 impl HomeAssistant {
-    /// Starts Home Assistant, onboards its owner and adds the MQTT
-    /// integration for the broker on 127.0.0.1:`mqtt_port` (no login).
+    /// Starts Home Assistant from [`venv`], onboards its owner and adds the
+    /// MQTT integration for the broker on 127.0.0.1:`mqtt_port` (no login).
     ///
     /// # Panics
     /// If the venv is missing (saying how to make it), Home Assistant does
     /// not answer within [`START`] or a setup step fails, with its log's tail.
     pub fn start(mqtt_port: u16) -> HomeAssistant {
-        let hass = venv().join("bin/hass");
+        HomeAssistant::start_in(&venv(), mqtt_port)
+    }
+
+    /// [`HomeAssistant::start`] from the Home Assistant installed in `venv`.
+    ///
+    /// # Panics
+    /// As [`HomeAssistant::start`].
+    pub fn start_in(venv: &Path, mqtt_port: u16) -> HomeAssistant {
+        let hass = venv.join("bin/hass");
         assert!(
             hass.is_file(),
             "no Home Assistant at {}: run scripts/test, or `. scripts/lib.sh; ensure_ha_venv . target/ha-venv`",
@@ -185,6 +212,16 @@ impl HomeAssistant {
         assert_eq!(code, 200, "MQTT broker step: {done}");
         assert_eq!(done["type"], "create_entry", "{done}");
         assert_eq!(done["result"]["state"], "loaded", "{done}");
+    }
+
+    /// Home Assistant's version (`version` of `GET /api/config`).
+    pub fn version(&self) -> String {
+        let (code, body) = self
+            .api
+            .get("/api/config")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(code, 200, "{body}");
+        body["version"].as_str().unwrap_or_default().to_string()
     }
 
     /// The authenticated REST client (`/api/...`).
