@@ -42,6 +42,8 @@ class Bench:
         )
         self._socat: asyncio.subprocess.Process | None = None
         self.app: Any = None
+        #: IEEE addresses whose interview zigpy finished.
+        self.initialized: set[str] = set()
 
     async def __aenter__(self) -> Bench:
         self._socat = await asyncio.create_subprocess_exec(
@@ -65,7 +67,13 @@ class Bench:
         }
         # `new` loads the database (devices, backups) before starting the radio.
         self.app = await ControllerApplication.new(config, auto_form=True)
+        self.app.add_listener(self)
         return self.app
+
+    def device_initialized(self, device: Any) -> None:
+        """zigpy's listener call at the end of an interview (after the model
+        and manufacturer reads; `is_initialized` is true before them)."""
+        self.initialized.add(str(device.ieee))
 
     async def stop_app(self) -> None:
         if self.app is not None:
@@ -80,7 +88,7 @@ class Bench:
         deadline = time.monotonic() + INTERVIEW_TIMEOUT
         while True:
             device = next((d for d in self.app.devices.values() if str(d.ieee) == ieee), None)
-            if device is not None and device.is_initialized:
+            if device is not None and ieee in self.initialized:
                 return device
             if time.monotonic() > deadline:
                 raise CheckFailed(f"{name} was not interviewed: {device}")
