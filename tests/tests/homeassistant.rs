@@ -104,26 +104,41 @@ fn device_based_discovery_drives_home_assistant_2025() {
     assert_eq!(ha.version(), "2025.4.4");
     let mut configs = broker.subscribe(&["homeassistant/+/+/config", "homeassistant/+/+/+/config"]);
     let lamp = lamp_round_trip(&ha, &broker, "mode = \"device\"\n");
-    // What Home Assistant read came from the device config alone.
+    // What Home Assistant read came from the device configs alone: every
+    // config published (taking what is still queued) is device-based, or
+    // the empty payload that clears the gateway's per-entity one.
+    configs.try_wait_message(Duration::from_millis(500), |_| false);
+    let seen = configs.seen();
+    let per_entity: Vec<_> = seen
+        .iter()
+        .filter(|m| !m.topic.starts_with("homeassistant/device/") && !m.payload.is_empty())
+        .collect();
+    assert!(
+        per_entity.is_empty(),
+        "per-entity configs in device mode: {per_entity:#?}"
+    );
     let topic = format!("homeassistant/device/igloo_{lamp}/config");
-    // (Published again as the lamp's entities are registered.)
-    let device = configs.wait_message(Duration::from_secs(5), "the lamp's device config", |m| {
-        m.topic == topic
-            && serde_json::from_str::<serde_json::Value>(&m.payload)
-                .is_ok_and(|c| c["components"]["light"].is_object())
-    });
-    let components = device.json()["components"].clone();
+    let components = seen
+        .iter()
+        .filter(|m| m.topic == topic)
+        .find_map(|m| {
+            serde_json::from_str::<serde_json::Value>(&m.payload)
+                .ok()
+                .filter(|c| c["components"]["light"].is_object())
+        })
+        .unwrap_or_else(|| panic!("no config of the lamp on {topic}: {seen:#?}"))["components"]
+        .clone();
     assert_eq!(components["light"]["platform"], "light", "{components}");
     assert_eq!(
         components["temperature"]["platform"], "sensor",
         "{components}"
     );
-    let other = configs.try_wait_message(Duration::from_millis(500), |m| {
-        !m.topic.starts_with("homeassistant/device/") && !m.payload.is_empty()
-    });
     assert!(
-        other.is_none(),
-        "a per-entity config in device mode: {other:?}"
+        seen.iter().any(
+            |m| m.topic == "homeassistant/device/igloo_bridge_igloo/config"
+                && m.payload.contains("connectivity")
+        ),
+        "the gateway's device config: {seen:#?}"
     );
 }
 
@@ -224,11 +239,26 @@ fn lamp_round_trip(ha: &HomeAssistant, broker: &Mosquitto, publish: &str) -> u64
         "{on}"
     );
 
+    // The gateway itself: its connection sensor, on.
+    let gateway = wait_for(TIMEOUT, "the gateway's connection sensor", || {
+        ha.find_entity("binary_sensor", "Igloo")
+    });
+    let gateway_id = gateway["entity_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    ha.wait_state(&gateway_id, TIMEOUT, |s| s["state"] == "on");
+    assert_eq!(
+        gateway["attributes"]["device_class"], "connectivity",
+        "{gateway}"
+    );
+
     // The gateway goes away: igloo-mqtt's last will (or its own "offline")
     // makes everything it published unavailable.
     drop(core);
     ha.wait_state(&light_id, TIMEOUT, |s| s["state"] == "unavailable");
     ha.wait_state(&sensor_id, TIMEOUT, |s| s["state"] == "unavailable");
+    ha.wait_state(&gateway_id, TIMEOUT, |s| s["state"] == "off");
     lamp
 }
 

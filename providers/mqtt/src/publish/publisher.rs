@@ -313,7 +313,7 @@ impl Publisher {
     /// and availability, all retained.
     pub fn everything(&self) -> Vec<Out> {
         let mut out = vec![Out::retained(self.bridge_topic(), "online".into())];
-        out.push(self.bridge_config());
+        out.extend(self.bridge_config());
         for (id, p) in &self.devices {
             for (topic, payload) in &p.configs {
                 out.push(Out::retained(topic.clone(), payload.clone()));

@@ -174,10 +174,20 @@ impl Publisher {
     }
 
     /// The gateway itself: a connectivity binary sensor on the bridge topic,
-    /// the device every published device names as `via_device`.
-    pub(super) fn bridge_config(&self) -> Out {
-        let object = format!("igloo_bridge_{}", map::slug(&self.opts.base_topic));
-        let config = json!({
+    /// the device every published device names as `via_device`, in the
+    /// configured mode: `<prefix>/binary_sensor/<bridge>/connection/config`,
+    /// or `<prefix>/device/<bridge>/config` with the sensor as its one
+    /// component. The other mode's topic is cleared first (an empty retained
+    /// payload), so a mode change leaves no second config with the same
+    /// `unique_id` behind.
+    pub(super) fn bridge_config(&self) -> [Out; 2] {
+        let object = self.bridge_id();
+        let entity_topic = format!(
+            "{}/binary_sensor/{object}/connection/config",
+            self.opts.prefix
+        );
+        let device_topic = format!("{}/device/{object}/config", self.opts.prefix);
+        let mut sensor = json!({
             "name": "Connection",
             "unique_id": format!("{object}_connection"),
             "state_topic": self.bridge_topic(),
@@ -185,18 +195,32 @@ impl Publisher {
             "payload_off": "offline",
             "device_class": "connectivity",
             "entity_category": "diagnostic",
-            "device": {"identifiers": [self.bridge_id()], "name": "Igloo",
-                       "manufacturer": "Igloo", "model": "Gateway",
-                       "sw_version": self.opts.sw_version},
-            "origin": self.origin(),
         });
-        Out::retained(
-            format!(
-                "{}/binary_sensor/{object}/connection/config",
-                self.opts.prefix
-            ),
-            config.to_string(),
-        )
+        let device = json!({"identifiers": [object], "name": "Igloo",
+                            "manufacturer": "Igloo", "model": "Gateway",
+                            "sw_version": self.opts.sw_version});
+        match self.opts.mode {
+            Mode::Entity => {
+                sensor["device"] = device;
+                sensor["origin"] = self.origin();
+                [
+                    Out::retained(device_topic, String::new()),
+                    Out::retained(entity_topic, sensor.to_string()),
+                ]
+            }
+            Mode::Device => {
+                sensor["platform"] = json!("binary_sensor");
+                let config = json!({
+                    "device": device,
+                    "origin": self.origin(),
+                    "components": {"connection": sensor},
+                });
+                [
+                    Out::retained(entity_topic, String::new()),
+                    Out::retained(device_topic, config.to_string()),
+                ]
+            }
+        }
     }
 }
 

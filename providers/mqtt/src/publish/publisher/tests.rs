@@ -119,6 +119,36 @@ fn device_mode_publishes_one_config_with_components() {
 }
 
 #[test]
+fn the_gateways_own_config_follows_the_mode_and_clears_the_other_one() {
+    const ENTITY: &str = "homeassistant/binary_sensor/igloo_bridge_igloo/connection/config";
+    const DEVICE: &str = "homeassistant/device/igloo_bridge_igloo/config";
+    let bridge = |mode| {
+        let outs = Publisher::new(options(mode)).everything();
+        let at = |topic| outs.iter().position(|o| o.topic == topic);
+        let (Some(entity), Some(device)) = (at(ENTITY), at(DEVICE)) else {
+            panic!("both bridge topics in {:?}", topics(&outs));
+        };
+        assert!(outs[entity].retain && outs[device].retain);
+        (entity, device, outs)
+    };
+    // Per-entity: its config, after the device-based one is cleared.
+    let (entity, device, outs) = bridge(Mode::Entity);
+    assert!(outs[device].payload.is_empty() && device < entity);
+    let c: Json = serde_json::from_str(&outs[entity].payload).unwrap_or_default();
+    assert_eq!(c["device_class"], "connectivity");
+    assert_eq!(c["device"]["identifiers"], json!(["igloo_bridge_igloo"]));
+    // Device-based: one component, after the per-entity config is cleared.
+    let (entity, device, outs) = bridge(Mode::Device);
+    assert!(outs[entity].payload.is_empty() && entity < device);
+    let c: Json = serde_json::from_str(&outs[device].payload).unwrap_or_default();
+    assert_eq!(c["device"]["identifiers"], json!(["igloo_bridge_igloo"]));
+    let sensor = &c["components"]["connection"];
+    assert_eq!(sensor["platform"], "binary_sensor");
+    assert_eq!(sensor["unique_id"], "igloo_bridge_igloo_connection");
+    assert_eq!(sensor["state_topic"], "igloo/bridge/state");
+}
+
+#[test]
 fn commands_find_their_entity() {
     let mut p = Publisher::new(options(Mode::Entity));
     p.device(lamp("esphome"));
