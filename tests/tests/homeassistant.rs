@@ -92,11 +92,7 @@ fn igloo_devices_appear_in_home_assistant_and_its_commands_come_back_confirmed()
 /// says it is skipped.
 #[test]
 fn device_based_discovery_drives_home_assistant_2025() {
-    let Some(venv) = venv_2025() else {
-        eprintln!(
-            "skipped: device_based_discovery_drives_home_assistant_2025 needs Home Assistant \
-             2025.4.4 on a Python 3.13 (IGLOO_HA2025_VENV, set by scripts/test when there is one)"
-        );
+    let Some(venv) = venv_2025("device_based_discovery_drives_home_assistant_2025") else {
         return;
     };
     let broker = Mosquitto::start();
@@ -277,11 +273,9 @@ fn a_fan_a_lock_a_light_and_an_ac_are_driven_from_home_assistant() {
 /// (skipped, and said so, without it: [`venv_2025`]).
 #[test]
 fn a_fan_a_lock_a_light_and_an_ac_by_device_based_discovery_in_home_assistant_2025() {
-    let Some(venv) = venv_2025() else {
-        eprintln!(
-            "skipped: a_fan_a_lock_a_light_and_an_ac_by_device_based_discovery_in_home_assistant_2025 \
-             needs Home Assistant 2025.4.4 on a Python 3.13 (IGLOO_HA2025_VENV)"
-        );
+    let Some(venv) = venv_2025(
+        "a_fan_a_lock_a_light_and_an_ac_by_device_based_discovery_in_home_assistant_2025",
+    ) else {
         return;
     };
     let broker = Mosquitto::start();

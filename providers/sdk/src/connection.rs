@@ -370,20 +370,15 @@ impl Provider {
         name: &str,
         attributes: Attributes,
     ) -> Result<DeviceId, SdkError> {
-        let answer = self
-            .request(|request_id| {
-                Message::CreateDevice(CreateDevice {
-                    request_id,
-                    key: key.to_string(),
-                    name: name.to_string(),
-                    attributes,
-                })
+        self.request_device(|request_id| {
+            Message::CreateDevice(CreateDevice {
+                request_id,
+                key: key.to_string(),
+                name: name.to_string(),
+                attributes,
             })
-            .await?;
-        match answer {
-            Answer::Device(id) => Ok(id),
-            Answer::Custom(_) => Err(SdkError::Closed),
-        }
+        })
+        .await
     }
 
     /// Whether the core knows `CreateDeviceWithAvailability` (protocol 1.1,
@@ -421,20 +416,23 @@ impl Provider {
             }
             return Ok(id);
         }
-        let answer = self
-            .request(|request_id| {
-                Message::CreateDeviceWithAvailability(CreateDeviceWithAvailability {
-                    create: CreateDevice {
-                        request_id,
-                        key: key.to_string(),
-                        name: name.to_string(),
-                        attributes,
-                    },
-                    available,
-                })
+        self.request_device(|request_id| {
+            Message::CreateDeviceWithAvailability(CreateDeviceWithAvailability {
+                create: CreateDevice {
+                    request_id,
+                    key: key.to_string(),
+                    name: name.to_string(),
+                    attributes,
+                },
+                available,
             })
-            .await?;
-        match answer {
+        })
+        .await
+    }
+
+    /// Sends a device creation and waits for its `DeviceCreated`.
+    async fn request_device(&self, msg: impl FnOnce(u32) -> Message) -> Result<DeviceId, SdkError> {
+        match self.request(msg).await? {
             Answer::Device(id) => Ok(id),
             Answer::Custom(_) => Err(SdkError::Closed),
         }

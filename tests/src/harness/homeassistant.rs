@@ -52,21 +52,34 @@ pub fn venv() -> PathBuf {
         .unwrap_or_else(|| target_dir().join("ha-venv"))
 }
 
-/// The venv with Home Assistant 2025.4.4 (`$IGLOO_HA2025_VENV`, which
-/// scripts/test sets when the machine has a Python 3.13 to make it with), or
-/// `None` when it is not set or empty.
+/// The venv with Home Assistant 2025.4.4 for the test `test`:
+/// `$IGLOO_HA2025_VENV` (scripts/test sets it when the machine has a Python
+/// 3.13 to make it with), else `<target>/ha-2025-venv` when it holds a
+/// Home Assistant; `None` (after saying that `test` is skipped) when there
+/// is neither.
 ///
 /// # Panics
-/// If it is set but holds no `hass`.
-pub fn venv_2025() -> Option<PathBuf> {
-    let venv = PathBuf::from(std::env::var_os("IGLOO_HA2025_VENV").filter(|v| !v.is_empty())?);
-    assert!(
-        venv.join("bin/hass").is_file(),
-        "IGLOO_HA2025_VENV={} holds no Home Assistant: run scripts/test, or \
-         `. scripts/lib.sh; ensure_ha2025_venv . target/ha-2025-venv \"$(find_python313)\"`",
-        venv.display()
+/// If `$IGLOO_HA2025_VENV` is set but holds no `hass`.
+pub fn venv_2025(test: &str) -> Option<PathBuf> {
+    if let Some(venv) = std::env::var_os("IGLOO_HA2025_VENV").filter(|v| !v.is_empty()) {
+        let venv = PathBuf::from(venv);
+        assert!(
+            venv.join("bin/hass").is_file(),
+            "IGLOO_HA2025_VENV={} holds no Home Assistant: run scripts/test, or \
+             `. scripts/lib.sh; ensure_ha2025_venv . target/ha-2025-venv \"$(find_python313)\"`",
+            venv.display()
+        );
+        return Some(venv);
+    }
+    let built = target_dir().join("ha-2025-venv");
+    if built.join("bin/hass").is_file() {
+        return Some(built);
+    }
+    eprintln!(
+        "skipped: {test} needs Home Assistant 2025.4.4 on a Python 3.13 \
+         (IGLOO_HA2025_VENV, set by scripts/test when the machine has one)"
     );
-    Some(venv)
+    None
 }
 
 impl HomeAssistant {
